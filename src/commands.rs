@@ -1,0 +1,167 @@
+//! The subcommands: `batch`, `check` and `init`. Each returns the process exit code.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::config::{self, Config};
+use crate::discover;
+use crate::pipeline::{self, Reporter, RunOptions, Summary};
+
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Batch {
+            input,
+            out,
+            config,
+            jobs,
+            json,
+            publish_review,
+        } => batch(&input, &out, config.as_deref(), jobs, json, publish_review),
+        Command::Check { input, config } => check(&input, config.as_deref()),
+        Command::Init { dir } => init(&dir),
+    }
+}
+
+fn batch(
+    input: &Path,
+    out: &Path,
+    config_path: Option<&Path>,
+    jobs: Option<usize>,
+    json: bool,
+    publish_review: bool,
+) -> Result<i32> {
+    let mut config = Config::load(config_path)?;
+    if let Some(jobs) = jobs {
+        config.jobs = jobs;
+    }
+    let reporter = Reporter::new(false);
+    let options = RunOptions { publish_review };
+    let summary = pipeline::run(input, out, &config, &options, &reporter)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, out);
+    }
+    Ok(summary.exit_code())
+}
+
+fn print_summary(s: &Summary, out: &Path) {
+    println!(
+        "{} published, {} up to date, {} failed, {} need review, {} without consent",
+        s.published, s.up_to_date, s.failed, s.review, s.no_consent
+    );
+    if s.decoded == 0 {
+        println!("Nothing changed: no photo was decoded.");
+    } else {
+        println!("Decoded {} photos.", s.decoded);
+    }
+    for note in &s.notes {
+        println!("note: {note}");
+    }
+    if !s.unplaced.is_empty() {
+        println!("Files not used ({}):", s.unplaced.len());
+        for p in &s.unplaced {
+            println!("  {}: {}", p.path, p.reason);
+        }
+    }
+    println!("Gallery: {}", out.join("index.html").display());
+}
+
+fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("config problem: {e}");
+            return Ok(1);
+        }
+    };
+    let inv = discover::discover(input, config.cases.default_consent)?;
+    let mut bad = 0;
+    println!("{} case(s) in {}", inv.cases.len(), input.display());
+    for c in &inv.cases {
+        let consent = if c.consent {
+            ""
+        } else {
+            "  [no consent: will not be published]"
+        };
+        println!("{}  (from {}){consent}", c.id, c.source);
+        for v in &c.views {
+            let stages: Vec<String> = v
+                .stages
+                .iter()
+                .map(|s| format!("{} ({})", s.stage, s.rel))
+                .collect();
+            println!("  view {}: {}", v.name, stages.join(", "));
+        }
+        for e in &c.errors {
+            println!("  error: {e}");
+        }
+        bad += usize::from(!c.errors.is_empty());
+    }
+    if !inv.problems.is_empty() {
+        println!("{} file(s) not placed:", inv.problems.len());
+        for p in &inv.problems {
+            println!("  {}: {}", p.path, p.reason);
+        }
+    }
+    println!(
+        "config: ok ({})",
+        config_path.map_or("defaults".into(), |p| p.display().to_string())
+    );
+    Ok(if bad > 0 { 3 } else { 0 })
+}
+
+const INIT_GUIDE: &str = "# Your beforeafter folder
+
+- `photos/` is where photos go. One folder per case (`photos/<case>/`) holding
+  `before.jpg`, `session-1.jpg` … `after.jpg`; add a view prefix for several views
+  (`crown_before.jpg`, `front_after.jpg`). A `case.toml` in the folder adds captions and
+  the client's marketing consent. Flat pairs such as `photos/smith_before.jpg` +
+  `photos/smith_after.jpg` work too.
+- `beforeafter.toml` holds the settings; every key is explained in it. Delete the keys you
+  do not change.
+- Check what will be published:  beforeafter check photos --config beforeafter.toml
+- Build the gallery:              beforeafter batch photos --out gallery --config beforeafter.toml
+- Upload the `gallery/` folder to your web host as it is.
+";
+
+const INIT_CASE: &str = "# Captions shown in the gallery, and the client's marketing consent.
+title = \"Example case\"
+treatment = \"Scalp micropigmentation\"
+sessions = 3
+date = \"2026-05\"            # shown as month and year only
+technician = \"\"
+tags = [\"crown\"]
+notes = \"\"
+credit = \"\"
+# Nothing of this case is published until this says true.
+consent = false
+";
+
+fn init(dir: &Path) -> Result<i32> {
+    let files: [(&str, &str); 3] = [
+        ("beforeafter.toml", config::DEFAULT_TOML),
+        ("README.md", INIT_GUIDE),
+        ("photos/example-case/case.toml", INIT_CASE),
+    ];
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if path.exists() {
+            println!("kept     {} (already exists)", path.display());
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+        println!("created  {}", path.display());
+    }
+    println!(
+        "Next: put photos in {}, then run: beforeafter check {}",
+        dir.join("photos").display(),
+        dir.join("photos").display()
+    );
+    Ok(0)
+}

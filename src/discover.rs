@@ -1,0 +1,510 @@
+//! Input folder -> cases: views, stages and case metadata, plus every file that could not be
+//! placed and why (nothing is dropped silently).
+//!
+//! Conventions, all case-insensitive:
+//! - flat pairs at the top level: `<case>_before.jpg` + `<case>_after.jpg` (`-` and space work as
+//!   separators, `pre`/`post` as synonyms);
+//! - a folder per case: `<case>/before.*`, `after.*`, `session-1.*`, …, optionally with a view
+//!   prefix (`crown_before.jpg`), and an optional `<case>/case.toml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Fatal;
+
+/// File extensions read as photos.
+const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif"];
+/// The view of photos that carry no view prefix.
+pub const DEFAULT_VIEW: &str = "main";
+
+/// A stage of a series; the derived order is the series order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Before,
+    Session(u32),
+    After,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Before => f.write_str("before"),
+            Stage::Session(n) => write!(f, "session-{n}"),
+            Stage::After => f.write_str("after"),
+        }
+    }
+}
+
+/// `case.toml`: captions and consent for one case.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaseMeta {
+    pub title: Option<String>,
+    pub treatment: Option<String>,
+    pub sessions: Option<u32>,
+    /// Free text such as "2026-05"; the gallery shows month and year only.
+    pub date: Option<String>,
+    pub technician: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub credit: Option<String>,
+    pub consent: Option<bool>,
+}
+
+/// One photo placed in a case.
+#[derive(Clone, Debug)]
+pub struct StageFile {
+    pub stage: Stage,
+    pub path: PathBuf,
+    /// Path relative to the input folder, with `/` separators.
+    pub rel: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct View {
+    pub name: String,
+    /// Sorted in series order; the first is the before photo.
+    pub stages: Vec<StageFile>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// URL- and path-safe slug, unique in the inventory.
+    pub id: String,
+    /// Where it came from: the folder name or the flat-pair prefix.
+    pub source: String,
+    pub meta: CaseMeta,
+    pub consent: bool,
+    pub views: Vec<View>,
+    /// Problems that fail the whole case (bad case.toml, duplicate photo, id collision).
+    pub errors: Vec<String>,
+}
+
+/// Why a file was not placed in any case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// Hidden or system file (`.DS_Store`, `Thumbs.db`, `._*`): skipped on purpose.
+    Skipped,
+    /// Not a photo, or a name that says no stage.
+    Unknown,
+    /// A before without a later stage, or the other way round.
+    Unpaired,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub kind: ProblemKind,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub cases: Vec<Case>,
+    pub problems: Vec<Problem>,
+}
+
+/// Scan `input` (one level of case folders) into cases.
+pub fn discover(input: &Path, default_consent: bool) -> Result<Inventory, Fatal> {
+    let entries = sorted_entries(input).map_err(|e| Fatal::Input {
+        path: input.to_owned(),
+        message: format!("{e}; give the folder that holds the clinic's photos"),
+    })?;
+    let mut inv = Inventory::default();
+    let mut flat: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
+    for (name, path, is_dir) in entries {
+        if is_hidden(&name) {
+            inv.problems.push(skipped(&name));
+        } else if is_dir {
+            if let Some(case) = scan_case_dir(&name, &path, default_consent, &mut inv.problems) {
+                inv.cases.push(case);
+            }
+        } else if !is_photo(&name) {
+            inv.problems
+                .push(unknown(&name, "not a photo or a case folder; ignored"));
+        } else {
+            match split_stage(stem(&name)) {
+                Some((Some(case), stage)) => flat.entry(case.to_owned()).or_default().push(
+                    StageFile {
+                        stage,
+                        path,
+                        rel: name.clone(),
+                    },
+                ),
+                Some((None, _)) => inv.problems.push(unknown(
+                    &name,
+                    "a photo at the top level needs a case name: rename it <case>_before or <case>_after",
+                )),
+                None => inv.problems.push(unknown(&name, NO_STAGE)),
+            }
+        }
+    }
+    for (source, files) in flat {
+        let mut views = BTreeMap::new();
+        views.insert(DEFAULT_VIEW.to_owned(), files);
+        let mut errors = Vec::new();
+        let views = build_views(views, &mut errors, &mut inv.problems);
+        if !views.is_empty() || !errors.is_empty() {
+            inv.cases.push(new_case(
+                &source,
+                CaseMeta::default(),
+                default_consent,
+                views,
+                errors,
+            ));
+        }
+    }
+    mark_collisions(&mut inv.cases);
+    inv.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(inv)
+}
+
+const NO_STAGE: &str =
+    "the name says no stage: end it with _before, _after or _session-N (pre/post work too)";
+
+fn new_case(
+    source: &str,
+    meta: CaseMeta,
+    default_consent: bool,
+    views: Vec<View>,
+    mut errors: Vec<String>,
+) -> Case {
+    let id = slug(source);
+    if id.is_empty() {
+        errors.push(format!(
+            "case name {source:?} has no letters or digits to make a web address from: rename it"
+        ));
+    }
+    Case {
+        id,
+        source: source.to_owned(),
+        consent: meta.consent.unwrap_or(default_consent),
+        meta,
+        views,
+        errors,
+    }
+}
+
+fn scan_case_dir(
+    name: &str,
+    dir: &Path,
+    default_consent: bool,
+    problems: &mut Vec<Problem>,
+) -> Option<Case> {
+    let mut errors = Vec::new();
+    let mut meta = CaseMeta::default();
+    let mut views: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
+    let entries = match sorted_entries(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(format!("cannot read folder {name}/: {e}"));
+            Vec::new()
+        }
+    };
+    for (file, path, is_dir) in entries {
+        let rel = format!("{name}/{file}");
+        if is_hidden(&file) {
+            problems.push(skipped(&rel));
+        } else if is_dir {
+            problems.push(unknown(
+                &rel,
+                "folders inside a case folder are not read: move its photos up into the case folder",
+            ));
+        } else if file.eq_ignore_ascii_case("case.toml") {
+            match read_meta(&path) {
+                Ok(m) => meta = m,
+                Err(e) => errors.push(format!("{rel}: {e}")),
+            }
+        } else if !is_photo(&file) {
+            problems.push(unknown(&rel, "not a photo or case.toml; ignored"));
+        } else if let Some((view, stage)) = split_stage(stem(&file)) {
+            let view = view.map_or_else(|| DEFAULT_VIEW.to_owned(), slug);
+            views
+                .entry(view)
+                .or_default()
+                .push(StageFile { stage, path, rel });
+        } else {
+            problems.push(unknown(&rel, NO_STAGE));
+        }
+    }
+    let views = build_views(views, &mut errors, problems);
+    if views.is_empty() && errors.is_empty() {
+        return None;
+    }
+    Some(new_case(name, meta, default_consent, views, errors))
+}
+
+fn read_meta(path: &Path) -> Result<CaseMeta, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    toml::from_str(&text).map_err(|e| {
+        format!(
+            "{}; allowed keys: title, treatment, sessions, date, technician, tags, notes, credit, consent",
+            e.message()
+        )
+    })
+}
+
+/// Keep views with a before and at least one later stage; report the rest as unpaired.
+fn build_views(
+    views: BTreeMap<String, Vec<StageFile>>,
+    errors: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Vec<View> {
+    let mut out = Vec::new();
+    for (name, mut stages) in views {
+        stages.sort_by(|a, b| a.stage.cmp(&b.stage).then(a.rel.cmp(&b.rel)));
+        for pair in stages.windows(2) {
+            if pair[0].stage == pair[1].stage {
+                errors.push(format!(
+                    "two photos for view {name}, stage {}: {} and {}; keep one",
+                    pair[0].stage, pair[0].rel, pair[1].rel
+                ));
+            }
+        }
+        let has_before = stages[0].stage == Stage::Before;
+        let has_later = stages.iter().any(|s| s.stage != Stage::Before);
+        if has_before && has_later {
+            out.push(View { name, stages });
+        } else {
+            let missing = if has_before {
+                "no after or session photo to pair it with"
+            } else {
+                "no before photo to pair it with"
+            };
+            for s in stages {
+                problems.push(Problem {
+                    path: s.rel,
+                    kind: ProblemKind::Unpaired,
+                    reason: format!("{missing}; add the missing photo to publish it"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Two inputs that make the same id both fail, each naming the other.
+fn mark_collisions(cases: &mut [Case]) {
+    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cases.iter().enumerate() {
+        by_id.entry(c.id.clone()).or_default().push(i);
+    }
+    for indexes in by_id.values().filter(|v| v.len() > 1) {
+        let names: Vec<String> = indexes.iter().map(|&i| cases[i].source.clone()).collect();
+        for &i in indexes {
+            cases[i].errors.push(format!(
+                "case id `{}` would come from several inputs ({}): rename all but one",
+                cases[i].id,
+                names.join(", ")
+            ));
+        }
+    }
+}
+
+/// `(name, path, is_dir)` sorted by name, so runs are deterministic.
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, bool)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Follow symlinks for the type, so a linked case folder is read like a folder.
+        let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        out.push((name, entry.path(), is_dir));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Hidden and system files that cameras, macOS and Windows leave behind.
+pub fn is_hidden(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || lower == "thumbs.db" || lower == "desktop.ini"
+}
+
+fn is_photo(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn stem(name: &str) -> &str {
+    Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(name)
+}
+
+fn skipped(rel: &str) -> Problem {
+    Problem {
+        path: rel.to_owned(),
+        kind: ProblemKind::Skipped,
+        reason: "hidden or system file; skipped".into(),
+    }
+}
+
+fn unknown(rel: &str, reason: &str) -> Problem {
+    Problem {
+        path: rel.to_owned(),
+        kind: ProblemKind::Unknown,
+        reason: reason.to_owned(),
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '_' | '-' | ' ')
+}
+
+/// Split a file stem into an optional prefix (case or view) and a stage.
+///
+/// `crown_before` -> (`crown`, Before); `session-2` -> (None, Session(2));
+/// `Hairline 07 POST` -> (`Hairline 07`, After). Case-insensitive.
+pub fn split_stage(stem: &str) -> Option<(Option<&str>, Stage)> {
+    let lower = stem.to_ascii_lowercase();
+    let (stage, token_len) = stage_suffix(&lower)?;
+    let rest = &stem[..stem.len() - token_len];
+    if rest.is_empty() {
+        return Some((None, stage));
+    }
+    let prefix = rest.strip_suffix(is_separator)?;
+    let prefix = prefix.trim_end_matches(is_separator);
+    if prefix.is_empty() {
+        return Some((None, stage));
+    }
+    Some((Some(prefix), stage))
+}
+
+/// The stage word at the end of a lower-case stem, and its length in bytes.
+fn stage_suffix(lower: &str) -> Option<(Stage, usize)> {
+    for (word, stage) in [
+        ("before", Stage::Before),
+        ("pre", Stage::Before),
+        ("after", Stage::After),
+        ("post", Stage::After),
+    ] {
+        if lower.ends_with(word) {
+            return Some((stage, word.len()));
+        }
+    }
+    let digits = lower.len() - lower.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let n: u32 = lower[lower.len() - digits..].parse().ok()?;
+    let head = &lower[..lower.len() - digits];
+    let word = head.trim_end_matches(is_separator);
+    if n == 0 || !word.ends_with("session") || head.len() - word.len() > 1 {
+        return None;
+    }
+    Some((
+        Stage::Session(n),
+        lower.len() - (word.len() - "session".len()),
+    ))
+}
+
+/// A URL- and path-safe id: lower-case ASCII letters, digits and single dashes.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names_table() {
+        type Row = (&'static str, Option<(Option<&'static str>, Stage)>);
+        let table: &[Row] = &[
+            ("before", Some((None, Stage::Before))),
+            ("AFTER", Some((None, Stage::After))),
+            ("pre", Some((None, Stage::Before))),
+            ("post", Some((None, Stage::After))),
+            ("session-1", Some((None, Stage::Session(1)))),
+            ("Session_12", Some((None, Stage::Session(12)))),
+            ("session 2", Some((None, Stage::Session(2)))),
+            ("session3", Some((None, Stage::Session(3)))),
+            ("crown_before", Some((Some("crown"), Stage::Before))),
+            ("crown-session-2", Some((Some("crown"), Stage::Session(2)))),
+            ("case 7 post", Some((Some("case 7"), Stage::After))),
+            ("smith_jr-after", Some((Some("smith_jr"), Stage::After))),
+            (
+                "Hairline-07_PRE",
+                Some((Some("Hairline-07"), Stage::Before)),
+            ),
+            ("compre", None),
+            ("shafter", None),
+            ("session-0", None),
+            ("session", None),
+            ("img_1234", None),
+            ("logo", None),
+            ("before-photo", None),
+        ];
+        for (stem, want) in table {
+            assert_eq!(split_stage(stem), *want, "{stem}");
+        }
+    }
+
+    #[test]
+    fn slug_table() {
+        for (name, want) in [
+            ("Smith Case 07", "smith-case-07"),
+            ("../../etc", "etc"),
+            ("a__b--c", "a-b-c"),
+            ("ÜBER", "ber"),
+            ("...", ""),
+            ("hairline-07", "hairline-07"),
+        ] {
+            assert_eq!(slug(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn stages_sort_in_series_order() {
+        let mut v = vec![
+            Stage::After,
+            Stage::Session(10),
+            Stage::Before,
+            Stage::Session(2),
+        ];
+        v.sort();
+        assert_eq!(
+            v,
+            vec![
+                Stage::Before,
+                Stage::Session(2),
+                Stage::Session(10),
+                Stage::After
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_names() {
+        for n in [
+            ".DS_Store",
+            "Thumbs.db",
+            "._before.jpg",
+            ".hidden",
+            "desktop.ini",
+        ] {
+            assert!(is_hidden(n), "{n}");
+        }
+        assert!(!is_hidden("before.jpg"));
+    }
+}

@@ -1,0 +1,19 @@
+//! beforeafter: aligned, honest before/after photo galleries for clinics.
+//!
+//! The pipeline is a line of stages: [`discover`] finds cases, [`ingest`] decodes photos,
+//! [`align`] and [`tone`] put later photos onto the before photo's frame and light,
+//! [`render`] crops, watermarks, composites and encodes, [`gallery`] writes pages, and
+//! [`manifest`] records what was done. [`pipeline`] runs it all in parallel.
+
+pub mod align;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod gallery;
+pub mod ingest;
+pub mod manifest;
+pub mod output;
+pub mod pipeline;
+pub mod render;

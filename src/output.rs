@@ -1,0 +1,131 @@
+//! The output folder: every file is written to a temp file in its final folder and renamed into
+//! place, so a visitor or a crash never sees a half-written image, page or manifest; and paths
+//! are checked so no input name can make the tool write outside `--out`.
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::Fatal;
+
+/// Prefix of temp files, so an interrupted run's leftovers can be recognised and removed.
+pub const TEMP_PREFIX: &str = ".beforeafter-tmp-";
+
+/// `out` joined with a relative `rel` path, refusing anything that could escape `out`.
+pub fn resolve(out: &Path, rel: &str) -> Result<PathBuf, Fatal> {
+    let rel_path = Path::new(rel);
+    let safe = !rel.is_empty()
+        && rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+    if !safe {
+        return Err(Fatal::Other(format!(
+            "refusing to write {rel:?}: outputs must stay inside the output folder"
+        )));
+    }
+    Ok(out.join(rel_path))
+}
+
+/// Write `bytes` to `out/rel` atomically (temp file in the same folder, fsync, rename).
+pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
+    let path = resolve(out, rel)?;
+    let dir = path.parent().unwrap_or(out);
+    let io = |e: std::io::Error| Fatal::Output {
+        path: path.clone(),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile_in(dir).map_err(io)?;
+    tmp.1.write_all(bytes).map_err(io)?;
+    tmp.1.sync_data().map_err(io)?;
+    drop(tmp.1);
+    std::fs::rename(&tmp.0, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp.0);
+        io(e)
+    })
+}
+
+/// A new, uniquely named temp file in `dir`.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{TEMP_PREFIX}{}-{n}", std::process::id());
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Remove `out/rel` if it exists; then remove its folder if that is now empty.
+pub fn remove(out: &Path, rel: &str) {
+    let Ok(path) = resolve(out, rel) else { return };
+    let _ = std::fs::remove_file(&path);
+    if let Some(dir) = path.parent().filter(|d| *d != out) {
+        // Fails harmlessly when the folder still holds something.
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// Remove temp files left behind by an interrupted run (top level and one folder down).
+pub fn remove_stale_temps(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_stale_temps_in(&path);
+        } else if is_temp(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+fn remove_stale_temps_in(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if is_temp(&entry.path()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn is_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_escape_are_refused() {
+        let out = Path::new("/tmp/out");
+        for bad in ["../x", "/etc/passwd", "a/../../x", "", "./a"] {
+            assert!(resolve(out, bad).is_err(), "{bad}");
+        }
+        assert_eq!(resolve(out, "case/a.jpg").unwrap(), out.join("case/a.jpg"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), "a/b.txt", b"one").unwrap();
+        write_atomic(dir.path(), "a/b.txt", b"two").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a/b.txt")).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}

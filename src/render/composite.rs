@@ -1,0 +1,181 @@
+//! Before|after composites: side by side (stacked for wide photos) at a set width, a square one
+//! and a social (OpenGraph) one, with optional burned-in labels.
+//!
+//! Layout is computed here; the pipeline renders each panel straight from its source photo at
+//! the panel's size (one resample), then `assemble` places them.
+
+use image::RgbImage;
+
+use crate::render::Region;
+use crate::render::text;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Side by side (or stacked) at the configured width.
+    Side,
+    Square,
+    Social,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Side, Kind::Square, Kind::Social];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Side => "side",
+            Kind::Square => "square",
+            Kind::Social => "social",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CompositeParams {
+    pub width: u32,
+    pub square: u32,
+    pub social: [u32; 2],
+    pub stack_above_aspect: f64,
+    /// Gap / composite width.
+    pub gap: f64,
+    pub background: [u8; 3],
+    /// Label text height / panel width; `None` = no labels.
+    pub label_size: Option<f64>,
+}
+
+/// Where the two panels go, and which part of the crop each shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub size: (u32, u32),
+    /// (x, y, w, h) of the first and second panel in the composite.
+    pub panels: [(u32, u32, u32, u32); 2],
+    /// The part of the view's crop (before coordinates) shown in each panel.
+    pub region: Region,
+}
+
+/// The layout of composite `kind` for a view whose crop is `crop`.
+///
+/// The free-height side composite stacks photos wider than `stack_above_aspect`; the fixed-size
+/// ones pick whichever arrangement keeps more of the photo.
+pub fn layout(kind: Kind, crop: &Region, p: &CompositeParams) -> Layout {
+    let (w, h) = match kind {
+        Kind::Side => (p.width, 0),
+        Kind::Square => (p.square, p.square),
+        Kind::Social => (p.social[0], p.social[1]),
+    };
+    let gap = (f64::from(w) * p.gap).round() as u32;
+    let (stacked, pw, ph, size) = if kind == Kind::Side {
+        if crop.aspect() > p.stack_above_aspect {
+            let ph = (f64::from(w) / crop.aspect()).round() as u32;
+            (true, w, ph, (w, 2 * ph + gap))
+        } else {
+            let pw = (w - gap) / 2;
+            let ph = (f64::from(pw) / crop.aspect()).round() as u32;
+            (false, pw, ph, (w, ph))
+        }
+    } else {
+        let side = ((w - gap) / 2, h);
+        let stack = (w, (h - gap) / 2);
+        let kept = |(pw, ph): (u32, u32)| {
+            let a = f64::from(pw) / f64::from(ph);
+            (a / crop.aspect()).min(crop.aspect() / a)
+        };
+        if kept(stack) > kept(side) {
+            (true, stack.0, stack.1, (w, h))
+        } else {
+            (false, side.0, side.1, (w, h))
+        }
+    };
+    let second = if stacked {
+        (0, size.1 - ph, pw, ph)
+    } else {
+        (size.0 - pw, 0, pw, ph)
+    };
+    Layout {
+        size,
+        panels: [(0, 0, pw, ph), second],
+        region: crop.centred_with_aspect(f64::from(pw) / f64::from(ph)),
+    }
+}
+
+/// Place the rendered panels on the background and burn in their labels.
+#[must_use]
+pub fn assemble(
+    layout: &Layout,
+    panels: [&RgbImage; 2],
+    labels: [&str; 2],
+    p: &CompositeParams,
+) -> RgbImage {
+    let mut out = RgbImage::from_pixel(layout.size.0, layout.size.1, image::Rgb(p.background));
+    for ((x, y, _, _), (panel, label)) in layout.panels.iter().zip(panels.iter().zip(labels)) {
+        image::imageops::replace(&mut out, *panel, i64::from(*x), i64::from(*y));
+        if let Some(size) = p.label_size {
+            draw_label(&mut out, label, (*x, *y), panel.width(), size);
+        }
+    }
+    out
+}
+
+/// A label in the panel's top-left corner: white text on a translucent dark plate.
+fn draw_label(img: &mut RgbImage, label: &str, at: (u32, u32), panel_w: u32, size: f64) {
+    if label.trim().is_empty() {
+        return;
+    }
+    let height = (f64::from(panel_w) * size).max(8.0) as f32;
+    let mask = text::text_mask(label, height);
+    let pad = (height * 0.35).round() as u32;
+    let plate = image::GrayImage::from_pixel(
+        mask.width() + 2 * pad,
+        mask.height() + pad,
+        image::Luma([255]),
+    );
+    let (x, y) = (i64::from(at.0 + pad), i64::from(at.1 + pad));
+    text::blend_mask_mut(img, &plate, x, y, [0, 0, 0], 0.55);
+    text::blend_mask_mut(
+        img,
+        &mask,
+        x + i64::from(pad),
+        y + i64::from(pad / 2),
+        [255, 255, 255],
+        1.0,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> CompositeParams {
+        CompositeParams {
+            width: 2048,
+            square: 1080,
+            social: [1200, 630],
+            stack_above_aspect: 1.25,
+            gap: 0.0,
+            background: [255, 255, 255],
+            label_size: Some(0.05),
+        }
+    }
+
+    #[test]
+    fn portrait_photos_go_side_by_side() {
+        let l = layout(Kind::Side, &Region::from_crop([0, 0, 900, 1200]), &params());
+        assert_eq!(l.size, (2048, 1365));
+        assert_eq!(l.panels[1].0, 1024);
+    }
+
+    #[test]
+    fn wide_photos_are_stacked() {
+        let l = layout(Kind::Side, &Region::from_crop([0, 0, 1600, 900]), &params());
+        assert_eq!(l.size, (2048, 2304));
+        assert_eq!(l.panels[1], (0, 1152, 2048, 1152));
+    }
+
+    #[test]
+    fn fixed_sizes_are_exact() {
+        let crop = Region::from_crop([0, 0, 1200, 900]);
+        assert_eq!(layout(Kind::Square, &crop, &params()).size, (1080, 1080));
+        let social = layout(Kind::Social, &crop, &params());
+        assert_eq!(social.size, (1200, 630));
+        assert!((social.region.aspect() - 600.0 / 630.0).abs() < 1e-9);
+    }
+}

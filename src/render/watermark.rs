@@ -1,0 +1,250 @@
+//! Watermarks: a PNG logo with alpha, or text in the bundled font, at one of nine anchors or
+//! tiled, sized relative to the image width, blended at a set opacity.
+
+use fast_image_resize as fir;
+use image::{RgbImage, Rgba, RgbaImage};
+
+use crate::config::{Anchor, WatermarkConfig};
+use crate::render::text;
+
+/// What a watermark does, in the units of the config.
+#[derive(Clone, Debug)]
+pub struct WatermarkParams {
+    pub anchor: Anchor,
+    pub opacity: f32,
+    /// Mark width / image width.
+    pub size: f32,
+    /// Edge distance / image width.
+    pub margin: f32,
+    /// Narrower images stay clean.
+    pub min_width: u32,
+}
+
+/// A ready-to-apply watermark: the mark at full resolution plus where and how to put it.
+pub struct Watermark {
+    mark: RgbaImage,
+    params: WatermarkParams,
+}
+
+/// Height at which a text mark is drawn before scaling to its final width.
+const TEXT_MARK_HEIGHT: f32 = 160.0;
+
+impl Watermark {
+    /// From config: `None` when disabled. `logo_png` is the logo's bytes, already validated.
+    pub fn new(cfg: &WatermarkConfig, logo_png: Option<&[u8]>) -> Option<Watermark> {
+        if !cfg.enabled {
+            return None;
+        }
+        let mark = match logo_png {
+            Some(bytes) => image::load_from_memory(bytes).ok()?.into_rgba8(),
+            None => text_mark(&cfg.text),
+        };
+        Some(Watermark {
+            mark,
+            params: WatermarkParams {
+                anchor: cfg.position,
+                opacity: cfg.opacity,
+                size: cfg.size,
+                margin: cfg.margin,
+                min_width: cfg.min_width,
+            },
+        })
+    }
+
+    /// Whether an output of this width gets the mark.
+    pub fn applies_to(&self, width: u32) -> bool {
+        width >= self.params.min_width
+    }
+
+    /// Blend the mark into `img`, sized to its width.
+    pub fn apply_mut(&self, img: &mut RgbImage) {
+        let p = &self.params;
+        let w = ((img.width() as f32 * p.size).round() as u32).clamp(1, img.width());
+        let h = ((w as f32 * self.mark.height() as f32 / self.mark.width() as f32).round() as u32)
+            .clamp(1, img.height());
+        let mark = scale_rgba(&self.mark, w, h);
+        let margin = (img.width() as f32 * p.margin).round() as i64;
+        for (x, y) in positions(p.anchor, (img.width(), img.height()), (w, h), margin) {
+            blend_rgba_mut(img, &mark, x, y, p.opacity);
+        }
+    }
+}
+
+/// White text with a soft dark edge, so it reads on light and dark skin alike.
+fn text_mark(text: &str) -> RgbaImage {
+    let mask = text::text_mask(text, TEXT_MARK_HEIGHT);
+    let pad = (TEXT_MARK_HEIGHT / 16.0).ceil() as u32;
+    let (w, h) = (mask.width() + 2 * pad, mask.height() + 2 * pad);
+    let mut out = RgbaImage::new(w, h);
+    let shadow = soft_edge(&mask, pad);
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        let s = shadow(x, y);
+        let t = if x >= pad && y >= pad && x - pad < mask.width() && y - pad < mask.height() {
+            f32::from(mask.get_pixel(x - pad, y - pad).0[0]) / 255.0
+        } else {
+            0.0
+        };
+        let a = t + s * 0.6 * (1.0 - t);
+        let v = if a > 0.0 {
+            (255.0 * t / a).round() as u8
+        } else {
+            0
+        };
+        *p = Rgba([v, v, v, (a * 255.0).round() as u8]);
+    }
+    out
+}
+
+/// A box-blurred copy of `mask` (padded by `pad`), as a lookup closure returning 0..1.
+fn soft_edge(mask: &image::GrayImage, pad: u32) -> impl Fn(u32, u32) -> f32 + '_ {
+    let r = i64::from(pad / 2).max(1);
+    move |x: u32, y: u32| {
+        let (cx, cy) = (i64::from(x) - i64::from(pad), i64::from(y) - i64::from(pad));
+        let mut sum = 0u32;
+        let mut n = 0u32;
+        for dy in -r..=r {
+            for dx in -r..=r {
+                let (sx, sy) = (cx + dx, cy + dy);
+                n += 1;
+                if sx >= 0 && sy >= 0 && (sx as u32) < mask.width() && (sy as u32) < mask.height() {
+                    sum += u32::from(mask.get_pixel(sx as u32, sy as u32).0[0]);
+                }
+            }
+        }
+        sum as f32 / (n as f32 * 255.0)
+    }
+}
+
+fn scale_rgba(src: &RgbaImage, w: u32, h: u32) -> RgbaImage {
+    let view = fir::images::ImageRef::new(
+        src.width(),
+        src.height(),
+        src.as_raw(),
+        fir::PixelType::U8x4,
+    )
+    .expect("RGBA buffer matches its size");
+    let mut dst = fir::images::Image::new(w, h, fir::PixelType::U8x4);
+    let options = fir::ResizeOptions::new()
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
+        .use_alpha(true);
+    fir::Resizer::new()
+        .resize(&view, &mut dst, &options)
+        .expect("resize of a valid RGBA image");
+    RgbaImage::from_raw(w, h, dst.into_vec()).expect("buffer matches size")
+}
+
+/// Top-left corners where the mark goes.
+fn positions(anchor: Anchor, img: (u32, u32), mark: (u32, u32), margin: i64) -> Vec<(i64, i64)> {
+    let (iw, ih) = (i64::from(img.0), i64::from(img.1));
+    let (mw, mh) = (i64::from(mark.0), i64::from(mark.1));
+    let left = margin;
+    let right = iw - mw - margin;
+    let top = margin;
+    let bottom = ih - mh - margin;
+    let cx = (iw - mw) / 2;
+    let cy = (ih - mh) / 2;
+    let one = |x, y| vec![(x, y)];
+    match anchor {
+        Anchor::TopLeft => one(left, top),
+        Anchor::Top => one(cx, top),
+        Anchor::TopRight => one(right, top),
+        Anchor::Left => one(left, cy),
+        Anchor::Center => one(cx, cy),
+        Anchor::Right => one(right, cy),
+        Anchor::BottomLeft => one(left, bottom),
+        Anchor::Bottom => one(cx, bottom),
+        Anchor::BottomRight => one(right, bottom),
+        Anchor::Tiled => {
+            // Rows offset by half a step, spaced so the photo stays readable.
+            let (sx, sy) = (mw * 2, mh * 4);
+            let mut out = Vec::new();
+            let mut row = 0;
+            let mut y = -mh / 2;
+            while y < ih {
+                let shift = if row % 2 == 0 { 0 } else { sx / 2 };
+                let mut x = -mw / 2 + shift;
+                while x < iw {
+                    out.push((x, y));
+                    x += sx;
+                }
+                y += sy;
+                row += 1;
+            }
+            out
+        }
+    }
+}
+
+fn blend_rgba_mut(img: &mut RgbImage, mark: &RgbaImage, x: i64, y: i64, opacity: f32) {
+    for (mx, my, m) in mark.enumerate_pixels() {
+        let (px, py) = (x + i64::from(mx), y + i64::from(my));
+        if px < 0 || py < 0 || px >= i64::from(img.width()) || py >= i64::from(img.height()) {
+            continue;
+        }
+        let a = f32::from(m.0[3]) / 255.0 * opacity;
+        if a <= 0.0 {
+            continue;
+        }
+        let p = img.get_pixel_mut(px as u32, py as u32);
+        for k in 0..3 {
+            p.0[k] = (f32::from(p.0[k]) * (1.0 - a) + f32::from(m.0[k]) * a).round() as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(position: Anchor) -> WatermarkConfig {
+        WatermarkConfig {
+            enabled: true,
+            logo: String::new(),
+            text: "Clinic".into(),
+            position,
+            opacity: 1.0,
+            size: 0.3,
+            margin: 0.02,
+            min_width: 100,
+        }
+    }
+
+    fn changed(a: &RgbImage, b: &RgbImage) -> Vec<(u32, u32)> {
+        a.enumerate_pixels()
+            .filter(|(x, y, p)| b.get_pixel(*x, *y) != *p)
+            .map(|(x, y, _)| (x, y))
+            .collect()
+    }
+
+    #[test]
+    fn bottom_right_text_mark_changes_only_the_bottom_right() {
+        let wm = Watermark::new(&config(Anchor::BottomRight), None).unwrap();
+        let plain = RgbImage::from_pixel(400, 300, image::Rgb([90, 120, 150]));
+        let mut marked = plain.clone();
+        wm.apply_mut(&mut marked);
+        let px = changed(&plain, &marked);
+        assert!(!px.is_empty());
+        assert!(
+            px.iter().all(|&(x, y)| x >= 200 && y >= 200),
+            "mark stays in its corner"
+        );
+    }
+
+    #[test]
+    fn tiled_mark_covers_the_whole_image() {
+        let wm = Watermark::new(&config(Anchor::Tiled), None).unwrap();
+        let plain = RgbImage::from_pixel(600, 600, image::Rgb([90, 120, 150]));
+        let mut marked = plain.clone();
+        wm.apply_mut(&mut marked);
+        let px = changed(&plain, &marked);
+        let quadrants =
+            |fx: fn(u32) -> bool, fy: fn(u32) -> bool| px.iter().any(|&(x, y)| fx(x) && fy(y));
+        assert!(quadrants(|x| x < 300, |y| y < 300) && quadrants(|x| x >= 300, |y| y >= 300));
+    }
+
+    #[test]
+    fn narrow_outputs_are_left_clean() {
+        let wm = Watermark::new(&config(Anchor::Center), None).unwrap();
+        assert!(!wm.applies_to(99) && wm.applies_to(100));
+    }
+}
