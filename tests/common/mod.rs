@@ -1,0 +1,115 @@
+//! Test helpers: a temp input/output tree and the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{Rgb, RgbImage};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn input(&self) -> PathBuf {
+        self.dir.path().join("in")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// Write `bytes` at `rel` under the input folder.
+    pub fn put(&self, rel: &str, bytes: &[u8]) {
+        let path = self.input().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// `beforeafter batch <in> --out <out> --json` plus `args`.
+    pub fn batch(&self, args: &[&str]) -> (Output, serde_json::Value) {
+        let out = run(&[
+            &[
+                "batch",
+                self.input().to_str().unwrap(),
+                "--out",
+                self.out().to_str().unwrap(),
+                "--json",
+            ],
+            args,
+        ]
+        .concat());
+        let summary = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out, summary)
+    }
+
+    pub fn manifest(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.out().join("manifest.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_beforeafter"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A textured test photo: smooth gradients plus a grid of blobs, so any crop is recognisable.
+pub fn photo(w: u32, h: u32, seed: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let fx = x as f32 / w as f32;
+        let fy = y as f32 / h as f32;
+        let blob = ((x / 23 + y / 19 + seed) % 5 == 0) as u8 * 60;
+        Rgb([
+            (80.0 + 120.0 * fx) as u8 + blob / 2,
+            (60.0 + 100.0 * fy) as u8,
+            (120.0 - 60.0 * fx * fy) as u8 + blob,
+        ])
+    })
+}
+
+pub fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+        .encode_image(img)
+        .unwrap();
+    bytes
+}
+
+pub fn png(img: &RgbImage) -> Vec<u8> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push(
+                p.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Discovery on real folders: conventions, views, case.toml, stray and hidden files, collisions.
+
+mod common;
+
+use beforeafter::discover::{ProblemKind, Stage, discover};
+use common::TestEnv;
+
+fn layout(env: &TestEnv, files: &[&str]) {
+    for f in files {
+        env.put(f, b"x");
+    }
+}
+
+#[test]
+fn conventions_table() {
+    let env = TestEnv::new();
+    layout(
+        &env,
+        &[
+            "Smith 01_BEFORE.JPG",
+            "Smith 01-after.jpeg",
+            "jones_pre.png",
+            "jones_post.png",
+            "series/before.jpg",
+            "series/session-1.jpg",
+            "series/Session_2.jpg",
+            "series/after.jpg",
+            "views/crown_before.jpg",
+            "views/crown_after.jpg",
+            "views/front-pre.jpg",
+            "views/front-session 1.jpg",
+            "stray_before.jpg",
+            "notes.txt",
+            ".DS_Store",
+            "._smith_before.jpg",
+            "Thumbs.db",
+            "series/.hidden.jpg",
+            "series/IMG_1234.jpg",
+        ],
+    );
+    let inv = discover(&env.input(), true).unwrap();
+    let ids: Vec<&str> = inv.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["jones", "series", "smith-01", "views"]);
+    let series = &inv.cases[1];
+    let stages: Vec<Stage> = series.views[0].stages.iter().map(|s| s.stage).collect();
+    assert_eq!(
+        stages,
+        [
+            Stage::Before,
+            Stage::Session(1),
+            Stage::Session(2),
+            Stage::After
+        ]
+    );
+    let views: Vec<&str> = inv.cases[3].views.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(views, ["crown", "front"]);
+    let problem = |path: &str| inv.problems.iter().find(|p| p.path == path).map(|p| p.kind);
+    assert_eq!(problem("stray_before.jpg"), Some(ProblemKind::Unpaired));
+    assert_eq!(problem("notes.txt"), Some(ProblemKind::Unknown));
+    assert_eq!(problem(".DS_Store"), Some(ProblemKind::Skipped));
+    assert_eq!(problem("._smith_before.jpg"), Some(ProblemKind::Skipped));
+    assert_eq!(problem("Thumbs.db"), Some(ProblemKind::Skipped));
+    assert_eq!(problem("series/.hidden.jpg"), Some(ProblemKind::Skipped));
+    assert_eq!(problem("series/IMG_1234.jpg"), Some(ProblemKind::Unknown));
+    assert_eq!(inv.problems.len(), 7, "{:#?}", inv.problems);
+}
+
+#[test]
+fn case_toml_sets_captions_and_consent() {
+    let env = TestEnv::new();
+    layout(
+        &env,
+        &["a/before.jpg", "a/after.jpg", "b/before.jpg", "b/after.jpg"],
+    );
+    env.put(
+        "a/case.toml",
+        b"title = \"Crown\"\ntags = [\"x\"]\nconsent = false\n",
+    );
+    let inv = discover(&env.input(), true).unwrap();
+    assert_eq!(inv.cases[0].meta.title.as_deref(), Some("Crown"));
+    assert!(!inv.cases[0].consent);
+    assert!(inv.cases[1].consent, "default consent from config");
+    let inv = discover(&env.input(), false).unwrap();
+    assert!(!inv.cases[1].consent);
+}
+
+#[test]
+fn bad_case_toml_fails_that_case_with_file_and_key() {
+    let env = TestEnv::new();
+    layout(&env, &["a/before.jpg", "a/after.jpg"]);
+    env.put("a/case.toml", b"titel = \"typo\"\n");
+    let inv = discover(&env.input(), true).unwrap();
+    let e = &inv.cases[0].errors[0];
+    assert!(e.contains("a/case.toml") && e.contains("titel"), "{e}");
+}
+
+#[test]
+fn colliding_ids_fail_both_and_name_both() {
+    let env = TestEnv::new();
+    layout(
+        &env,
+        &[
+            "Case 1/before.jpg",
+            "Case 1/after.jpg",
+            "case-1_before.jpg",
+            "case-1_after.jpg",
+        ],
+    );
+    let inv = discover(&env.input(), true).unwrap();
+    assert_eq!(inv.cases.len(), 2);
+    for c in &inv.cases {
+        let e = c.errors.join(" ");
+        assert!(e.contains("Case 1") && e.contains("case-1"), "{e}");
+    }
+}
+
+#[test]
+fn duplicate_stage_is_an_error() {
+    let env = TestEnv::new();
+    layout(&env, &["a/before.jpg", "a/before.png", "a/after.jpg"]);
+    let inv = discover(&env.input(), true).unwrap();
+    assert!(inv.cases[0].errors[0].contains("keep one"));
+}
+
+#[test]
+fn hostile_names_make_safe_ids() {
+    let env = TestEnv::new();
+    layout(
+        &env,
+        &[
+            "x..%2F..%2Fetc_before.jpg",
+            "x..%2F..%2Fetc_after.jpg",
+            "Pat. O'Neil <b>/before.jpg",
+            "Pat. O'Neil <b>/after.jpg",
+        ],
+    );
+    let inv = discover(&env.input(), true).unwrap();
+    assert_eq!(inv.cases[0].id, "pat-o-neil-b");
+    assert_eq!(inv.cases[1].id, "x-2f-2fetc");
+}

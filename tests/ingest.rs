@@ -1,0 +1,154 @@
+//! Ingest: colour management and hostile files, on fixtures made here.
+
+mod common;
+
+use std::path::Path;
+
+use beforeafter::ingest::{IngestParams, decode};
+use image::{ImageEncoder, Rgb, RgbImage};
+
+const PARAMS: IngestParams = IngestParams {
+    max_pixels: 100_000_000,
+    max_file_bytes: 100_000_000,
+};
+
+fn srgb_decode(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn srgb_encode(v: f64) -> f64 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.0031308 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// Display P3 -> sRGB by the published matrices (independent of the code under test).
+fn p3_to_srgb(p: [u8; 3]) -> [f64; 3] {
+    const P3_TO_XYZ: [[f64; 3]; 3] = [
+        [0.4865709, 0.2656677, 0.1982173],
+        [0.2289746, 0.6917385, 0.0792869],
+        [0.0000000, 0.0451134, 1.0439444],
+    ];
+    const XYZ_TO_SRGB: [[f64; 3]; 3] = [
+        [3.2404542, -1.5371385, -0.4985314],
+        [-0.9692660, 1.8760108, 0.0415560],
+        [0.0556434, -0.2040259, 1.0572252],
+    ];
+    let lin = p.map(|v| srgb_decode(f64::from(v) / 255.0));
+    let mul = |m: &[[f64; 3]; 3], v: [f64; 3]| {
+        [0, 1, 2].map(|r| m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2])
+    };
+    mul(&XYZ_TO_SRGB, mul(&P3_TO_XYZ, lin)).map(|v| srgb_encode(v) * 255.0)
+}
+
+fn p3_png(img: &RgbImage) -> Vec<u8> {
+    let icc = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut bytes);
+    enc.set_icc_profile(icc).unwrap();
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    bytes
+}
+
+#[test]
+fn display_p3_photo_is_converted_to_srgb_without_colour_shift() {
+    let colours = [
+        [200u8, 100, 50],
+        [90, 160, 210],
+        [128, 128, 128],
+        [230, 200, 180],
+    ];
+    let img = RgbImage::from_fn(4, 1, |x, _| Rgb(colours[x as usize]));
+    let photo = decode(&p3_png(&img), Path::new("p3.png"), &PARAMS).unwrap();
+    assert!(photo.colour.contains("converted"), "{}", photo.colour);
+    for (x, c) in colours.iter().enumerate() {
+        let want = p3_to_srgb(*c);
+        let got = photo.pixels.get_pixel(x as u32, 0).0;
+        for k in 0..3 {
+            assert!(
+                (f64::from(got[k]) - want[k]).abs() <= 2.5,
+                "{c:?}: got {got:?}, want {want:?}"
+            );
+        }
+    }
+    // Saturated P3 colours really move, so the test would catch a dropped profile.
+    assert!((p3_to_srgb([200, 100, 50])[0] - 200.0).abs() > 10.0);
+}
+
+#[test]
+fn untagged_photo_is_left_alone() {
+    let img = common::photo(32, 24, 1);
+    let photo = decode(&common::png(&img), Path::new("a.png"), &PARAMS).unwrap();
+    assert_eq!(photo.pixels, img);
+    assert!(photo.colour.contains("assumed"));
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `w`×`h` pixels, with a tiny body: a decompression-bomb stand-in.
+pub fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&w.to_be_bytes());
+    chunk.extend_from_slice(&h.to_be_bytes());
+    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    // A tiny IDAT (an empty zlib stream): the body a bomb would inflate from.
+    let idat = b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01";
+    out.extend_from_slice(&8u32.to_be_bytes());
+    out.extend_from_slice(idat);
+    out.extend_from_slice(&crc32(idat).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(b"IEND");
+    out.extend_from_slice(&crc32(b"IEND").to_be_bytes());
+    out
+}
+
+#[test]
+fn bomb_header_is_refused_before_decoding() {
+    let e = decode(
+        &png_header_only(60000, 60000),
+        Path::new("bomb.png"),
+        &PARAMS,
+    )
+    .unwrap_err();
+    assert!(
+        e.reason.contains("60000×60000") && e.reason.contains("max_megapixels"),
+        "{e}"
+    );
+}
+
+#[test]
+fn truncated_jpeg_is_refused() {
+    let bytes = common::jpeg(&common::photo(64, 48, 2));
+    let e = decode(&bytes[..bytes.len() * 2 / 3], Path::new("cut.jpg"), &PARAMS).unwrap_err();
+    assert!(e.reason.contains("truncated"), "{e}");
+}
