@@ -32,7 +32,7 @@ fn batch(
     json: bool,
     publish_review: bool,
 ) -> Result<i32> {
-    let mut config = Config::load(config_path)?;
+    let mut config = load_config(input, config_path)?;
     if let Some(jobs) = jobs {
         config.jobs = jobs;
     }
@@ -45,6 +45,16 @@ fn batch(
         print_summary(&summary, out);
     }
     Ok(summary.exit_code())
+}
+
+/// `--config`, else `<input>/beforeafter.toml` when present, else the defaults.
+fn load_config(input: &Path, explicit: Option<&Path>) -> Result<Config, crate::error::ConfigError> {
+    let in_input = input.join(discover::CONFIG_NAME);
+    match explicit {
+        Some(path) => Config::load(Some(path)),
+        None if in_input.is_file() => Config::load(Some(&in_input)),
+        None => Config::load(None),
+    }
 }
 
 fn print_summary(s: &Summary, out: &Path) {
@@ -70,14 +80,14 @@ fn print_summary(s: &Summary, out: &Path) {
 }
 
 fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
-    let config = match Config::load(config_path) {
+    let config = match load_config(input, config_path) {
         Ok(c) => c,
         Err(e) => {
             println!("config problem: {e}");
             return Ok(1);
         }
     };
-    let inv = discover::discover(input, config.cases.default_consent)?;
+    let inv = discover::discover(input, config.cases.default_consent, &config.own_files())?;
     let mut bad = 0;
     println!("{} case(s) in {}", inv.cases.len(), input.display());
     for c in &inv.cases {
@@ -106,24 +116,25 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
             println!("  {}: {}", p.path, p.reason);
         }
     }
-    println!(
-        "config: ok ({})",
-        config_path.map_or("defaults".into(), |p| p.display().to_string())
-    );
+    let shown = config
+        .source
+        .as_ref()
+        .map_or("defaults".into(), |p| p.display().to_string());
+    println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })
 }
 
-const INIT_GUIDE: &str = "# Your beforeafter folder
+const INIT_GUIDE: &str = "# Your beforeafter photo folder
 
-- `photos/` is where photos go. One folder per case (`photos/<case>/`) holding
-  `before.jpg`, `session-1.jpg` … `after.jpg`; add a view prefix for several views
-  (`crown_before.jpg`, `front_after.jpg`). A `case.toml` in the folder adds captions and
-  the client's marketing consent. Flat pairs such as `photos/smith_before.jpg` +
-  `photos/smith_after.jpg` work too.
+- Photos go here. One folder per case (`<case>/`) holding `before.jpg`, `session-1.jpg` …
+  `after.jpg`; add a view prefix for several views (`crown_before.jpg`, `front_after.jpg`).
+  A `case.toml` in the folder adds captions and the client's marketing consent. Flat pairs
+  such as `smith_before.jpg` + `smith_after.jpg` work too. Names are case-insensitive;
+  `-` and spaces work as separators, `pre`/`post` as synonyms.
 - `beforeafter.toml` holds the settings; every key is explained in it. Delete the keys you
-  do not change.
-- Check what will be published:  beforeafter check photos --config beforeafter.toml
-- Build the gallery:              beforeafter batch photos --out gallery --config beforeafter.toml
+  do not change. It is used automatically when you run beforeafter on this folder.
+- Check what will be published:  beforeafter check THIS-FOLDER
+- Build the gallery:              beforeafter batch THIS-FOLDER --out gallery
 - Upload the `gallery/` folder to your web host as it is.
 ";
 
@@ -144,7 +155,7 @@ fn init(dir: &Path) -> Result<i32> {
     let files: [(&str, &str); 3] = [
         ("beforeafter.toml", config::DEFAULT_TOML),
         ("README.md", INIT_GUIDE),
-        ("photos/example-case/case.toml", INIT_CASE),
+        ("example-case/case.toml", INIT_CASE),
     ];
     for (rel, text) in files {
         let path = dir.join(rel);
@@ -159,9 +170,8 @@ fn init(dir: &Path) -> Result<i32> {
         println!("created  {}", path.display());
     }
     println!(
-        "Next: put photos in {}, then run: beforeafter check {}",
-        dir.join("photos").display(),
-        dir.join("photos").display()
+        "Next: put photos in {0} (see {0}/README.md), then run: beforeafter check {0}",
+        dir.display()
     );
     Ok(0)
 }

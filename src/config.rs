@@ -197,6 +197,20 @@ impl Config {
         Ok(config)
     }
 
+    /// Files the configuration itself uses (the file and the logo), so discovery skips them.
+    pub fn own_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self.source.iter().cloned().collect();
+        if !self.watermark.logo.is_empty() {
+            let base = self
+                .source
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            files.push(base.join(&self.watermark.logo));
+        }
+        files
+    }
+
     /// The number of worker threads to use: `jobs`, or one per core.
     pub fn threads(&self) -> usize {
         if self.jobs == 0 {

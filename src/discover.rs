@@ -109,8 +109,12 @@ pub struct Inventory {
     pub problems: Vec<Problem>,
 }
 
-/// Scan `input` (one level of case folders) into cases.
-pub fn discover(input: &Path, default_consent: bool) -> Result<Inventory, Fatal> {
+/// The clinic's config file, picked up from the input folder when `--config` is not given.
+pub const CONFIG_NAME: &str = "beforeafter.toml";
+
+/// Scan `input` (one level of case folders) into cases. `own` lists files the tool itself uses
+/// (config, watermark logo), which are not photos of a case.
+pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<Inventory, Fatal> {
     let entries = sorted_entries(input).map_err(|e| Fatal::Input {
         path: input.to_owned(),
         message: format!("{e}; give the folder that holds the clinic's photos"),
@@ -120,6 +124,10 @@ pub fn discover(input: &Path, default_consent: bool) -> Result<Inventory, Fatal>
     for (name, path, is_dir) in entries {
         if is_hidden(&name) {
             inv.problems.push(skipped(&name));
+        } else if is_own(&path, own) || name == CONFIG_NAME {
+            continue;
+        } else if is_notes(&name) {
+            inv.problems.push(skipped_notes(&name));
         } else if is_dir {
             if let Some(case) = scan_case_dir(&name, &path, default_consent, &mut inv.problems) {
                 inv.cases.push(case);
@@ -318,6 +326,26 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, bool)>> {
     }
     out.sort();
     Ok(out)
+}
+
+fn is_own(path: &Path, own: &[PathBuf]) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let this = canonical(path);
+    this.is_some() && own.iter().any(|o| canonical(o) == this)
+}
+
+/// README and notes files people keep beside photos.
+fn is_notes(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("readme") && (lower.ends_with(".md") || lower.ends_with(".txt"))
+}
+
+fn skipped_notes(rel: &str) -> Problem {
+    Problem {
+        path: rel.to_owned(),
+        kind: ProblemKind::Skipped,
+        reason: "notes file; skipped".into(),
+    }
 }
 
 /// Hidden and system files that cameras, macOS and Windows leave behind.

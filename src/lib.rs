@@ -17,3 +17,4 @@ pub mod manifest;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+pub mod synth;

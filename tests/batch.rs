@@ -174,3 +174,50 @@ fn unwritable_output_is_fatal() {
     let (out, _) = env.batch(&[]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn init_scaffolds_a_folder_that_checks_clean_and_never_overwrites() {
+    let env = TestEnv::new();
+    let dir = env.dir.path().join("clinic");
+    let o = common::run(&["init", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    for f in ["beforeafter.toml", "README.md", "example-case/case.toml"] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    std::fs::write(dir.join("beforeafter.toml"), "jobs = 1\n").unwrap();
+    let o = common::run(&["init", dir.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("kept"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("beforeafter.toml")).unwrap(),
+        "jobs = 1\n"
+    );
+    let o = common::run(&["check", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("beforeafter.toml"),
+        "uses the folder's config: {text}"
+    );
+}
+
+#[test]
+fn check_lists_cases_and_problems_and_writes_nothing() {
+    let env = TestEnv::new();
+    good_pair(&env, "one");
+    env.put("stray_after.jpg", b"x");
+    env.put("two/case.toml", b"consent = maybe\n");
+    env.put("two/before.jpg", b"x");
+    env.put("two/after.jpg", b"x");
+    let o = common::run(&["check", env.input().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("one") && text.contains("view main: before"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stray_after.jpg") && text.contains("two/case.toml"),
+        "{text}"
+    );
+    assert!(!env.out().exists());
+}

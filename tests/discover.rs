@@ -38,7 +38,7 @@ fn conventions_table() {
             "series/IMG_1234.jpg",
         ],
     );
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     let ids: Vec<&str> = inv.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["jones", "series", "smith-01", "views"]);
     let series = &inv.cases[1];
@@ -76,11 +76,11 @@ fn case_toml_sets_captions_and_consent() {
         "a/case.toml",
         b"title = \"Crown\"\ntags = [\"x\"]\nconsent = false\n",
     );
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     assert_eq!(inv.cases[0].meta.title.as_deref(), Some("Crown"));
     assert!(!inv.cases[0].consent);
     assert!(inv.cases[1].consent, "default consent from config");
-    let inv = discover(&env.input(), false).unwrap();
+    let inv = discover(&env.input(), false, &[]).unwrap();
     assert!(!inv.cases[1].consent);
 }
 
@@ -89,7 +89,7 @@ fn bad_case_toml_fails_that_case_with_file_and_key() {
     let env = TestEnv::new();
     layout(&env, &["a/before.jpg", "a/after.jpg"]);
     env.put("a/case.toml", b"titel = \"typo\"\n");
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     let e = &inv.cases[0].errors[0];
     assert!(e.contains("a/case.toml") && e.contains("titel"), "{e}");
 }
@@ -106,7 +106,7 @@ fn colliding_ids_fail_both_and_name_both() {
             "case-1_after.jpg",
         ],
     );
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     assert_eq!(inv.cases.len(), 2);
     for c in &inv.cases {
         let e = c.errors.join(" ");
@@ -118,7 +118,7 @@ fn colliding_ids_fail_both_and_name_both() {
 fn duplicate_stage_is_an_error() {
     let env = TestEnv::new();
     layout(&env, &["a/before.jpg", "a/before.png", "a/after.jpg"]);
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     assert!(inv.cases[0].errors[0].contains("keep one"));
 }
 
@@ -134,7 +134,7 @@ fn hostile_names_make_safe_ids() {
             "Pat. O'Neil <b>/after.jpg",
         ],
     );
-    let inv = discover(&env.input(), true).unwrap();
+    let inv = discover(&env.input(), true, &[]).unwrap();
     assert_eq!(inv.cases[0].id, "pat-o-neil-b");
     assert_eq!(inv.cases[1].id, "x-2f-2fetc");
 }

@@ -152,3 +152,34 @@ fn truncated_jpeg_is_refused() {
     let e = decode(&bytes[..bytes.len() * 2 / 3], Path::new("cut.jpg"), &PARAMS).unwrap_err();
     assert!(e.reason.contains("truncated"), "{e}");
 }
+
+/// EXIF orientations 1–8, each stored by a phone-like writer; ingest must give back the upright
+/// image exactly once (a double application would rotate it again and fail).
+#[test]
+fn exif_orientations_1_to_8_are_applied_exactly_once() {
+    // Asymmetric, non-square, big blocks so JPEG error stays small.
+    let upright = RgbImage::from_fn(64, 40, |x, y| {
+        let q = (x / 32) + 2 * (y / 20);
+        Rgb([[230, 30, 30], [30, 200, 40], [40, 60, 220], [240, 220, 40]][q as usize])
+    });
+    for o in 1..=8u8 {
+        let bytes =
+            beforeafter::synth::jpeg_with_exif(&upright, o, 95, Some("2026:03:14 10:20:30"));
+        let photo = decode(&bytes, Path::new(&format!("exif_{o}.jpg")), &PARAMS).unwrap();
+        assert_eq!(photo.orientation, o);
+        assert_eq!(photo.pixels.dimensions(), (64, 40), "orientation {o}");
+        for (x, y) in [(8, 5), (56, 5), (8, 35), (56, 35)] {
+            let got = photo.pixels.get_pixel(x, y).0;
+            let want = upright.get_pixel(x, y).0;
+            let err = (0..3)
+                .map(|k| (i32::from(got[k]) - i32::from(want[k])).abs())
+                .max()
+                .unwrap();
+            assert!(
+                err < 24,
+                "orientation {o} at ({x},{y}): {got:?} vs {want:?}"
+            );
+        }
+        assert_eq!(photo.captured, Some((2026, 3)));
+    }
+}

@@ -18,6 +18,8 @@ use crate::render::composite::{self, CompositeParams};
 use crate::render::watermark::Watermark;
 use crate::render::{self, Region, encode};
 
+use super::timings::{Stage as Timed, Timings};
+
 /// Everything a case needs from the configuration, resolved once per run.
 pub struct Settings {
     pub config: Config,
@@ -27,6 +29,7 @@ pub struct Settings {
     pub watermark: Option<Watermark>,
     pub composite: Option<CompositeParams>,
     pub publish_review: bool,
+    pub timings: Timings,
 }
 
 /// The parts of the configuration that change pixels, hashed into every case key.
@@ -83,6 +86,7 @@ impl Settings {
             watermark: Watermark::new(&config.watermark, config.logo_png.as_deref()),
             composite,
             publish_review,
+            timings: Timings::default(),
             config: config.clone(),
         }
     }
@@ -226,7 +230,9 @@ fn prepare_view(
         .par_iter()
         .zip(sources)
         .map(|(s, src)| {
-            let photo = ingest::decode(&src.bytes, Path::new(&s.rel), &settings.ingest)?;
+            let photo = settings.timings.time(Timed::Decode, || {
+                ingest::decode(&src.bytes, Path::new(&s.rel), &settings.ingest)
+            })?;
             Ok((
                 photo,
                 Source {
@@ -337,7 +343,9 @@ fn write_view(
         .map(|((s, photo), m)| {
             let mut written = Vec::new();
             for &(w, h) in &sizes {
-                let mut img = render::resample(&photo.pixels, m, &region, w, h);
+                let mut img = settings.timings.time(Timed::Resample, || {
+                    render::resample(&photo.pixels, m, &region, w, h)
+                });
                 let rel = format!("{prefix}-{}-{w}.{}", s.stage, &key[..8]);
                 written.extend(publish(&mut img, &rel, out, settings, None)?);
             }
@@ -413,7 +421,9 @@ fn publish(
 ) -> Result<Vec<OutputEntry>, Fatal> {
     let watermarked = match &settings.watermark {
         Some(wm) if wm.applies_to(img.width()) => {
-            wm.apply_mut(img);
+            settings
+                .timings
+                .time(Timed::Watermark, || wm.apply_mut(img));
             true
         }
         _ => false,
@@ -430,10 +440,12 @@ fn publish(
             Format::Jpeg => o.jpeg_quality,
             Format::Webp => o.webp_quality,
         };
-        let bytes = encode::encode(img, format, quality)
-            .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
         let path = format!("{rel}.{}", format.extension());
-        output::write_atomic(out, &path, &bytes)?;
+        settings.timings.time(Timed::Encode, || {
+            let bytes = encode::encode(img, format, quality)
+                .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
+            output::write_atomic(out, &path, &bytes)
+        })?;
         written.push(OutputEntry {
             path,
             width: img.width(),

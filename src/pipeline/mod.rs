@@ -6,6 +6,7 @@
 
 mod case;
 mod report;
+pub mod timings;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -54,6 +55,8 @@ pub struct Summary {
     pub cases: Vec<CaseReport>,
     pub unplaced: Vec<Problem>,
     pub notes: Vec<String>,
+    /// CPU seconds per stage, summed over threads.
+    pub timings: timings::StageSeconds,
 }
 
 impl Summary {
@@ -82,7 +85,7 @@ pub fn run(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Summary, Fatal> {
-    let inventory = discover::discover(input, config.cases.default_consent)?;
+    let inventory = discover::discover(input, config.cases.default_consent, &config.own_files())?;
     std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
         path: out.to_owned(),
         source: e,
@@ -121,6 +124,7 @@ pub fn run(
         summary.cases.push(report);
         entries.extend(entry);
     }
+    summary.timings = settings.timings.snapshot();
     let manifest = Manifest::new(entries);
     gallery::write(out, &manifest, config)?;
     manifest.save(out)?;

@@ -67,7 +67,7 @@ pub fn photo(w: u32, h: u32, seed: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
         let fx = x as f32 / w as f32;
         let fy = y as f32 / h as f32;
-        let blob = ((x / 23 + y / 19 + seed) % 5 == 0) as u8 * 60;
+        let blob = u8::from((x / 23 + y / 19 + seed).is_multiple_of(5)) * 60;
         Rgb([
             (80.0 + 120.0 * fx) as u8 + blob / 2,
             (60.0 + 100.0 * fy) as u8,

@@ -1,0 +1,66 @@
+//! Per-stage speed on one 12-MP photo: decode, resize, watermark, encode.
+//! `cargo bench --bench stages`
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
+
+use beforeafter::config::{Config, Format};
+use beforeafter::ingest::{self, IngestParams};
+use beforeafter::render::watermark::Watermark;
+use beforeafter::render::{self, Region, encode};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn stages(c: &mut Criterion) {
+    let path = support::one_photo();
+    let bytes = std::fs::read(&path).unwrap();
+    let params = IngestParams {
+        max_pixels: 100_000_000,
+        max_file_bytes: 100_000_000,
+    };
+    let photo = ingest::decode(&bytes, Path::new("bench.jpg"), &params).unwrap();
+    let full = Region::from_crop([0, 0, support::W, support::H]);
+    let config = Config::defaults();
+    let wm = Watermark::new(&config.watermark, None).unwrap();
+    let small = render::resample(
+        &photo.pixels,
+        &beforeafter::align::IDENTITY,
+        &full,
+        2048,
+        1536,
+    );
+
+    let mut g = c.benchmark_group("12mp");
+    g.sample_size(10);
+    g.bench_function("decode_jpeg_12mp", |b| {
+        b.iter(|| ingest::decode(&bytes, Path::new("bench.jpg"), &params).unwrap())
+    });
+    for w in [2048u32, 1024, 480] {
+        let h = w * 3 / 4;
+        g.bench_function(format!("resize_12mp_to_{w}"), |b| {
+            b.iter(|| render::resample(&photo.pixels, &beforeafter::align::IDENTITY, &full, w, h))
+        });
+    }
+    let rotated = [[0.996, -0.087, 200.0], [0.087, 0.996, -150.0]];
+    g.bench_function("warp_rotated_12mp_to_2048", |b| {
+        b.iter(|| render::resample(&photo.pixels, &rotated, &full, 2048, 1536))
+    });
+    g.bench_function("watermark_2048", |b| {
+        b.iter(|| {
+            let mut img = small.clone();
+            wm.apply_mut(&mut img);
+            img
+        })
+    });
+    g.bench_function("encode_jpeg_q82_2048", |b| {
+        b.iter(|| encode::encode(&small, Format::Jpeg, 82).unwrap())
+    });
+    g.bench_function("encode_webp_q80_2048", |b| {
+        b.iter(|| encode::encode(&small, Format::Webp, 80).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

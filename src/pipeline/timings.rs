@@ -1,0 +1,70 @@
+//! CPU time spent per stage, summed over all threads, so benches and `--json` can show where a
+//! run's time went (e.g. that alignment is not the bottleneck).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Stage {
+    Decode,
+    Align,
+    Tone,
+    Resample,
+    Watermark,
+    Encode,
+}
+
+const COUNT: usize = 6;
+const NAMES: [&str; COUNT] = ["decode", "align", "tone", "resample", "watermark", "encode"];
+
+#[derive(Debug, Default)]
+pub struct Timings {
+    nanos: [AtomicU64; COUNT],
+}
+
+impl Timings {
+    /// Run `f`, adding its duration to `stage`.
+    pub fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        let ns = start.elapsed().as_nanos() as u64;
+        self.nanos[stage as usize].fetch_add(ns, Ordering::Relaxed);
+        out
+    }
+
+    pub fn snapshot(&self) -> StageSeconds {
+        StageSeconds(std::array::from_fn(|i| {
+            self.nanos[i].load(Ordering::Relaxed) as f64 / 1e9
+        }))
+    }
+}
+
+/// Seconds per stage.
+#[derive(Clone, Debug, Default)]
+pub struct StageSeconds(pub [f64; COUNT]);
+
+impl Serialize for StageSeconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(COUNT))?;
+        for (name, v) in NAMES.iter().zip(self.0) {
+            map.serialize_entry(name, &((v * 1000.0).round() / 1000.0))?;
+        }
+        map.end()
+    }
+}
+
+impl fmt::Display for StageSeconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total: f64 = self.0.iter().sum();
+        let parts: Vec<String> = NAMES
+            .iter()
+            .zip(self.0)
+            .map(|(n, v)| format!("{n} {v:.2} s ({:.0}%)", 100.0 * v / total.max(1e-9)))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
