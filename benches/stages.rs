@@ -53,12 +53,20 @@ fn stages(c: &mut Criterion) {
             img
         })
     });
+    let mut p = encode::EncodeParams {
+        jpeg_quality: 82,
+        webp_quality: 80,
+        webp_effort: 2,
+    };
     g.bench_function("encode_jpeg_q82_2048", |b| {
-        b.iter(|| encode::encode(&small, Format::Jpeg, 82).unwrap())
+        b.iter(|| encode::encode(&small, Format::Jpeg, &p).unwrap())
     });
-    g.bench_function("encode_webp_q80_2048", |b| {
-        b.iter(|| encode::encode(&small, Format::Webp, 80).unwrap())
-    });
+    for effort in [2, 4] {
+        p.webp_effort = effort;
+        g.bench_function(format!("encode_webp_q80_effort{effort}_2048"), |b| {
+            b.iter(|| encode::encode(&small, Format::Webp, &p).unwrap())
+        });
+    }
     g.finish();
 }
 

@@ -67,6 +67,7 @@ pub struct OutputsConfig {
     pub formats: Vec<Format>,
     pub jpeg_quality: u8,
     pub webp_quality: u8,
+    pub webp_effort: u8,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]

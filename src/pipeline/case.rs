@@ -434,15 +434,16 @@ fn publish(
     } else {
         &o.formats
     };
+    let params = encode::EncodeParams {
+        jpeg_quality: o.jpeg_quality,
+        webp_quality: o.webp_quality,
+        webp_effort: o.webp_effort,
+    };
     let mut written = Vec::new();
     for &format in formats {
-        let quality = match format {
-            Format::Jpeg => o.jpeg_quality,
-            Format::Webp => o.webp_quality,
-        };
         let path = format!("{rel}.{}", format.extension());
         settings.timings.time(Timed::Encode, || {
-            let bytes = encode::encode(img, format, quality)
+            let bytes = encode::encode(img, format, &params)
                 .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
             output::write_atomic(out, &path, &bytes)
         })?;

@@ -5,13 +5,28 @@ use image::RgbImage;
 
 use crate::config::Format;
 
-/// Encode `img` as `format` at `quality` (1–100).
-pub fn encode(img: &RgbImage, format: Format, quality: u8) -> Result<Vec<u8>, String> {
+/// Encoder settings.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeParams {
+    pub jpeg_quality: u8,
+    pub webp_quality: u8,
+    /// libwebp's `method`: 0 (fastest) to 6 (smallest files).
+    pub webp_effort: u8,
+}
+
+/// Encode `img` as `format`.
+pub fn encode(img: &RgbImage, format: Format, p: &EncodeParams) -> Result<Vec<u8>, String> {
     match format {
-        Format::Jpeg => encode_jpeg(img, quality),
+        Format::Jpeg => encode_jpeg(img, p.jpeg_quality),
         Format::Webp => {
             let encoder = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height());
-            Ok(encoder.encode(f32::from(quality)).to_vec())
+            let mut config = webp::WebPConfig::new().map_err(|()| "libwebp config".to_owned())?;
+            config.quality = f32::from(p.webp_quality);
+            config.method = i32::from(p.webp_effort);
+            let bytes = encoder
+                .encode_advanced(&config)
+                .map_err(|e| format!("WebP encoding failed: {e:?}"))?;
+            Ok(bytes.to_vec())
         }
     }
 }
