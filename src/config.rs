@@ -113,6 +113,7 @@ pub struct LabelsConfig {
 pub struct CompositesConfig {
     pub enabled: bool,
     pub width: u32,
+    pub thumb_width: u32,
     pub square: u32,
     pub social: [u32; 2],
     pub stack_above_aspect: f32,
@@ -296,6 +297,13 @@ impl Config {
         in_range(path, "labels.size", f64::from(self.labels.size), 0.01, 0.2)?;
         let c = &self.composites;
         in_range(path, "composites.width", f64::from(c.width), 64.0, 8192.0)?;
+        in_range(
+            path,
+            "composites.thumb_width",
+            f64::from(c.thumb_width),
+            64.0,
+            2048.0,
+        )?;
         in_range(path, "composites.square", f64::from(c.square), 64.0, 8192.0)?;
         in_range(
             path,

@@ -67,6 +67,7 @@ impl Settings {
         let c = &config.composites;
         let composite = c.enabled.then(|| CompositeParams {
             width: c.width,
+            thumb_width: c.thumb_width,
             square: c.square,
             social: c.social,
             stack_above_aspect: f64::from(c.stack_above_aspect),

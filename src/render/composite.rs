@@ -15,16 +15,19 @@ pub enum Kind {
     Side,
     Square,
     Social,
+    /// The side composite at thumbnail width, for the gallery's index cards.
+    Thumb,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Side, Kind::Square, Kind::Social];
+    pub const ALL: [Kind; 4] = [Kind::Side, Kind::Square, Kind::Social, Kind::Thumb];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Side => "side",
             Kind::Square => "square",
             Kind::Social => "social",
+            Kind::Thumb => "thumb",
         }
     }
 }
@@ -32,6 +35,7 @@ impl Kind {
 #[derive(Clone, Debug)]
 pub struct CompositeParams {
     pub width: u32,
+    pub thumb_width: u32,
     pub square: u32,
     pub social: [u32; 2],
     pub stack_above_aspect: f64,
@@ -59,11 +63,12 @@ pub struct Layout {
 pub fn layout(kind: Kind, crop: &Region, p: &CompositeParams) -> Layout {
     let (w, h) = match kind {
         Kind::Side => (p.width, 0),
+        Kind::Thumb => (p.thumb_width, 0),
         Kind::Square => (p.square, p.square),
         Kind::Social => (p.social[0], p.social[1]),
     };
     let gap = (f64::from(w) * p.gap).round() as u32;
-    let (stacked, pw, ph, size) = if kind == Kind::Side {
+    let (stacked, pw, ph, size) = if matches!(kind, Kind::Side | Kind::Thumb) {
         if crop.aspect() > p.stack_above_aspect {
             let ph = (f64::from(w) / crop.aspect()).round() as u32;
             (true, w, ph, (w, 2 * ph + gap))
@@ -147,6 +152,7 @@ mod tests {
     fn params() -> CompositeParams {
         CompositeParams {
             width: 2048,
+            thumb_width: 640,
             square: 1080,
             social: [1200, 630],
             stack_above_aspect: 1.25,
