@@ -1,5 +1,6 @@
 //! What the user can type (clap derive). Converted once into configuration and run options.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,47 @@ Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cas
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Publish cases that need review anyway.
+        #[arg(long)]
+        publish_review: bool,
+    },
+    /// Bring the gallery up to date like `batch`, then keep it so while photos arrive in INPUT.
+    #[command(after_help = "Examples:
+  beforeafter watch photos --out gallery
+  beforeafter watch photos --out gallery --serve              # preview on http://127.0.0.1:8080/
+  beforeafter watch photos --out gallery --serve 127.0.0.1:9000
+  beforeafter watch /mnt/clinic-share --out gallery --poll    # network share (SMB/NFS)
+  beforeafter watch photos --out gallery --json | tee watch.log
+
+A photo is read once its size and time stamp have not changed for [watch] quiet_ms and it
+decodes; partial names (.part, .tmp, .crdownload, ~) and system files are skipped. Editing the
+config file reloads it; an invalid edit is refused and the previous settings keep running.
+Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.")]
+    Watch {
+        /// The folder the clinic's photos arrive in.
+        input: PathBuf,
+        /// The gallery folder to keep up to date (created if missing).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// A TOML file overriding the defaults; watched and reloaded when it changes.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// One JSON object per event on stdout instead of log lines on stderr.
+        #[arg(long)]
+        json: bool,
+        /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares,
+        /// or when the system's limit on watched folders is reached).
+        #[arg(long)]
+        poll: bool,
+        /// Preview the gallery over HTTP; pages reload themselves when it changes. ADDR defaults to
+        /// 127.0.0.1:8080 (loopback); anything else must be given explicitly.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1,
+              default_missing_value = crate::watch::serve::DEFAULT_ADDR,
+              value_parser = crate::watch::serve::parse_addr)]
+        serve: Option<SocketAddr>,
         /// Publish cases that need review anyway.
         #[arg(long)]
         publish_review: bool,

@@ -1,4 +1,4 @@
-//! The subcommands: `batch`, `check` and `init`. Each returns the process exit code.
+//! The subcommands: `batch`, `watch`, `check` and `init`. Each returns the process exit code.
 
 use std::path::Path;
 
@@ -19,6 +19,28 @@ pub fn run(command: Command) -> Result<i32> {
             json,
             publish_review,
         } => batch(&input, &out, config.as_deref(), jobs, json, publish_review),
+        Command::Watch {
+            input,
+            out,
+            config,
+            jobs,
+            json,
+            poll,
+            serve,
+            publish_review,
+        } => {
+            crate::watch::run(&crate::watch::WatchOptions {
+                input,
+                out,
+                config,
+                jobs,
+                json,
+                poll,
+                serve,
+                publish_review,
+            })?;
+            Ok(0)
+        }
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Init { dir } => init(&dir),
     }
@@ -37,7 +59,10 @@ fn batch(
         config.jobs = jobs;
     }
     let reporter = Reporter::new(false);
-    let options = RunOptions { publish_review };
+    let options = RunOptions {
+        publish_review,
+        ..RunOptions::default()
+    };
     let summary = pipeline::run(input, out, &config, &options, &reporter)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -48,7 +73,10 @@ fn batch(
 }
 
 /// `--config`, else `<input>/beforeafter.toml` when present, else the defaults.
-fn load_config(input: &Path, explicit: Option<&Path>) -> Result<Config, crate::error::ConfigError> {
+pub(crate) fn load_config(
+    input: &Path,
+    explicit: Option<&Path>,
+) -> Result<Config, crate::error::ConfigError> {
     let in_input = input.join(discover::CONFIG_NAME);
     match explicit {
         Some(path) => Config::load(Some(path)),

@@ -29,6 +29,7 @@ pub struct Config {
     pub tone: ToneConfig,
     pub limits: LimitsConfig,
     pub gallery: GalleryConfig,
+    pub watch: WatchConfig,
     /// Where the user's file lives (relative paths in it are resolved against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -153,6 +154,18 @@ impl LimitsConfig {
 #[serde(deny_unknown_fields)]
 pub struct GalleryConfig {
     pub title: String,
+}
+
+/// `beforeafter watch` timing (see `config/default.toml`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// How long a photo's size and mtime must stay the same before it is read, in ms.
+    pub quiet_ms: u64,
+    /// `--poll` scan interval, in ms.
+    pub poll_ms: u64,
+    /// How long a photo that does not decode must stay unchanged before it is reported, in ms.
+    pub broken_after_ms: u64,
 }
 
 impl Config {
@@ -366,6 +379,16 @@ impl Config {
             1.0,
             2000.0,
         )?;
+        let w = &self.watch;
+        in_range(path, "watch.quiet_ms", w.quiet_ms as f64, 50.0, 60000.0)?;
+        in_range(path, "watch.poll_ms", w.poll_ms as f64, 100.0, 600000.0)?;
+        in_range(
+            path,
+            "watch.broken_after_ms",
+            w.broken_after_ms as f64,
+            100.0,
+            600000.0,
+        )?;
         Ok(())
     }
 }
@@ -493,5 +516,13 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("#rrggbb"));
         let e = Config::from_str_at("[watermark]\nposition = \"middle\"\n", Path::new("c.toml"));
         assert!(e.unwrap_err().to_string().contains("watermark"));
+    }
+
+    #[test]
+    fn watch_timings_are_validated() {
+        let c = Config::from_str_at("[watch]\nquiet_ms = 500\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.watch.quiet_ms, 500);
+        let e = Config::from_str_at("[watch]\nquiet_ms = 0\n", Path::new("c.toml"));
+        assert!(e.unwrap_err().to_string().contains("watch.quiet_ms"));
     }
 }

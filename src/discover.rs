@@ -122,7 +122,7 @@ pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<
     let mut inv = Inventory::default();
     let mut flat: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
     for (name, path, is_dir) in entries {
-        if is_hidden(&name) {
+        if is_hidden(&name) || is_partial(&name) {
             inv.problems.push(skipped(&name));
         } else if is_own(&path, own) || name == CONFIG_NAME {
             continue;
@@ -216,7 +216,7 @@ fn scan_case_dir(
     };
     for (file, path, is_dir) in entries {
         let rel = format!("{name}/{file}");
-        if is_hidden(&file) {
+        if is_hidden(&file) || is_partial(&file) {
             problems.push(skipped(&rel));
         } else if is_dir {
             problems.push(unknown(
@@ -354,7 +354,17 @@ pub fn is_hidden(name: &str) -> bool {
     name.starts_with('.') || lower == "thumbs.db" || lower == "desktop.ini"
 }
 
-fn is_photo(name: &str) -> bool {
+/// Files still being downloaded or saved: browsers' `.crdownload`/`.part`, editors' `.tmp` and
+/// `~` backups. They get their real name when complete.
+pub fn is_partial(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".part", ".tmp", ".crdownload", "~"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// A name with a photo extension (whatever its stage).
+pub fn is_photo(name: &str) -> bool {
     Path::new(name)
         .extension()
         .and_then(|e| e.to_str())
@@ -372,7 +382,7 @@ fn skipped(rel: &str) -> Problem {
     Problem {
         path: rel.to_owned(),
         kind: ProblemKind::Skipped,
-        reason: "hidden or system file; skipped".into(),
+        reason: "hidden, system or partial (still downloading) file; skipped".into(),
     }
 }
 
@@ -534,5 +544,14 @@ mod tests {
             assert!(is_hidden(n), "{n}");
         }
         assert!(!is_hidden("before.jpg"));
+        for n in [
+            "after.jpg.part",
+            "x.TMP",
+            "before.jpg.crdownload",
+            "after.jpg~",
+        ] {
+            assert!(is_partial(n), "{n}");
+        }
+        assert!(!is_partial("after.jpg"));
     }
 }

@@ -3,7 +3,8 @@
 //! The pipeline is a line of stages: [`discover`] finds cases, [`ingest`] decodes photos,
 //! [`align`] and [`tone`] put later photos onto the before photo's frame and light,
 //! [`render`] crops, watermarks, composites and encodes, [`gallery`] writes pages, and
-//! [`manifest`] records what was done. [`pipeline`] runs it all in parallel.
+//! [`manifest`] records what was done. [`pipeline`] runs it all in parallel,
+//! and [`watch`] runs it again whenever the input folder changes.
 
 pub mod align;
 pub mod cli;
@@ -18,3 +19,4 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod synth;
+pub mod watch;

@@ -8,8 +8,11 @@ mod case;
 mod report;
 pub mod timings;
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -33,6 +36,8 @@ pub enum Outcome {
     Failed,
     Review,
     NoConsent,
+    /// Left as it was this round (watch mode): a photo is still being written, or a stop was asked.
+    Waiting,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -50,6 +55,8 @@ pub struct Summary {
     pub failed: usize,
     pub review: usize,
     pub no_consent: usize,
+    /// Cases left as they were this round (watch mode only).
+    pub waiting: usize,
     /// Photos decoded in this run (0 when nothing changed).
     pub decoded: usize,
     pub cases: Vec<CaseReport>,
@@ -75,6 +82,35 @@ impl Summary {
 pub struct RunOptions {
     /// Publish cases flagged for review anyway.
     pub publish_review: bool,
+    /// Watch mode: the photos known to be complete. A case with any other photo is left as it was
+    /// this round (its previous manifest entry is kept, so nothing of it is pruned).
+    pub settled: Option<Arc<Settled>>,
+    /// Watch mode: once set, cases not yet started are left as they were.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// A file's size and modification time: what "unchanged" means without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub len: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
+/// Photos a watcher has seen complete: their stamp then, and their BLAKE3 hash when known (so an
+/// unchanged case is recognised without reading its photos again).
+#[derive(Clone, Debug, Default)]
+pub struct Settled {
+    pub files: HashMap<PathBuf, (FileStamp, Option<String>)>,
 }
 
 /// Bring `out` up to date with `input`.
@@ -103,7 +139,7 @@ pub fn run(
             .cases
             .par_iter()
             .map(|c| {
-                let result = process(c, input, out, &settings, &old);
+                let result = process(c, input, out, &settings, &old, options);
                 if let Ok((report, _, _)) = &result {
                     reporter.case_done(report);
                 }
@@ -140,6 +176,7 @@ impl Summary {
             Outcome::Failed => self.failed += 1,
             Outcome::Review => self.review += 1,
             Outcome::NoConsent => self.no_consent += 1,
+            Outcome::Waiting => self.waiting += 1,
         }
     }
 }
@@ -151,11 +188,19 @@ fn process(
     out: &Path,
     settings: &Settings,
     old: &Manifest,
+    options: &RunOptions,
 ) -> Result<(CaseReport, Option<CaseEntry>, usize), Fatal> {
     let report = |outcome, reasons| CaseReport {
         id: c.id.clone(),
         outcome,
         reasons,
+    };
+    let known = match hold(c, options) {
+        Ok(known) => known,
+        Err(why) => {
+            let kept = old.case(&c.id).cloned();
+            return Ok((report(Outcome::Waiting, vec![why]), kept, 0));
+        }
     };
     if !c.errors.is_empty() {
         let entry = case::failed_entry(c, String::new(), c.errors.clone());
@@ -164,6 +209,24 @@ fn process(
     if !c.consent {
         let why = "no marketing consent (consent = false): nothing published".to_owned();
         return Ok((report(Outcome::NoConsent, vec![why]), None, 0));
+    }
+    if let Some(hashes) = known {
+        let sources = hashes
+            .into_iter()
+            .map(|v| {
+                v.into_iter()
+                    .map(|hash| case::Source {
+                        bytes: Vec::new(),
+                        hash,
+                    })
+                    .collect()
+            })
+            .collect::<Vec<Vec<_>>>();
+        let key = settings.case_key(c, &sources);
+        if let Some(entry) = old.case(&c.id).filter(|e| is_fresh(e, &key, out)) {
+            let entry = case::refresh_meta(entry.clone(), c);
+            return Ok((report(Outcome::UpToDate, Vec::new()), Some(entry), 0));
+        }
     }
     let sources = match case::read_sources(c, settings) {
         Ok(sources) => sources,
@@ -186,6 +249,42 @@ fn process(
         CaseStatus::Failed => Outcome::Failed,
     };
     Ok((report(outcome, entry.reasons.clone()), Some(entry), decoded))
+}
+
+/// Watch mode: `Err(why)` when the case must be left as it was this round; otherwise every
+/// photo's hash per view and stage when the watcher knows them all (`None` when any must be read).
+fn hold(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<String>>>, String> {
+    if options
+        .cancel
+        .as_ref()
+        .is_some_and(|f| f.load(Ordering::Relaxed))
+    {
+        return Err("stopping: left as it was".into());
+    }
+    let Some(settled) = &options.settled else {
+        return Ok(None);
+    };
+    let mut hashes = Vec::new();
+    let mut all_known = true;
+    for view in &c.views {
+        let mut row = Vec::new();
+        for s in &view.stages {
+            match settled.files.get(&s.path) {
+                Some((stamp, hash)) if FileStamp::of(&s.path) == Some(*stamp) => match hash {
+                    Some(h) => row.push(h.clone()),
+                    None => all_known = false,
+                },
+                _ => {
+                    return Err(format!(
+                        "{}: still being written or just changed; left as it was",
+                        s.rel
+                    ));
+                }
+            }
+        }
+        hashes.push(row);
+    }
+    Ok(all_known.then_some(hashes))
 }
 
 /// A previous entry can be reused when its key matches and every file it lists is still there.

@@ -64,6 +64,7 @@ fn line(report: &CaseReport) -> String {
         Outcome::Failed => "FAILED",
         Outcome::Review => "NEEDS REVIEW",
         Outcome::NoConsent => "not published (no consent)",
+        Outcome::Waiting => "waiting",
     };
     let mut s = format!("{word:>12}  {}", report.id);
     for r in &report.reasons {

@@ -1,0 +1,241 @@
+//! Watch mode, whole program: the real binary watching a temp folder.
+//!
+//! - latency: the last byte of a complete 12-MP pair written -> its case in `manifest.json` and
+//!   `index.html` on disk, default config (full pipeline), quiet period included; p50/p95.
+//! - burst: 100 pairs dropped at once (2-MP photos, to keep the bench minutes long), time to the
+//!   last case on disk versus `batch` on the same photos, and every case published exactly once.
+//! - idle CPU of the watcher over 10 s, with events and with `--poll`.
+//!
+//! `cargo bench --bench watch_latency` (`-- --samples N`, default 20).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_beforeafter");
+
+fn main() {
+    let samples = std::env::args()
+        .skip_while(|a| a != "--samples")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    latency(samples);
+    burst(100);
+}
+
+struct Watcher {
+    child: Child,
+    lines: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Watcher {
+    fn start(input: &Path, out: &Path, extra: &[&str]) -> Watcher {
+        let mut child = Command::new(BIN)
+            .args([
+                "watch",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&l) {
+                    sink.lock().unwrap().push(v);
+                }
+            }
+        });
+        let w = Watcher { child, lines };
+        w.until(|| w.count("round", None) >= 1);
+        w
+    }
+
+    fn count(&self, event: &str, case: Option<&str>) -> usize {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|e| e["event"] == event && case.is_none_or(|c| e["case"] == c))
+            .count()
+    }
+
+    fn until(&self, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// CPU seconds (user + system) the watcher has used so far, from /proc.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after_name.split_whitespace().collect();
+        // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name, in clock ticks.
+        let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+        ticks / 100.0
+    }
+
+    fn idle_cpu_percent(&self, secs: u64) -> f64 {
+        let before = self.cpu_seconds();
+        std::thread::sleep(Duration::from_secs(secs));
+        (self.cpu_seconds() - before) / secs as f64 * 100.0
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn on_disk(out: &Path, id: &str) -> bool {
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap_or_default();
+    index.contains(&format!("{id}/")) && manifest.contains(&format!("\"id\": \"{id}\""))
+}
+
+fn copy(from: &Path, to: &Path) {
+    let bytes = std::fs::read(from).unwrap();
+    std::fs::write(to, bytes).unwrap();
+}
+
+fn latency(samples: usize) {
+    let source = support::pairs(12);
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let w = Watcher::start(&input, &out, &[]);
+    let mut times = Vec::new();
+    for i in 0..samples {
+        let src = source.join(format!("case-{:02}", i % 12));
+        let id = format!("sample-{i:02}");
+        let case = input.join(&id);
+        std::fs::create_dir_all(&case).unwrap();
+        copy(&src.join("before.jpg"), &case.join("before.jpg"));
+        copy(&src.join("after.jpg"), &case.join("after.jpg"));
+        let last_byte = Instant::now();
+        w.until(|| on_disk(&out, &id));
+        let secs = last_byte.elapsed().as_secs_f64();
+        eprintln!("{id}: {secs:.3} s");
+        times.push(secs);
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+    println!(
+        "latency, last byte of a 12-MP pair -> index + manifest on disk ({samples} samples, default config): \
+         p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        pct(0.5),
+        pct(0.95),
+        times[times.len() - 1]
+    );
+    println!(
+        "idle CPU while watching (events): {:.2} %",
+        w.idle_cpu_percent(10)
+    );
+}
+
+/// `n` pairs of 1600×1200 synthetic photos, written once.
+fn small_pairs(n: usize) -> PathBuf {
+    use beforeafter::synth::{self, Scene, Shot, View};
+    let dir = support::cache_dir().join("pairs-2mp");
+    for i in 0..n {
+        let case = dir.join(format!("case-{i:03}"));
+        if case.join("after.jpg").is_file() {
+            continue;
+        }
+        std::fs::create_dir_all(&case).unwrap();
+        let scene = Scene::new(View::Crown, 5000 + i as u64);
+        let before = synth::render(&scene, &Shot::reference(&scene, 1600));
+        let after = synth::render(
+            &scene,
+            &Shot::moved(&scene, 1600, 1200, 2.0, 1.02, [0.01, 0.0]),
+        );
+        std::fs::write(
+            case.join("before.jpg"),
+            synth::jpeg_with_exif(&before, 1, 90, None),
+        )
+        .unwrap();
+        std::fs::write(
+            case.join("after.jpg"),
+            synth::jpeg_with_exif(&after, 1, 90, None),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn burst(n: usize) {
+    let source = small_pairs(n);
+    let dir = tempfile::tempdir().unwrap();
+    let batch_out = dir.path().join("batch-out");
+    let start = Instant::now();
+    let status = Command::new(BIN)
+        .args([
+            "batch",
+            source.to_str().unwrap(),
+            "--out",
+            batch_out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let batch_secs = start.elapsed().as_secs_f64();
+
+    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir_all(&input).unwrap();
+    let w = Watcher::start(&input, &out, &[]);
+    let start = Instant::now();
+    for i in 0..n {
+        let case = input.join(format!("case-{i:03}"));
+        std::fs::create_dir_all(&case).unwrap();
+        copy(
+            &source.join(format!("case-{i:03}/before.jpg")),
+            &case.join("before.jpg"),
+        );
+        copy(
+            &source.join(format!("case-{i:03}/after.jpg")),
+            &case.join("after.jpg"),
+        );
+    }
+    let copied = start.elapsed().as_secs_f64();
+    w.until(|| (0..n).all(|i| on_disk(&out, &format!("case-{i:03}"))));
+    let watch_secs = start.elapsed().as_secs_f64();
+    let once = (0..n).all(|i| w.count("published", Some(&format!("case-{i:03}"))) == 1);
+    let rounds = w.count("round", None) - 1;
+    println!(
+        "burst of {n} pairs (1600×1200): batch {batch_secs:.1} s ({:.1} cases/s); watch {watch_secs:.1} s \
+         from the first byte copied (copy took {copied:.1} s, {rounds} rounds, {:.1} cases/s); \
+         each case published exactly once: {once}",
+        n as f64 / batch_secs,
+        n as f64 / watch_secs
+    );
+    println!(
+        "idle CPU while watching {n} cases (events): {:.2} %",
+        w.idle_cpu_percent(10)
+    );
+    drop(w);
+    let w = Watcher::start(&input, &out, &["--poll"]);
+    println!(
+        "idle CPU while watching {n} cases (--poll, poll_ms default): {:.2} %",
+        w.idle_cpu_percent(10)
+    );
+}

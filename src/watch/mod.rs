@@ -1,0 +1,362 @@
+//! `beforeafter watch`: bring the gallery up to date like `batch`, then keep it so. Staff drop
+//! photos into a folder (often a network share) and nobody watches a terminal.
+//!
+//! The loop is deliberately plain: file events ([`intake`]) mark photos as pending; [`settle`]
+//! decides when each is complete; then the same pipeline as `batch` runs again (a "round"),
+//! told which photos are settled so a case with a photo still being copied is left as it was.
+//! Unchanged cases are recognised from cached hashes and cost nothing. Errors that stop watching
+//! ([`Fatal`] at start) are kept apart from those reported while watching goes on (a bad photo, a
+//! bad config edit, an output folder that fails for one round).
+
+mod events;
+mod intake;
+pub mod serve;
+mod settle;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::Fatal;
+use crate::manifest::Manifest;
+use crate::pipeline::{self, Outcome, Reporter, RunOptions, Summary};
+use events::{Event, Log};
+use intake::Msg;
+use settle::Tracker;
+
+/// What the user asked for on the command line.
+#[derive(Clone, Debug)]
+pub struct WatchOptions {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    /// `--config`; without it `<input>/beforeafter.toml` is used (and watched) when present.
+    pub config: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub json: bool,
+    pub poll: bool,
+    pub serve: Option<SocketAddr>,
+    pub publish_review: bool,
+}
+
+/// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only.
+pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
+    let input = std::fs::canonicalize(&opts.input).map_err(|e| Fatal::Input {
+        path: opts.input.clone(),
+        message: format!("{e}; give the folder that holds the clinic's photos"),
+    })?;
+    let mut config = load_config(&input, opts)?;
+    std::fs::create_dir_all(&opts.out).map_err(|e| Fatal::Output {
+        path: opts.out.clone(),
+        source: e,
+    })?;
+    let out = std::fs::canonicalize(&opts.out).map_err(|e| Fatal::Output {
+        path: opts.out.clone(),
+        source: e,
+    })?;
+    let log = Log { json: opts.json };
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, tx) = (stop.clone(), tx.clone());
+        ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C: the user does not want to wait for the work in hand.
+                std::process::exit(130);
+            }
+            let _ = tx.send(Msg::Stop);
+        })
+        .map_err(|e| Fatal::Other(format!("cannot handle Ctrl-C/SIGTERM: {e}")))?;
+    }
+    let config_file = config_file(&input, opts);
+    let mut watched = vec![(input.clone(), true)];
+    if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(&input)) {
+        watched.push((dir.to_owned(), false));
+    }
+    let poll = opts
+        .poll
+        .then(|| Duration::from_millis(config.watch.poll_ms));
+    // Watch before the first round, so nothing that changes during it is missed.
+    let _watcher = intake::start(&watched, poll, tx)?;
+    let generation = Arc::new(AtomicU64::new(0));
+    if let Some(addr) = opts.serve {
+        let bound = serve::start(addr, &out, generation.clone())?;
+        let mut message = format!("previewing the gallery at http://{bound}/");
+        if !bound.ip().is_loopback() {
+            message.push_str(" (not loopback: anyone who can reach this machine can see it)");
+        }
+        log.emit(Event::new("serving", message).fields(json!({ "address": bound.to_string() })));
+    }
+    if let Some(j) = opts.jobs {
+        config.jobs = j;
+    }
+    let mode = if opts.poll { "polling" } else { "events" };
+    log.emit(
+        Event::new(
+            "watching",
+            format!("{} -> {} ({mode})", input.display(), out.display()),
+        )
+        .fields(json!({ "input": input, "out": out, "poll": opts.poll })),
+    );
+    let quiet = Duration::from_millis(config.watch.quiet_ms);
+    let mut w = Watch {
+        tracker: Tracker::scan(&input, quiet),
+        input,
+        out,
+        config,
+        config_file,
+        opts: opts.clone(),
+        log,
+        stop,
+        generation,
+        last: HashMap::new(),
+        unplaced: Vec::new(),
+        config_touched: None,
+    };
+    w.round();
+    w.listen(&rx);
+    log.emit(Event::new("stopped", "stopped; the gallery is complete"));
+    Ok(())
+}
+
+struct Watch {
+    input: PathBuf,
+    out: PathBuf,
+    config: Config,
+    config_file: PathBuf,
+    opts: WatchOptions,
+    log: Log,
+    tracker: Tracker,
+    stop: Arc<AtomicBool>,
+    /// Bumped after every round, so a previewing browser knows to reload.
+    generation: Arc<AtomicU64>,
+    /// Each case's last outcome and reasons, so only what changed is logged.
+    last: HashMap<String, (Outcome, Vec<String>)>,
+    unplaced: Vec<String>,
+    config_touched: Option<Instant>,
+}
+
+impl Watch {
+    fn listen(&mut self, rx: &mpsc::Receiver<Msg>) {
+        loop {
+            let quiet = Duration::from_millis(self.config.watch.quiet_ms);
+            let busy = self.tracker.busy() || self.config_touched.is_some();
+            let msg = if busy {
+                let tick = (quiet / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
+                match rx.recv_timeout(tick) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => return,
+                }
+            };
+            for m in msg.into_iter().chain(rx.try_iter()) {
+                self.handle(m);
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                self.log.emit(Event::new(
+                    "stopping",
+                    "stop requested; finishing the work in hand",
+                ));
+                return;
+            }
+            self.step(quiet);
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        let now = Instant::now();
+        match msg {
+            Msg::Changed(paths) => {
+                for p in paths {
+                    if p == self.config_file {
+                        self.config_touched = Some(now);
+                    } else if p.starts_with(&self.input)
+                        && p != self.input
+                        && !p.starts_with(&self.out)
+                    {
+                        self.tracker.touch(&p, now);
+                    }
+                }
+            }
+            Msg::Rescan => self.tracker.rescan(&self.input),
+            Msg::Error(e) => self.log.emit(Event::new("error", e)),
+            Msg::Stop => self.stop.store(true, Ordering::SeqCst),
+        }
+    }
+
+    /// Check pending files; reload the config; run a round when work is ready.
+    fn step(&mut self, quiet: Duration) {
+        let now = Instant::now();
+        if self
+            .config_touched
+            .is_some_and(|t| now.duration_since(t) >= quiet)
+        {
+            self.config_touched = None;
+            self.reload_config();
+        }
+        let checked = self.tracker.check(&self.config, now);
+        for (path, reason) in checked.not_ready {
+            let rel = self.rel(&path);
+            let after = self.config.watch.broken_after_ms;
+            self.log.emit(
+                Event::new(
+                    "not_ready",
+                    format!("{rel}: {reason}; waiting for it to be complete (reported if unchanged for {after} ms)"),
+                )
+                .fields(json!({ "path": rel, "reason": reason })),
+            );
+        }
+        if self.tracker.ready(quiet, Instant::now()) {
+            self.round();
+        }
+    }
+
+    fn reload_config(&mut self) {
+        match load_config(&self.input, &self.opts) {
+            Ok(mut c) => {
+                if let Some(j) = self.opts.jobs {
+                    c.jobs = j;
+                }
+                self.config = c;
+                self.log.emit(Event::new(
+                    "config",
+                    format!("reloaded {}", self.config_file.display()),
+                ));
+                self.tracker.force();
+            }
+            Err(e) => self.log.emit(Event::new(
+                "config_refused",
+                format!("{e:#}; keeping the previous settings"),
+            )),
+        }
+    }
+
+    /// One run of the pipeline over the whole folder; unchanged cases cost a stat each.
+    fn round(&mut self) {
+        self.tracker.taken();
+        let options = RunOptions {
+            publish_review: self.opts.publish_review,
+            settled: Some(Arc::new(self.tracker.settled.clone())),
+            cancel: Some(self.stop.clone()),
+        };
+        let start = Instant::now();
+        let result = pipeline::run(
+            &self.input,
+            &self.out,
+            &self.config,
+            &options,
+            &Reporter::new(true),
+        );
+        let seconds = start.elapsed().as_secs_f64();
+        match result {
+            Ok(summary) => {
+                let (manifest, _) = Manifest::load(&self.out);
+                self.tracker.learn_hashes(&self.input, &manifest);
+                if summary.waiting > 0 {
+                    // A case waits on a photo no event told about: look for it.
+                    self.tracker.rescan(&self.input);
+                }
+                self.report(&summary, seconds);
+                self.generation.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(e) => self.log.emit(Event::new(
+                "error",
+                format!("{e}; the gallery was left as it was, trying again on the next change"),
+            )),
+        }
+    }
+
+    fn report(&mut self, s: &Summary, seconds: f64) {
+        let mut now: HashMap<String, (Outcome, Vec<String>)> = HashMap::new();
+        for c in &s.cases {
+            let previous = self.last.get(&c.id);
+            let changed = previous.is_none_or(|(o, r)| *o != c.outcome || *r != c.reasons);
+            let word = match c.outcome {
+                Outcome::Published => Some("published"),
+                Outcome::Failed if changed => Some("failed"),
+                Outcome::Review if changed => Some("review"),
+                Outcome::NoConsent if changed => Some("no_consent"),
+                Outcome::Waiting if changed => Some("waiting"),
+                _ => None,
+            };
+            if let Some(word) = word {
+                let mut message = match c.outcome {
+                    Outcome::Published => "published".to_owned(),
+                    Outcome::Failed => "FAILED".to_owned(),
+                    Outcome::Review => "held for review".to_owned(),
+                    Outcome::NoConsent => "not published (no consent)".to_owned(),
+                    _ => "left as it was".to_owned(),
+                };
+                for r in &c.reasons {
+                    message.push_str(&format!("; {r}"));
+                }
+                self.log.emit(
+                    Event::new(word, message)
+                        .case(&c.id)
+                        .fields(json!({ "reasons": c.reasons })),
+                );
+            }
+            now.insert(c.id.clone(), (c.outcome, c.reasons.clone()));
+        }
+        for id in self.last.keys().filter(|id| !now.contains_key(*id)) {
+            self.log
+                .emit(Event::new("removed", "removed; its pages and images were pruned").case(id));
+        }
+        self.last = now;
+        let unplaced: Vec<String> = s.unplaced.iter().map(|p| p.path.clone()).collect();
+        for p in s
+            .unplaced
+            .iter()
+            .filter(|p| !self.unplaced.contains(&p.path))
+        {
+            self.log.emit(
+                Event::new("unplaced", format!("{}: {}", p.path, p.reason))
+                    .fields(json!({ "path": p.path, "kind": p.kind })),
+            );
+        }
+        self.unplaced = unplaced;
+        self.log.emit(
+            Event::new(
+                "round",
+                format!(
+                    "{} published, {} up to date, {} failed, {} need review, {} waiting; {} photos decoded in {seconds:.2} s",
+                    s.published, s.up_to_date, s.failed, s.review, s.waiting, s.decoded
+                ),
+            )
+            .fields(json!({
+                "published": s.published, "up_to_date": s.up_to_date, "failed": s.failed,
+                "review": s.review, "waiting": s.waiting, "decoded": s.decoded, "seconds": seconds,
+            })),
+        );
+    }
+
+    fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(&self.input)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}
+
+/// The config file to use and watch: `--config`, else `<input>/beforeafter.toml`.
+fn config_file(input: &Path, opts: &WatchOptions) -> PathBuf {
+    match &opts.config {
+        Some(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+        None => input.join(crate::discover::CONFIG_NAME),
+    }
+}
+
+fn load_config(input: &Path, opts: &WatchOptions) -> Result<Config, Fatal> {
+    Ok(crate::commands::load_config(input, opts.config.as_deref())?)
+}

@@ -1,0 +1,307 @@
+//! When is a photo complete? The debouncer only says "quiet for N ms"; a copy over a slow network
+//! can pause longer than that mid-file. So a photo is taken only when its size and modification
+//! time have not changed for the quiet period *and* it decodes. One that stays unchanged but does
+//! not decode is handed to the pipeline after `broken_after_ms`, which reports it (file and
+//! reason); it is tried again whenever it changes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::discover;
+use crate::ingest::{self, IngestParams};
+use crate::pipeline::{FileStamp, Settled};
+
+/// A photo seen changing and not yet settled.
+#[derive(Debug)]
+struct Pending {
+    stamp: Option<FileStamp>,
+    /// When its stamp last changed.
+    since: Instant,
+    /// Why it did not decode at this stamp, and when that was first seen.
+    broken: Option<(String, Instant)>,
+}
+
+/// What a round of checks found, for the log.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Photos that stopped changing but do not decode (yet): path and reason.
+    pub not_ready: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Tracker {
+    pub settled: Settled,
+    pending: HashMap<PathBuf, Pending>,
+    /// Something other than a photo's content changed (a deletion, case.toml, a folder).
+    dirty: bool,
+    /// Settled photos not yet seen by a round.
+    fresh: bool,
+    last_event: Option<Instant>,
+    /// When the first change still waiting for a round became ready.
+    ready_since: Option<Instant>,
+}
+
+/// A round runs at the latest this long after its first change became ready, even while other
+/// files keep changing (a card dump that takes minutes still publishes as it goes).
+const MAX_BATCH_WAIT: Duration = Duration::from_secs(2);
+
+impl Tracker {
+    /// Start from the folder as it is: photos untouched for `quiet` are settled (their hashes
+    /// unknown until a round reads them), the rest wait like any change.
+    pub fn scan(input: &Path, quiet: Duration) -> Tracker {
+        let mut t = Tracker::default();
+        let now = Instant::now();
+        for path in photos_under(input) {
+            let Some(stamp) = FileStamp::of(&path) else {
+                continue;
+            };
+            let age = stamp
+                .modified
+                .and_then(|m| m.elapsed().ok())
+                .unwrap_or(Duration::MAX);
+            if age >= quiet {
+                t.settled.files.insert(path, (stamp, None));
+            } else {
+                t.pending.insert(path, pending(Some(stamp), now));
+            }
+        }
+        t
+    }
+
+    /// Compare the folder with what is settled (after lost events, or when a case waits on a
+    /// file no event told about).
+    pub fn rescan(&mut self, input: &Path) {
+        let now = Instant::now();
+        let on_disk = photos_under(input);
+        let gone: Vec<PathBuf> = self
+            .settled
+            .files
+            .keys()
+            .filter(|p| !p.exists())
+            .cloned()
+            .collect();
+        for p in gone {
+            self.settled.files.remove(&p);
+            self.dirty = true;
+        }
+        for path in on_disk {
+            let stamp = FileStamp::of(&path);
+            let known = self.settled.files.get(&path).map(|(s, _)| Some(*s));
+            if known != Some(stamp) && !self.pending.contains_key(&path) {
+                self.pending.insert(path, pending(stamp, now));
+            }
+        }
+        self.last_event = Some(now);
+    }
+
+    /// An event about `path`.
+    pub fn touch(&mut self, path: &Path, now: Instant) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if discover::is_hidden(name) || discover::is_partial(name) {
+            return;
+        }
+        self.last_event = Some(now);
+        if path.is_dir() {
+            // A folder created, renamed or moved in: its photos come with no events of their own.
+            for p in photos_under_dir(path) {
+                self.touch(&p, now);
+            }
+            self.dirty = true;
+        } else if discover::is_photo(name) && path.is_file() {
+            let stamp = FileStamp::of(path);
+            let entry = self
+                .pending
+                .entry(path.to_owned())
+                .or_insert_with(|| pending(stamp, now));
+            if entry.stamp != stamp {
+                *entry = pending(stamp, now);
+            }
+        } else {
+            // Deleted photos and folders, case.toml, anything else: discovery decides.
+            let prefix = path.to_owned();
+            self.settled.files.retain(|p, _| !p.starts_with(&prefix));
+            self.pending.retain(|p, _| !p.starts_with(&prefix));
+            self.dirty = true;
+        }
+    }
+
+    /// Whether anything is in flight (then the loop wakes up to check; otherwise it sleeps).
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty() || self.dirty || self.fresh
+    }
+
+    /// Check pending photos: settle those quiet for long enough that decode, and those that stayed
+    /// broken for `broken_after_ms`.
+    pub fn check(&mut self, config: &Config, now: Instant) -> Checked {
+        let quiet = Duration::from_millis(config.watch.quiet_ms);
+        let broken_after = Duration::from_millis(config.watch.broken_after_ms);
+        let mut candidates = Vec::new();
+        let mut settle = Vec::new();
+        let mut gone = Vec::new();
+        for (path, p) in &mut self.pending {
+            let stamp = FileStamp::of(path);
+            if stamp.is_none() {
+                gone.push(path.clone());
+            } else if stamp != p.stamp {
+                *p = pending(stamp, now);
+            } else if let Some((_, since)) = &p.broken {
+                if now.duration_since(*since) >= broken_after {
+                    settle.push((path.clone(), stamp.expect("exists"), None));
+                }
+            } else if now.duration_since(p.since) >= quiet {
+                match self.settled.files.get(path) {
+                    // An event that changed nothing (e.g. a touch without writing).
+                    Some((s, Some(_))) if Some(*s) == stamp => gone.push(path.clone()),
+                    _ => candidates.push((path.clone(), stamp.expect("exists"))),
+                }
+            }
+        }
+        for path in gone {
+            self.pending.remove(&path);
+            if !path.exists() && self.settled.files.remove(&path).is_some() {
+                self.dirty = true;
+            }
+        }
+        let params = IngestParams {
+            max_pixels: config.limits.max_pixels(),
+            max_file_bytes: config.limits.max_file_bytes(),
+        };
+        let results: Vec<_> = candidates
+            .into_par_iter()
+            .map(|(path, stamp)| {
+                let r = decodes(&path, &params);
+                (path, stamp, r)
+            })
+            .collect();
+        let mut checked = Checked::default();
+        for (path, stamp, result) in results {
+            match result {
+                // Changed while it was read: not settled, wait for quiet again.
+                _ if FileStamp::of(&path) != Some(stamp) => {}
+                Ok(hash) => settle.push((path, stamp, Some(hash))),
+                Err(reason) => {
+                    if let Some(p) = self.pending.get_mut(&path) {
+                        p.broken = Some((reason.clone(), now));
+                    }
+                    checked.not_ready.push((path, reason));
+                }
+            }
+        }
+        for (path, stamp, hash) in settle {
+            self.pending.remove(&path);
+            self.settled.files.insert(path, (stamp, hash));
+            self.fresh = true;
+        }
+        if (self.fresh || self.dirty) && self.ready_since.is_none() {
+            self.ready_since = Some(now);
+        }
+        checked
+    }
+
+    /// Whether a round should run now: there is settled work and the folder has been quiet, or
+    /// the work has waited long enough.
+    pub fn ready(&self, quiet: Duration, now: Instant) -> bool {
+        let Some(ready_since) = self.ready_since else {
+            return false;
+        };
+        let calm = self
+            .last_event
+            .is_none_or(|t| now.duration_since(t) >= quiet);
+        let overdue = now.duration_since(ready_since) >= MAX_BATCH_WAIT;
+        (self.fresh || self.dirty) && (calm || overdue || self.pending.is_empty())
+    }
+
+    /// Run a round even though no photo changed (the configuration did).
+    pub fn force(&mut self) {
+        self.dirty = true;
+        self.ready_since.get_or_insert_with(Instant::now);
+    }
+
+    /// A round has started: what was ready is now its work.
+    pub fn taken(&mut self) {
+        self.fresh = false;
+        self.dirty = false;
+        self.ready_since = None;
+    }
+
+    /// After a round: learn the hashes the pipeline read, for photos unchanged since they settled.
+    pub fn learn_hashes(&mut self, input: &Path, manifest: &crate::manifest::Manifest) {
+        let mut by_rel: HashMap<&str, &str> = HashMap::new();
+        for case in &manifest.cases {
+            for view in &case.views {
+                for s in &view.stages {
+                    by_rel.insert(&s.source, &s.source_hash);
+                }
+            }
+        }
+        for (path, (stamp, hash)) in &mut self.settled.files {
+            if hash.is_some() || FileStamp::of(path) != Some(*stamp) {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(input)
+                .map(|r| r.to_string_lossy().replace('\\', "/"));
+            if let Some(h) = rel.ok().and_then(|r| by_rel.get(r.as_str()).copied()) {
+                *hash = Some(h.to_owned());
+            }
+        }
+    }
+}
+
+fn pending(stamp: Option<FileStamp>, now: Instant) -> Pending {
+    Pending {
+        stamp,
+        since: now,
+        broken: None,
+    }
+}
+
+/// Read and fully decode a photo: its BLAKE3 hash, or why it cannot be used (yet).
+fn decodes(path: &Path, params: &IngestParams) -> Result<String, String> {
+    let bytes = ingest::read_bytes(path, params).map_err(|e| e.reason)?;
+    ingest::decode(&bytes, path, params).map_err(|e| e.reason)?;
+    Ok(blake3::hash(&bytes).to_hex().to_string())
+}
+
+/// Photos discovery can see: the top level and one folder down.
+fn photos_under(input: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (path, is_dir) in entries(input) {
+        if is_dir {
+            out.extend(photos_under_dir(&path));
+        } else if is_candidate(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn photos_under_dir(dir: &Path) -> Vec<PathBuf> {
+    entries(dir)
+        .into_iter()
+        .filter(|(p, is_dir)| !is_dir && is_candidate(p))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn entries(dir: &Path) -> Vec<(PathBuf, bool)> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    read.flatten()
+        .map(|e| {
+            let p = e.path();
+            let is_dir = p.is_dir();
+            (p, is_dir)
+        })
+        .collect()
+}
+
+fn is_candidate(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    discover::is_photo(name) && !discover::is_hidden(name) && !discover::is_partial(name)
+}

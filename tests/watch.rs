@@ -1,0 +1,352 @@
+//! `beforeafter watch` end to end: the real binary on a temp folder, driven by writing, changing
+//! and deleting files the way staff and copy tools do. Each scenario runs with inotify events and
+//! again with `--poll` (network shares). Every wait has a deadline; no sleep is an assertion.
+
+mod common;
+#[path = "watch/session.rs"]
+mod session;
+
+use std::io::Write;
+use std::time::Duration;
+
+use common::{TestEnv, files, jpeg, photo};
+use session::{FAST_CONFIG, Session, count, get};
+
+fn poll_args(poll: bool) -> Vec<&'static str> {
+    if poll { vec!["--poll"] } else { Vec::new() }
+}
+
+fn put_pair(env: &TestEnv, case: &str, seed: u32) {
+    env.put(&format!("{case}/before.jpg"), &jpeg(&photo(400, 300, seed)));
+    env.put(
+        &format!("{case}/after.jpg"),
+        &jpeg(&photo(480, 320, seed + 1)),
+    );
+}
+
+fn manifest_has(env: &TestEnv, id: &str) -> bool {
+    std::fs::read_to_string(env.out().join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|m| {
+            m["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == id && c["published"] == true)
+        })
+}
+
+fn no_temp_files(env: &TestEnv) {
+    let temps: Vec<String> = files(&env.out())
+        .into_iter()
+        .filter(|f| {
+            f.rsplit('/')
+                .next()
+                .unwrap()
+                .starts_with(".beforeafter-tmp-")
+        })
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
+fn add_a_pair(poll: bool) {
+    let env = TestEnv::new();
+    let w = Session::start(&env, &poll_args(poll));
+    put_pair(&env, "smith-07", 1);
+    // A partial download beside it is skipped and reported as such, never read.
+    env.put("smith-07/session-1.jpg.part", b"half a photo");
+    w.wait_for("smith-07 published", |e| {
+        count(e, "published", Some("smith-07")) == 1
+    });
+    assert!(manifest_has(&env, "smith-07"));
+    let index = std::fs::read_to_string(env.out().join("index.html")).unwrap();
+    assert!(index.contains("smith-07/"), "{index}");
+    w.wait_for("the partial file reported", |e| {
+        e.iter().any(|x| {
+            x["event"] == "unplaced"
+                && x["path"] == "smith-07/session-1.jpg.part"
+                && x["kind"] == "skipped"
+        })
+    });
+}
+
+#[test]
+fn add_a_pair_it_appears_in_manifest_and_index() {
+    add_a_pair(false);
+}
+
+#[test]
+fn poll_add_a_pair_it_appears_in_manifest_and_index() {
+    add_a_pair(true);
+}
+
+/// A 12-MP JPEG written in chunks over about 2 s, with one pause longer than the quiet period:
+/// the photo is read once, complete, never as a truncated image.
+fn slow_writer(poll: bool) {
+    let env = TestEnv::new();
+    let w = Session::start(&env, &poll_args(poll));
+    let big = jpeg(&photo(4032, 3024, 5));
+    env.put("slow/before.jpg", &jpeg(&photo(800, 600, 4)));
+    let path = env.input().join("slow/after.jpg");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let chunks: Vec<&[u8]> = big.chunks(big.len().div_ceil(16)).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        // One pause longer than quiet_ms (200): size and mtime settle, but the file does not decode.
+        let pause = if i == 8 { 600 } else { 90 };
+        std::thread::sleep(Duration::from_millis(pause));
+    }
+    drop(f);
+    let written = w.events().len();
+    let events = w.wait_for("slow published", |e| {
+        count(e, "published", Some("slow")) == 1
+    });
+    assert!(
+        events[..written]
+            .iter()
+            .all(|e| e["case"] != "slow" || e["event"] == "waiting"),
+        "nothing of the case was published or failed before the last byte: {events:#?}"
+    );
+    assert_eq!(count(&events, "failed", Some("slow")), 0, "{events:#?}");
+    let m = env.manifest();
+    let case = m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "slow")
+        .unwrap();
+    let after = &case["views"][0]["stages"][1];
+    assert_eq!(after["oriented_size"], serde_json::json!([4032, 3024]));
+    assert_eq!(
+        after["source_hash"],
+        blake3::hash(&big).to_hex().to_string(),
+        "the complete file was read"
+    );
+}
+
+#[test]
+fn slow_writer_of_a_12mp_jpeg_is_processed_once_after_completion() {
+    slow_writer(false);
+}
+
+#[test]
+fn poll_slow_writer_of_a_12mp_jpeg_is_processed_once_after_completion() {
+    slow_writer(true);
+}
+
+fn corrupt_then_fixed(poll: bool) {
+    let env = TestEnv::new();
+    let w = Session::start(&env, &poll_args(poll));
+    env.put("bad/before.jpg", &jpeg(&photo(400, 300, 1)));
+    env.put("bad/after.jpg", b"Sorry, the photo is on my phone.\n");
+    put_pair(&env, "good", 3);
+    w.wait_for("the corrupt file reported", |e| {
+        e.iter().any(|x| {
+            x["event"] == "failed"
+                && x["case"] == "bad"
+                && x["message"].as_str().unwrap().contains("bad/after.jpg")
+        })
+    });
+    w.wait_for("good published", |e| {
+        count(e, "published", Some("good")) == 1
+    });
+    env.put("bad/after.jpg", &jpeg(&photo(480, 320, 2)));
+    w.wait_for("bad published once fixed", |e| {
+        count(e, "published", Some("bad")) == 1
+    });
+    assert!(manifest_has(&env, "bad"));
+}
+
+#[test]
+fn corrupt_file_is_reported_watcher_lives_and_fixed_file_is_processed() {
+    corrupt_then_fixed(false);
+}
+
+#[test]
+fn poll_corrupt_file_is_reported_watcher_lives_and_fixed_file_is_processed() {
+    corrupt_then_fixed(true);
+}
+
+fn delete_prunes(poll: bool) {
+    let env = TestEnv::new();
+    put_pair(&env, "keep", 1);
+    put_pair(&env, "gone", 3);
+    let w = Session::start(&env, &poll_args(poll));
+    assert!(
+        manifest_has(&env, "gone") && manifest_has(&env, "keep"),
+        "the first round is a batch"
+    );
+    std::fs::remove_dir_all(env.input().join("gone")).unwrap();
+    w.wait_for("gone removed", |e| count(e, "removed", Some("gone")) == 1);
+    assert!(
+        files(&env.out()).iter().all(|f| !f.starts_with("gone/")),
+        "{:?}",
+        files(&env.out())
+    );
+    assert!(!manifest_has(&env, "gone") && manifest_has(&env, "keep"));
+    // Deleting one photo of a pair unpublishes the case and prunes it too.
+    std::fs::remove_file(env.input().join("keep/after.jpg")).unwrap();
+    w.wait_for("keep removed", |e| count(e, "removed", Some("keep")) == 1);
+    assert!(files(&env.out()).iter().all(|f| !f.starts_with("keep/")));
+}
+
+#[test]
+fn delete_prunes_the_case_files() {
+    delete_prunes(false);
+}
+
+#[test]
+fn poll_delete_prunes_the_case_files() {
+    delete_prunes(true);
+}
+
+fn burst(poll: bool, n: usize) {
+    let env = TestEnv::new();
+    let mut w = Session::start(&env, &poll_args(poll));
+    let before = jpeg(&photo(320, 240, 1));
+    let after = jpeg(&photo(320, 240, 2));
+    for i in 0..n {
+        env.put(&format!("case-{i:02}/before.jpg"), &before);
+        env.put(&format!("case-{i:02}/after.jpg"), &after);
+    }
+    w.wait_until("every case in the manifest", || {
+        (0..n).all(|i| manifest_has(&env, &format!("case-{i:02}")))
+    });
+    assert_eq!(w.terminate().code(), Some(0));
+    let events = w.events();
+    for i in 0..n {
+        let id = format!("case-{i:02}");
+        assert_eq!(
+            count(&events, "published", Some(&id)),
+            1,
+            "{id} processed exactly once"
+        );
+    }
+}
+
+#[test]
+fn burst_of_50_cases_each_processed_exactly_once() {
+    burst(false, 50);
+}
+
+#[test]
+fn poll_burst_of_20_cases_each_processed_exactly_once() {
+    burst(true, 20);
+}
+
+fn config_reload(poll: bool) {
+    let env = TestEnv::new();
+    put_pair(&env, "one", 1);
+    let w = Session::start(&env, &poll_args(poll));
+    let index = || std::fs::read_to_string(env.out().join("index.html")).unwrap_or_default();
+    env.put(
+        "beforeafter.toml",
+        format!("{FAST_CONFIG}[gallery]\ntitle = \"Example Clinic\"\n").as_bytes(),
+    );
+    w.wait_for("the config reloaded", |e| count(e, "config", None) == 1);
+    w.wait_until("the new title on the index", || {
+        index().contains("Example Clinic")
+    });
+    env.put("beforeafter.toml", b"[watermark]\nopacity = 3\n");
+    w.wait_for("the invalid config refused", |e| {
+        e.iter().any(|x| {
+            x["event"] == "config_refused"
+                && x["message"].as_str().unwrap().contains("watermark.opacity")
+        })
+    });
+    put_pair(&env, "two", 3);
+    w.wait_for("two published with the old settings", |e| {
+        count(e, "published", Some("two")) == 1
+    });
+    assert!(index().contains("Example Clinic"));
+}
+
+#[test]
+fn config_change_is_applied_and_an_invalid_one_refused() {
+    config_reload(false);
+}
+
+#[test]
+fn poll_config_change_is_applied_and_an_invalid_one_refused() {
+    config_reload(true);
+}
+
+fn sigterm(poll: bool) {
+    let env = TestEnv::new();
+    let mut w = Session::start(&env, &poll_args(poll));
+    for i in 0..6 {
+        put_pair(&env, &format!("case-{i}"), i);
+    }
+    // Stop while work is under way.
+    w.wait_for("work under way", |e| count(e, "published", None) >= 1);
+    let status = w.terminate();
+    assert_eq!(status.code(), Some(0), "{:#?}", w.events());
+    no_temp_files(&env);
+    let m = env.manifest();
+    for case in m["cases"].as_array().unwrap() {
+        for view in case["views"].as_array().unwrap() {
+            for stage in view["stages"].as_array().unwrap() {
+                for o in stage["outputs"].as_array().unwrap() {
+                    let p = env.out().join(o["path"].as_str().unwrap());
+                    assert!(
+                        p.is_file(),
+                        "the manifest only lists complete files: {}",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sigterm_exits_0_and_leaves_no_temp_files() {
+    sigterm(false);
+}
+
+#[test]
+fn poll_sigterm_exits_0_and_leaves_no_temp_files() {
+    sigterm(true);
+}
+
+#[test]
+fn serve_previews_the_gallery_reloads_it_and_refuses_dot_dot() {
+    let env = TestEnv::new();
+    std::fs::write(env.dir.path().join("secret.txt"), "private").unwrap();
+    put_pair(&env, "one", 1);
+    let w = Session::start(&env, &["--serve", "127.0.0.1:0"]);
+    let events = w.events();
+    let serving = events
+        .iter()
+        .find(|e| e["event"] == "serving")
+        .expect("a serving event");
+    let addr = serving["address"].as_str().unwrap().to_owned();
+    let (status, body) = get(&addr, "/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("one/") && body.contains("/__beforeafter/version"),
+        "{body}"
+    );
+    let on_disk = std::fs::read_to_string(env.out().join("index.html")).unwrap();
+    assert!(
+        !on_disk.contains("__beforeafter"),
+        "the reload script is never written into the gallery"
+    );
+    for bad in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/one/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt",
+    ] {
+        assert_eq!(get(&addr, bad).0, 404, "{bad}");
+    }
+    let (_, v1) = get(&addr, "/__beforeafter/version");
+    put_pair(&env, "two", 3);
+    w.wait_for("two published", |e| count(e, "published", Some("two")) == 1);
+    w.wait_until("the version to change", || {
+        get(&addr, "/__beforeafter/version").1 != v1
+    });
+    assert!(get(&addr, "/").1.contains("two/"));
+}
