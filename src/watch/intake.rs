@@ -1,9 +1,15 @@
-//! File-system events in: notify's native watcher (inotify on Linux) or, with `--poll`, its
-//! polling watcher for network shares (SMB/NFS deliver no inotify events). Events, watcher errors
-//! and stop requests from signals all arrive on one channel, so the loop sleeps in one place and
-//! uses no CPU while nothing happens.
+//! File-system events in: notify's native watcher (inotify on Linux) or, with `--poll`, a scan
+//! of the folder every `poll_ms` for network shares (SMB/NFS deliver no inotify events). Events,
+//! watcher errors and stop requests from signals all arrive on one channel, so the loop sleeps in
+//! one place and uses no CPU while nothing happens.
+//!
+//! The poller is ours rather than notify's `PollWatcher`: that one compares modification times in
+//! whole seconds and never sizes, so a file replaced within the same second as the last scan (a
+//! quick config edit, a re-copied photo) produced no event at all. Ours compares size and the full
+//! mtime, and scans only as deep as discovery reads (the top level and one folder down).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
@@ -25,12 +31,80 @@ pub enum Msg {
     Stop,
 }
 
-/// Start watching `paths` (folder, recursive?). Keep the returned watcher alive while watching.
+/// Keeps watching while alive.
+pub enum Intake {
+    /// The native watcher, held only so it keeps running.
+    Events {
+        _watcher: Box<dyn Watcher + Send>,
+    },
+    Polling,
+}
+
+/// Start watching `paths` (folder, recursive?): with events, or by scanning every `poll`.
 pub fn start(
     paths: &[(PathBuf, bool)],
     poll: Option<Duration>,
     tx: Sender<Msg>,
-) -> Result<Box<dyn Watcher + Send>, Fatal> {
+) -> Result<Intake, Fatal> {
+    match poll {
+        Some(interval) => {
+            let paths = paths.to_vec();
+            std::thread::spawn(move || poll_loop(&paths, interval, &tx));
+            Ok(Intake::Polling)
+        }
+        None => events(paths, tx).map(|w| Intake::Events { _watcher: w }),
+    }
+}
+
+type Stamps = HashMap<PathBuf, (u64, Option<std::time::SystemTime>)>;
+
+/// Scan every `interval`; report paths whose size or mtime changed, appeared or vanished.
+fn poll_loop(paths: &[(PathBuf, bool)], interval: Duration, tx: &Sender<Msg>) {
+    let scan = || {
+        let mut stamps = Stamps::new();
+        for (dir, recursive) in paths {
+            stamp_tree(dir, if *recursive { 2 } else { 1 }, &mut stamps);
+        }
+        stamps
+    };
+    let mut last = scan();
+    loop {
+        std::thread::sleep(interval);
+        let now = scan();
+        let mut changed: Vec<PathBuf> = now
+            .iter()
+            .filter(|(p, s)| last.get(*p) != Some(s))
+            .map(|(p, _)| p.clone())
+            .collect();
+        changed.extend(last.keys().filter(|p| !now.contains_key(*p)).cloned());
+        if !changed.is_empty() && tx.send(Msg::Changed(changed)).is_err() {
+            return;
+        }
+        last = now;
+    }
+}
+
+fn stamp_tree(dir: &Path, depth: u32, stamps: &mut Stamps) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(m) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if m.is_dir() {
+            if depth > 1 {
+                stamps.insert(path.clone(), (0, None));
+                stamp_tree(&path, depth - 1, stamps);
+            }
+        } else {
+            stamps.insert(path, (m.len(), m.modified().ok()));
+        }
+    }
+}
+
+fn events(paths: &[(PathBuf, bool)], tx: Sender<Msg>) -> Result<Box<dyn Watcher + Send>, Fatal> {
     let handler = move |res: notify::Result<notify::Event>| {
         let msg = match res {
             Ok(e) if e.need_rescan() => Msg::Rescan,
@@ -45,19 +119,10 @@ pub fn start(
         };
         let _ = tx.send(msg);
     };
-    let mut watcher: Box<dyn Watcher + Send> = match poll {
-        Some(interval) => Box::new(
-            notify::PollWatcher::new(
-                handler,
-                notify::Config::default().with_poll_interval(interval),
-            )
+    let mut watcher: Box<dyn Watcher + Send> = Box::new(
+        notify::RecommendedWatcher::new(handler, notify::Config::default())
             .map_err(|e| Fatal::Other(explain(&e)))?,
-        ),
-        None => Box::new(
-            notify::RecommendedWatcher::new(handler, notify::Config::default())
-                .map_err(|e| Fatal::Other(explain(&e)))?,
-        ),
-    };
+    );
     for (path, recursive) in paths {
         let mode = if *recursive {
             RecursiveMode::Recursive
