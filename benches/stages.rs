@@ -25,7 +25,7 @@ fn stages(c: &mut Criterion) {
     let wm = Watermark::new(&config.watermark, None).unwrap();
     let small = render::resample(
         &photo.pixels,
-        &beforeafter::align::IDENTITY,
+        &beforeafter::align::identity(),
         &full,
         2048,
         1536,
@@ -39,7 +39,7 @@ fn stages(c: &mut Criterion) {
     for w in [2048u32, 1024, 480] {
         let h = w * 3 / 4;
         g.bench_function(format!("resize_12mp_to_{w}"), |b| {
-            b.iter(|| render::resample(&photo.pixels, &beforeafter::align::IDENTITY, &full, w, h))
+            b.iter(|| render::resample(&photo.pixels, &beforeafter::align::identity(), &full, w, h))
         });
     }
     let rotated = [[0.996, -0.087, 200.0], [0.087, 0.996, -150.0]];

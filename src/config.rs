@@ -125,13 +125,50 @@ pub struct CompositesConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlignConfig {
+    pub enabled: bool,
     pub working_size: u32,
+    pub model: crate::align::Model,
+    pub min_confidence: f64,
+    pub max_rotation: f64,
+    pub min_scale: f64,
+    pub max_scale: f64,
+    pub max_shift: f64,
+}
+
+impl AlignConfig {
+    /// The registration settings: config keys over the estimator's tuned internals.
+    pub fn params(&self) -> crate::align::AlignParams {
+        crate::align::AlignParams {
+            model: self.model,
+            min_confidence: self.min_confidence,
+            max_rotation_deg: self.max_rotation,
+            min_scale: self.min_scale,
+            max_scale: self.max_scale,
+            max_shift: self.max_shift,
+            ..crate::align::AlignParams::default()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToneConfig {
-    pub mode: String,
+    pub mode: crate::tone::ToneMode,
+    pub max_gain: f64,
+    pub min_gamma: f64,
+    pub max_gamma: f64,
+}
+
+impl ToneConfig {
+    pub fn params(&self) -> crate::tone::ToneParams {
+        crate::tone::ToneParams {
+            mode: self.mode,
+            max_gain: self.max_gain,
+            min_gamma: self.min_gamma,
+            max_gamma: self.max_gamma,
+            ..crate::tone::ToneParams::default()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -349,22 +386,23 @@ impl Config {
                 ),
             ));
         }
+        let a = &self.align;
         in_range(
             path,
             "align.working_size",
-            f64::from(self.align.working_size),
+            f64::from(a.working_size),
             256.0,
             4096.0,
         )?;
-        if !["match_before", "grey_world", "off"].contains(&self.tone.mode.as_str()) {
-            return Err(bad(
-                "tone.mode",
-                format!(
-                    "{:?}: allowed are \"match_before\", \"grey_world\", \"off\"",
-                    self.tone.mode
-                ),
-            ));
-        }
+        in_range(path, "align.min_confidence", a.min_confidence, 0.0, 1.0)?;
+        in_range(path, "align.max_rotation", a.max_rotation, 0.0, 90.0)?;
+        in_range(path, "align.min_scale", a.min_scale, 0.1, 10.0)?;
+        in_range(path, "align.max_scale", a.max_scale, a.min_scale, 10.0)?;
+        in_range(path, "align.max_shift", a.max_shift, 0.0, 1.0)?;
+        let t = &self.tone;
+        in_range(path, "tone.max_gain", t.max_gain, 1.0, 4.0)?;
+        in_range(path, "tone.min_gamma", t.min_gamma, 0.2, 5.0)?;
+        in_range(path, "tone.max_gamma", t.max_gamma, t.min_gamma, 5.0)?;
         in_range(
             path,
             "limits.max_megapixels",

@@ -53,6 +53,26 @@ pub struct CaseMeta {
     pub notes: Option<String>,
     pub credit: Option<String>,
     pub consent: Option<bool>,
+    /// Manual alignment for stages the estimator gets wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub align: Vec<AlignOverride>,
+}
+
+/// `[[align]]` in case.toml: the transform of one stage given by hand, either as landmark pairs
+/// (the same point in the before photo and in this stage, in oriented full-resolution pixels)
+/// fitted by least squares, or as a matrix outright.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlignOverride {
+    /// The view; may be left out when the case has one view.
+    pub view: Option<String>,
+    /// "after", "session-2", …
+    pub stage: String,
+    /// `[before_x, before_y, stage_x, stage_y]` per landmark; at least 2 (similarity) or 3 (affine).
+    #[serde(default)]
+    pub landmarks: Vec<[f64; 4]>,
+    /// The 2×3 matrix from this stage's pixels to the before photo's.
+    pub matrix: Option<[[f64; 3]; 2]>,
 }
 
 /// One photo placed in a case.
@@ -251,7 +271,7 @@ fn read_meta(path: &Path) -> Result<CaseMeta, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     toml::from_str(&text).map_err(|e| {
         format!(
-            "{}; allowed keys: title, treatment, sessions, date, technician, tags, notes, credit, consent",
+            "{}; allowed keys: title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
             e.message()
         )
     })

@@ -19,4 +19,5 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod synth;
+pub mod tone;
 pub mod watch;

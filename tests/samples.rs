@@ -63,7 +63,12 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
         listed.push(format!("{}/index.html", case["id"].as_str().unwrap()));
         for view in case["views"].as_array().unwrap() {
             for s in view["stages"].as_array().unwrap() {
-                assert!(s["align"].is_null() || s["align"].is_object());
+                // Every photo is aligned (the before is the reference) and every later one
+                // tone-matched, with the numbers recorded.
+                let align = &s["align"];
+                assert!(align["confidence"].as_f64().unwrap() >= 0.5, "{align}");
+                assert!(align["matrix"].is_array(), "{align}");
+                assert!(s["stage"] == "before" || s["tone"]["gain"].is_array(), "{s}");
                 for o in s["outputs"].as_array().unwrap() {
                     listed.push(o["path"].as_str().unwrap().to_owned());
                 }

@@ -1,94 +1,276 @@
-//! Registration: the 2×3 matrix that maps a later photo's pixels onto the before photo's.
+//! Registration of an "after" photo onto a "before" photo.
 //!
-//! Pixel centres are at integer coordinates.
+//! Pipeline (all pure): grey pyramids -> Fourier–Mellin on gradient magnitude (rotation, scale,
+//! then translation; several ranked hypotheses plus identity) -> each hypothesis refined briefly
+//! at the coarsest level by robust inverse-compositional LK on locally normalised planes and
+//! scored by tile NCC -> the best one refined down the pyramid -> confidence from tile NCC and
+//! overlap. Matrices map pixel (x, y) of the MOVING image to the FIXED image, pixel centres at
+//! integer coordinates.
 
-/// Maps pixel (x, y) of one image to another: `[[a, b, tx], [c, d, ty]]`.
+pub mod baseline;
+mod confidence;
+mod ecc;
+mod fft;
+mod fourier_mellin;
+mod matrix;
+mod params;
+mod pyramid;
+mod warp;
+
+pub use matrix::{
+    apply, compose, fit_landmarks, identity, invert, rescale, rescale_xy, scale_rotation,
+    similarity,
+};
+pub use params::AlignParams;
+pub use warp::{common_crop, coverage_mask, warp};
+
+use ecc::Template;
+use pyramid::Plane;
+
+/// 2x3 affine matrix, moving pixel -> fixed pixel.
 pub type Matrix = [[f64; 3]; 2];
 
-pub const IDENTITY: Matrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
-
-/// `m` applied to point `p`.
-pub fn apply(m: &Matrix, p: [f64; 2]) -> [f64; 2] {
-    [
-        m[0][0] * p[0] + m[0][1] * p[1] + m[0][2],
-        m[1][0] * p[0] + m[1][1] * p[1] + m[1][2],
-    ]
+/// Geometric model fitted by the refinement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    Similarity,
+    Affine,
 }
 
-/// `a` after `b`.
-pub fn compose(a: &Matrix, b: &Matrix) -> Matrix {
-    let mut out = [[0.0; 3]; 2];
-    for r in 0..2 {
-        for c in 0..3 {
-            out[r][c] = a[r][0] * b[0][c] + a[r][1] * b[1][c] + if c == 2 { a[r][2] } else { 0.0 };
+/// Result of [`estimate`]: the transform and what the estimator knows about it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Estimate {
+    pub matrix: Matrix,
+    /// In [0, 1]; compare with `AlignParams::min_confidence`.
+    pub confidence: f64,
+    /// Which hypothesis won, e.g. "fourier-mellin+ecc".
+    pub method: String,
+    /// Fraction of overlapping samples that kept a robust weight at the finest level.
+    pub inlier_fraction: f64,
+    /// Tile NCC quantile behind the confidence.
+    pub tile_ncc: f64,
+    /// Fraction of the fixed frame covered by the moving image.
+    pub overlap: f64,
+    /// Moving image size (working resolution), so reviews can measure the centre shift.
+    pub moving_size: (u32, u32),
+    /// Number of coarse hypotheses that were refined and scored.
+    pub hypotheses: usize,
+}
+
+/// Per-level planes; the locally normalised ones are computed on first use and kept.
+struct Levels<'p> {
+    fixed: Vec<Plane>,
+    moving: Vec<Plane>,
+    norm: Vec<Option<(Template, Plane)>>,
+    params: &'p AlignParams,
+}
+
+impl<'p> Levels<'p> {
+    fn new(fixed: &image::RgbImage, moving: &image::RgbImage, params: &'p AlignParams) -> Self {
+        let levels = params.pyramid_levels.max(1) as usize;
+        let (mut f, mut m) = (
+            pyramid::build(fixed, levels),
+            pyramid::build(moving, levels),
+        );
+        let n = f.len().min(m.len());
+        f.truncate(n);
+        m.truncate(n);
+        Self {
+            fixed: f,
+            moving: m,
+            norm: (0..n).map(|_| None).collect(),
+            params,
         }
     }
-    out
-}
 
-/// The inverse, or `None` when singular.
-pub fn invert(m: &Matrix) -> Option<Matrix> {
-    let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-    if det.abs() < 1e-12 {
-        return None;
+    fn coarse(&self) -> usize {
+        self.fixed.len() - 1
     }
-    let (a, b, c, d) = (m[1][1] / det, -m[0][1] / det, -m[1][0] / det, m[0][0] / det);
-    Some([
-        [a, b, -(a * m[0][2] + b * m[1][2])],
-        [c, d, -(c * m[0][2] + d * m[1][2])],
-    ])
+
+    fn normalised(&mut self, l: usize) -> &(Template, Plane) {
+        let (f, m, p) = (&self.fixed[l], &self.moving[l], self.params);
+        self.norm[l].get_or_insert_with(|| {
+            let f = pyramid::local_normalise(f, p.norm_radius, p.norm_eps);
+            (
+                Template::new(f),
+                pyramid::local_normalise(m, p.norm_radius, p.norm_eps),
+            )
+        })
+    }
 }
 
-/// Resample `src` into `out_w`×`out_h`: output pixel (x, y) takes the colour at
-/// `apply(out_to_src, (x, y))`, bilinear, supersampling the pixel's footprint when shrinking so
-/// it is antialiased. Points outside the source take the nearest edge colour.
+/// Level-`to` matrix from a level-`from` matrix (each level halves the previous one).
+fn to_level(m: &Matrix, from: usize, to: usize) -> Matrix {
+    let s = 2f64.powi(to as i32 - from as i32);
+    rescale(m, s, s)
+}
+
+/// Coarse hypotheses (level-0 matrices): Fourier–Mellin candidates plus the identity.
+fn hypotheses(lv: &Levels, fm_level: usize) -> Vec<(Matrix, &'static str)> {
+    let gf = pyramid::gradient_magnitude(&lv.fixed[fm_level]);
+    let gm = pyramid::gradient_magnitude(&lv.moving[fm_level]);
+    let mut hyps: Vec<(Matrix, &str)> = fourier_mellin::candidates(&gf, &gm, lv.params)
+        .into_iter()
+        .map(|c| (to_level(&c.matrix, fm_level, 0), "fourier-mellin+ecc"))
+        .collect();
+    hyps.push((identity(), "identity+ecc"));
+    hyps
+}
+
+/// Refine each hypothesis briefly at the coarsest level and keep the one whose tiles agree best.
+fn screen(lv: &mut Levels, hyps: &[(Matrix, &'static str)]) -> (Matrix, &'static str) {
+    let coarse = lv.coarse();
+    let p = lv.params;
+    let (tpl, mov) = lv.normalised(coarse);
+    let mut best: Option<(f64, Matrix, &str)> = None;
+    for (m0, method) in hyps {
+        let m = to_level(m0, 0, coarse);
+        let (m, st) = ecc::refine(
+            tpl,
+            mov,
+            &m,
+            Model::Similarity,
+            1,
+            p.ecc_screen_iterations,
+            p,
+        );
+        let score = confidence::agreement(&tpl.t, mov, &m, p).tile_ncc;
+        if std::env::var("BA_DEBUG").is_ok() {
+            eprintln!("hyp {:?} score {score:.3} {st:?}", scale_rotation(&m));
+        }
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, to_level(&m, coarse, 0), method));
+        }
+    }
+    best.map_or((identity(), "identity"), |b| (b.1, b.2))
+}
+
+/// Refine a level-0 matrix from the coarsest level down to `params.finest_level`.
+fn refine_down(lv: &mut Levels, mut m0: Matrix) -> (Matrix, ecc::RefineStats) {
+    let (coarse, p) = (lv.coarse(), lv.params);
+    let finest = (p.finest_level as usize).min(coarse);
+    let mut stats = ecc::RefineStats::default();
+    for l in (finest..=coarse).rev() {
+        let (tpl, mov) = lv.normalised(l);
+        let model = if l == coarse {
+            Model::Similarity
+        } else {
+            p.model
+        };
+        let stride = if l == 0 { p.ecc_stride_full } else { 1 };
+        let (m, s) = ecc::refine(
+            tpl,
+            mov,
+            &to_level(&m0, 0, l),
+            model,
+            stride,
+            p.ecc_iterations,
+            p,
+        );
+        m0 = to_level(&m, l, 0);
+        if std::env::var("BA_DEBUG").is_ok() {
+            eprintln!("level {l}: {s:?}");
+        }
+        stats = s;
+    }
+    (m0, stats)
+}
+
+/// Estimate the moving->fixed transform. Both images at working resolution (same long side).
 #[must_use]
-pub fn warp(src: &image::RgbImage, out_to_src: &Matrix, out_w: u32, out_h: u32) -> image::RgbImage {
-    use rayon::prelude::*;
-    let m = out_to_src;
-    let scale = (m[0][0] * m[1][1] - m[0][1] * m[1][0]).abs().sqrt();
-    let n = scale.ceil().max(1.0) as usize;
-    let mut out = image::RgbImage::new(out_w, out_h);
-    let row_len = out_w as usize * 3;
-    out.par_chunks_mut(row_len)
-        .enumerate()
-        .for_each(|(y, row)| {
-            for x in 0..out_w as usize {
-                let mut acc = [0.0f32; 3];
-                for j in 0..n {
-                    for i in 0..n {
-                        let ox = x as f64 - 0.5 + (i as f64 + 0.5) / n as f64;
-                        let oy = y as f64 - 0.5 + (j as f64 + 0.5) / n as f64;
-                        let p = apply(m, [ox, oy]);
-                        let c = bilinear(src, p[0], p[1]);
-                        for k in 0..3 {
-                            acc[k] += c[k];
-                        }
-                    }
-                }
-                let inv = 1.0 / (n * n) as f32;
-                for k in 0..3 {
-                    row[x * 3 + k] = (acc[k] * inv).round().clamp(0.0, 255.0) as u8;
-                }
-            }
-        });
+pub fn estimate(
+    fixed: &image::RgbImage,
+    moving: &image::RgbImage,
+    params: &AlignParams,
+) -> Estimate {
+    let mut lv = Levels::new(fixed, moving, params);
+    let coarse = lv.coarse();
+    let fm_level = (0..=coarse)
+        .find(|&l| lv.fixed[l].w.max(lv.fixed[l].h) <= params.fm_size as usize)
+        .unwrap_or(coarse);
+    let t0 = std::time::Instant::now();
+    let hyps = hypotheses(&lv, fm_level);
+    let t1 = t0.elapsed();
+    let (m0, method) = screen(&mut lv, &hyps);
+    let t2 = t0.elapsed();
+    let (matrix, stats) = refine_down(&mut lv, m0);
+    let t3 = t0.elapsed();
+    if std::env::var("BA_DEBUG").is_ok() {
+        eprintln!("times hyp {t1:?} screen {t2:?} refine {t3:?}");
+    }
+    let conf_level = (params.finest_level as usize).max(fm_level).min(coarse);
+    let (tpl, mov) = lv.normalised(conf_level);
+    let agree = confidence::agreement(&tpl.t, mov, &to_level(&matrix, 0, conf_level), params);
+    Estimate {
+        matrix,
+        confidence: confidence::confidence(&agree, params),
+        method: method.to_string(),
+        inlier_fraction: stats.inlier_fraction,
+        tile_ncc: agree.tile_ncc,
+        overlap: agree.overlap,
+        moving_size: moving.dimensions(),
+        hypotheses: hyps.len(),
+    }
+}
+
+/// Human-readable reasons why the estimate needs a person to look at it (empty = fine).
+#[must_use]
+pub fn review_reasons(est: &Estimate, fixed_size: (u32, u32), params: &AlignParams) -> Vec<String> {
+    let m = &est.matrix;
+    let mut out = Vec::new();
+    if !m.iter().flatten().all(|v| v.is_finite()) || invert(m).is_none() {
+        return vec!["transform is degenerate (not invertible)".into()];
+    }
+    let (scale, rot) = scale_rotation(m);
+    if rot.abs() > params.max_rotation_deg {
+        out.push(format!(
+            "rotation {rot:.1}° exceeds ±{:.1}°",
+            params.max_rotation_deg
+        ));
+    }
+    if scale < params.min_scale || scale > params.max_scale {
+        out.push(format!(
+            "scale {scale:.3} outside {:.2}–{:.2}",
+            params.min_scale, params.max_scale
+        ));
+    }
+    let (mw, mh) = est.moving_size;
+    let c = apply(
+        m,
+        [(f64::from(mw) - 1.0) / 2.0, (f64::from(mh) - 1.0) / 2.0],
+    );
+    let (fw, fh) = (f64::from(fixed_size.0), f64::from(fixed_size.1));
+    let shift = (c[0] - (fw - 1.0) / 2.0).hypot(c[1] - (fh - 1.0) / 2.0) / fw.max(1.0);
+    if shift > params.max_shift {
+        out.push(format!(
+            "centre shift {:.0}% of the width exceeds {:.0}%",
+            shift * 100.0,
+            params.max_shift * 100.0
+        ));
+    }
+    let aniso = anisotropy(m);
+    if aniso > params.max_anisotropy {
+        out.push(format!(
+            "shear/stretch {aniso:.3} exceeds {:.3}",
+            params.max_anisotropy
+        ));
+    }
+    if est.confidence < params.min_confidence {
+        out.push(format!(
+            "confidence {:.2} below {:.2}",
+            est.confidence, params.min_confidence
+        ));
+    }
     out
 }
 
-fn bilinear(src: &image::RgbImage, x: f64, y: f64) -> [f32; 3] {
-    let (w, h) = (src.width() as i64, src.height() as i64);
-    let x = x.clamp(0.0, (w - 1) as f64);
-    let y = y.clamp(0.0, (h - 1) as f64);
-    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
-    let px = |x: i64, y: i64| src.get_pixel(x as u32, y as u32).0;
-    let (a, b, c, d) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
-    let mut out = [0.0; 3];
-    for k in 0..3 {
-        let top = f32::from(a[k]) * (1.0 - fx) + f32::from(b[k]) * fx;
-        let bottom = f32::from(c[k]) * (1.0 - fx) + f32::from(d[k]) * fx;
-        out[k] = top * (1.0 - fy) + bottom * fy;
-    }
-    out
+/// Ratio of the singular values of the linear part (1 for a similarity).
+fn anisotropy(m: &Matrix) -> f64 {
+    let (a, b, c, d) = (m[0][0], m[0][1], m[1][0], m[1][1]);
+    let e = (a * a + b * b + c * c + d * d) / 2.0;
+    let det = (a * d - b * c).abs();
+    let disc = (e * e - det * det).max(0.0).sqrt();
+    let (s1, s2) = ((e + disc).sqrt(), (e - disc).max(0.0).sqrt());
+    if s2 > 1e-12 { s1 / s2 } else { f64::INFINITY }
 }

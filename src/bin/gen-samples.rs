@@ -154,11 +154,13 @@ fn pair(
 fn rotated(out: &Path) {
     let dir = out.join("rotated-phone");
     let scene = Scene::new(View::Top, 108);
-    photo(
-        dir.join("before.jpg"),
-        &scene,
-        &Take::baseline("2026:02:20 14:02:09"),
-        10800,
+    // Both photos taken with the phone held upright (portrait): the before by a phone that
+    // rotates the pixels itself, the after by one that stores them sideways with orientation 6.
+    let baseline = Take::baseline("2026:02:20 14:02:09");
+    let before = baseline.shoot(&scene, (HEIGHT, WIDTH), 10800);
+    write(
+        &dir.join("before.jpg"),
+        &jpeg_with_exif(&before, 1, QUALITY, Some(baseline.date)),
     );
     let mut take = Take::varied(&mut Rng::new(108 * 7919), Some(1.0), "2026:04:17 16:45:52");
     take.scale = take.scale.min(1.0); // keep the head in the narrower frame

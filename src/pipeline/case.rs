@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::align::Matrix;
 use crate::config::{Config, Format, parse_hex_colour};
-use crate::discover::{Case, Stage, View};
+use crate::discover::{AlignOverride, Case, Stage, View};
 use crate::error::{Fatal, PhotoError};
 use crate::ingest::{self, IngestParams, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, OutputEntry, StageEntry, ViewEntry};
@@ -18,7 +18,9 @@ use crate::render::composite::{self, CompositeParams};
 use crate::render::watermark::Watermark;
 use crate::render::{self, Region, encode};
 
+use super::fit;
 use super::timings::{Stage as Timed, Timings};
+use crate::tone::{self, ToneFit};
 
 /// Everything a case needs from the configuration, resolved once per run.
 pub struct Settings {
@@ -96,6 +98,8 @@ impl Settings {
     pub fn case_key(&self, c: &Case, sources: &[Vec<Source>]) -> String {
         let mut h = blake3::Hasher::new();
         h.update(self.key.as_bytes());
+        // Manual alignment shapes pixels; captions do not.
+        h.update(&serde_json::to_vec(&c.meta.align).expect("serializes"));
         for (view, srcs) in c.views.iter().zip(sources) {
             for (stage, src) in view.stages.iter().zip(srcs) {
                 h.update(format!("\n{}/{}/{}", view.name, stage.stage, src.hash).as_bytes());
@@ -176,10 +180,13 @@ pub fn render(
 ) -> Result<CaseEntry, Fatal> {
     let mut views = Vec::new();
     let mut review = Vec::new();
+    if let Err(e) = fit::check_overrides(&c.views, &c.meta.align) {
+        return Ok(failed_entry(c, key, vec![e]));
+    }
     for (view, srcs) in c.views.iter().zip(sources) {
-        let prepared = match prepare_view(view, srcs, settings) {
+        let prepared = match prepare_view(view, srcs, &c.meta.align, settings) {
             Ok(p) => p,
-            Err(e) => return Ok(failed_entry(c, key, vec![e.to_string()])),
+            Err(e) => return Ok(failed_entry(c, key, vec![e])),
         };
         review.extend(prepared.review_reasons(view));
         views.push(prepared);
@@ -194,10 +201,11 @@ pub fn render(
         };
         entries.push(entry);
     }
-    let status = if held {
-        CaseStatus::Review
-    } else {
+    // Published anyway with --publish-review, a case still counts as needing review (exit 3).
+    let status = if review.is_empty() {
         CaseStatus::Published
+    } else {
+        CaseStatus::Review
     };
     Ok(CaseEntry {
         id: c.id.clone(),
@@ -215,6 +223,8 @@ pub fn render(
 /// A view decoded and fitted, before anything is written.
 struct Prepared {
     photos: Vec<Photo>,
+    /// Per stage: the global tone fit applied to every output, if any.
+    tones: Vec<Option<ToneFit>>,
     /// Per stage: this photo's pixels -> the before photo's pixels.
     matrices: Vec<Matrix>,
     crop: [u32; 4],
@@ -224,8 +234,9 @@ struct Prepared {
 fn prepare_view(
     view: &View,
     sources: Vec<Source>,
+    overrides: &[AlignOverride],
     settings: &Settings,
-) -> Result<Prepared, PhotoError> {
+) -> Result<Prepared, String> {
     let decoded: Vec<(Photo, Source)> = view
         .stages
         .par_iter()
@@ -242,15 +253,15 @@ fn prepare_view(
                 },
             ))
         })
-        .collect::<Result<_, PhotoError>>()?;
-    let (bw, bh) = decoded[0].0.pixels.dimensions();
-    let mut matrices = Vec::new();
+        .collect::<Result<_, PhotoError>>()
+        .map_err(|e| e.to_string())?;
+    let (photos, hashes): (Vec<Photo>, Vec<Source>) = decoded.into_iter().unzip();
+    let fitted = fit::fit_view(view, &photos, overrides, settings)?;
+    let before_month = photos[0].captured;
     let mut stages = Vec::new();
-    let before_month = decoded[0].0.captured;
-    for (s, (photo, src)) in view.stages.iter().zip(&decoded) {
+    for (i, (s, photo)) in view.stages.iter().zip(&photos).enumerate() {
         let (w, h) = photo.pixels.dimensions();
-        let framing = fit_to_frame((w, h), (bw, bh));
-        let mut reasons = Vec::new();
+        let mut reasons = fitted.reasons[i].clone();
         if let (Some(b), Some(this)) = (before_month, photo.captured)
             && s.stage != Stage::Before
             && this < b
@@ -262,45 +273,37 @@ fn prepare_view(
                 month(b)
             ));
         }
+        let aligned = settings.config.align.enabled;
         stages.push(StageEntry {
             stage: s.stage.to_string(),
             source: s.rel.clone(),
-            source_hash: src.hash.clone(),
+            source_hash: hashes[i].hash.clone(),
             oriented_size: [w, h],
             orientation: photo.orientation,
             colour: photo.colour.clone(),
             captured: photo.captured.map(month),
-            align: None,
-            tone: None,
-            framing: (s.stage != Stage::Before).then_some(framing),
-            crop: [0, 0, bw, bh],
+            align: fitted.align[i].clone(),
+            tone: fitted.tone[i]
+                .as_ref()
+                .map(|t| serde_json::to_value(t).expect("serializes")),
+            framing: (!aligned && i > 0).then_some(fitted.matrices[i]),
+            crop: fitted.crop,
             outputs: Vec::new(),
             review: !reasons.is_empty(),
             reasons,
         });
-        matrices.push(framing);
     }
     Ok(Prepared {
-        photos: decoded.into_iter().map(|(p, _)| p).collect(),
-        matrices,
-        crop: [0, 0, bw, bh],
+        photos,
+        tones: fitted.tone,
+        matrices: fitted.matrices,
+        crop: fitted.crop,
         stages,
     })
 }
 
 fn month((y, m): (u16, u8)) -> String {
     format!("{y:04}-{m:02}")
-}
-
-/// Scale a `size` photo to cover the `frame` and centre it: the matrix from its pixels to the
-/// frame's (pixel centres at integer coordinates).
-fn fit_to_frame(size: (u32, u32), frame: (u32, u32)) -> Matrix {
-    let (w, h) = (f64::from(size.0), f64::from(size.1));
-    let (fw, fh) = (f64::from(frame.0), f64::from(frame.1));
-    let s = (fw / w).max(fh / h);
-    let ox = (fw - s * w) / 2.0;
-    let oy = (fh - s * h) / 2.0;
-    [[s, 0.0, ox + 0.5 * s - 0.5], [0.0, s, oy + 0.5 * s - 0.5]]
 }
 
 impl Prepared {
@@ -389,13 +392,17 @@ fn write_composites(
                 .iter()
                 .zip(&layout.panels)
                 .map(|(&i, &(_, _, pw, ph))| {
-                    render::resample(
+                    let mut panel = render::resample(
                         &prepared.photos[i].pixels,
                         &prepared.matrices[i],
                         &layout.region,
                         pw,
                         ph,
-                    )
+                    );
+                    if let Some(t) = &prepared.tones[i] {
+                        tone::apply_mut(&mut panel, t);
+                    }
+                    panel
                 })
                 .collect();
             let mut img = composite::assemble(
@@ -458,22 +465,4 @@ fn publish(
         });
     }
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::align;
-
-    #[test]
-    fn fit_to_frame_covers_and_centres() {
-        // A 2000×1000 after fitted into a 1000×1000 before frame: scale 1, centred crop.
-        let m = fit_to_frame((2000, 1000), (1000, 1000));
-        let centre = align::apply(&m, [999.5, 499.5]);
-        assert!((centre[0] - 499.5).abs() < 1e-9 && (centre[1] - 499.5).abs() < 1e-9);
-        // Edges of the frame are covered.
-        let inv = align::invert(&m).unwrap();
-        let tl = align::apply(&inv, [-0.5, -0.5]);
-        assert!(tl[0] >= -0.5 - 1e-9 && tl[1] >= -0.5 - 1e-9);
-    }
 }

@@ -5,6 +5,7 @@
 //! use them, then the manifest, then pruning of files no page links to any more.
 
 mod case;
+mod fit;
 mod report;
 pub mod timings;
 
@@ -239,7 +240,13 @@ fn process(
     let key = settings.case_key(c, &sources);
     if let Some(entry) = old.case(&c.id).filter(|e| is_fresh(e, &key, out)) {
         let entry = case::refresh_meta(entry.clone(), c);
-        return Ok((report(Outcome::UpToDate, Vec::new()), Some(entry), 0));
+        // A case published with --publish-review keeps counting as needing review.
+        let outcome = if entry.review {
+            Outcome::Review
+        } else {
+            Outcome::UpToDate
+        };
+        return Ok((report(outcome, entry.reasons.clone()), Some(entry), 0));
     }
     let decoded = sources.iter().map(Vec::len).sum();
     let entry = case::render(c, input, out, settings, sources, key)?;
@@ -289,9 +296,7 @@ fn hold(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<String>>>, Stri
 
 /// A previous entry can be reused when its key matches and every file it lists is still there.
 fn is_fresh(entry: &CaseEntry, key: &str, out: &Path) -> bool {
-    entry.key == key
-        && entry.status == CaseStatus::Published
-        && entry.output_paths().all(|p| out.join(p).is_file())
+    entry.key == key && entry.published && entry.output_paths().all(|p| out.join(p).is_file())
 }
 
 /// Remove outputs and pages that the previous run wrote and this one does not use.

@@ -144,7 +144,7 @@ pub fn resize_exact(src: &RgbImage, w: u32, h: u32) -> RgbImage {
         w: f64::from(src.width()),
         h: f64::from(src.height()),
     };
-    resample(src, &align::IDENTITY, &region, w, h)
+    resample(src, &align::identity(), &region, w, h)
 }
 
 #[cfg(test)]
@@ -165,7 +165,7 @@ mod tests {
         let src = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, 7]));
         let out = resample(
             &src,
-            &align::IDENTITY,
+            &align::identity(),
             &Region::from_crop([0, 0, 40, 30]),
             40,
             30,
@@ -178,7 +178,7 @@ mod tests {
         let src = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, 7]));
         let out = resample(
             &src,
-            &align::IDENTITY,
+            &align::identity(),
             &Region::from_crop([10, 5, 20, 10]),
             20,
             10,

@@ -1,0 +1,298 @@
+//! Fitting a view together: each later stage registered onto the before photo (or fitted by the
+//! case's manual landmarks or matrix), its light matched, and the crop every photo covers.
+//!
+//! Estimation runs on working-resolution copies whose long side is `align.working_size`, so a
+//! scale in the working matrix is a framing change, not a resolution change; matrices are then
+//! brought back to full resolution for rendering.
+
+use image::RgbImage;
+use serde_json::json;
+
+use crate::align::{self, Matrix};
+use crate::discover::{AlignOverride, Stage, View};
+use crate::ingest::Photo;
+use crate::render;
+use crate::tone::{self, ToneFit, ToneMode};
+
+use super::case::Settings;
+use super::timings::Stage as Timed;
+
+/// What fitting a view decided, per stage (index 0 is the before photo).
+pub struct ViewFit {
+    /// This stage's full-resolution pixels -> the before photo's.
+    pub matrices: Vec<Matrix>,
+    /// The manifest's `align` record (`None` when alignment is off).
+    pub align: Vec<Option<serde_json::Value>>,
+    pub tone: Vec<Option<ToneFit>>,
+    pub reasons: Vec<Vec<String>>,
+    /// `[x, y, w, h]` in before pixels.
+    pub crop: [u32; 4],
+}
+
+/// A copy at working resolution and its scale (working size / full size, per axis).
+struct Working {
+    image: RgbImage,
+    scale: [f64; 2],
+}
+
+fn working(photo: &Photo, long_side: u32) -> Working {
+    let (w, h) = photo.pixels.dimensions();
+    let k = f64::from(long_side) / f64::from(w.max(h));
+    let (ww, wh) = if k >= 1.0 {
+        (w, h)
+    } else {
+        (
+            (f64::from(w) * k).round().max(1.0) as u32,
+            (f64::from(h) * k).round().max(1.0) as u32,
+        )
+    };
+    let image = if (ww, wh) == (w, h) {
+        photo.pixels.clone()
+    } else {
+        render::resize_exact(&photo.pixels, ww, wh)
+    };
+    Working {
+        image,
+        scale: [f64::from(ww) / f64::from(w), f64::from(wh) / f64::from(h)],
+    }
+}
+
+pub fn fit_view(
+    view: &View,
+    photos: &[Photo],
+    overrides: &[AlignOverride],
+    settings: &Settings,
+) -> Result<ViewFit, String> {
+    let (bw, bh) = photos[0].pixels.dimensions();
+    let n = photos.len();
+    let mut fit = ViewFit {
+        matrices: vec![align::identity(); n],
+        align: vec![None; n],
+        tone: vec![None; n],
+        reasons: vec![Vec::new(); n],
+        crop: [0, 0, bw, bh],
+    };
+    let cfg = &settings.config;
+    if !cfg.align.enabled {
+        for (i, p) in photos.iter().enumerate().skip(1) {
+            fit.matrices[i] = fit_to_frame(p.pixels.dimensions(), (bw, bh));
+        }
+    }
+    let needs_working = cfg.align.enabled || cfg.tone.mode != ToneMode::Off;
+    if !needs_working {
+        return Ok(fit);
+    }
+    let work: Vec<Working> = photos
+        .iter()
+        .map(|p| {
+            settings
+                .timings
+                .time(Timed::Align, || working(p, cfg.align.working_size))
+        })
+        .collect();
+    if cfg.align.enabled {
+        fit.align[0] =
+            Some(json!({"method": "reference", "matrix": align::identity(), "confidence": 1.0}));
+        for i in 1..n {
+            let over = find_override(view, view.stages[i].stage, overrides);
+            register(&mut fit, i, &work, over, settings)?;
+        }
+        let movings: Vec<_> = (1..n)
+            .map(|i| (fit.matrices[i], photos[i].pixels.dimensions()))
+            .collect();
+        match align::common_crop((bw, bh), &movings, f64::from(bw) / f64::from(bh)) {
+            Some(crop) => fit.crop = crop,
+            None => fit.reasons[n - 1].push(
+                "the photos share no common region to crop to: check that they show the same area"
+                    .into(),
+            ),
+        }
+    }
+    fit_tone(&mut fit, &work, settings);
+    Ok(fit)
+}
+
+/// The manual alignment given in case.toml for this view and stage, if any.
+fn find_override<'a>(
+    view: &View,
+    stage: Stage,
+    overrides: &'a [AlignOverride],
+) -> Option<&'a AlignOverride> {
+    overrides.iter().find(|o| {
+        let view_matches = o
+            .view
+            .as_deref()
+            .is_none_or(|v| crate::discover::slug(v) == view.name);
+        view_matches && o.stage.eq_ignore_ascii_case(&stage.to_string())
+    })
+}
+
+/// Every `[[align]]` entry must name a stage that exists, so a typo is not silently ignored.
+pub fn check_overrides(views: &[View], overrides: &[AlignOverride]) -> Result<(), String> {
+    for o in overrides {
+        let found = views.iter().any(|v| {
+            v.stages
+                .iter()
+                .skip(1)
+                .any(|s| find_override(v, s.stage, std::slice::from_ref(o)).is_some())
+        });
+        if !found {
+            return Err(format!(
+                "case.toml [[align]] names view {:?}, stage {:?}, but no later photo of the case has that name",
+                o.view.as_deref().unwrap_or("(any)"),
+                o.stage
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Register stage `i` onto the before photo: the case's manual alignment when given, else the
+/// estimator on working copies, checked against the configured bounds.
+fn register(
+    fit: &mut ViewFit,
+    i: usize,
+    work: &[Working],
+    over: Option<&AlignOverride>,
+    settings: &Settings,
+) -> Result<(), String> {
+    let params = settings.config.align.params();
+    if let Some(o) = over {
+        let (m, record) = manual(o, params.model)?;
+        fit.matrices[i] = m;
+        fit.align[i] = Some(record);
+        return Ok(());
+    }
+    let est = settings.timings.time(Timed::Align, || {
+        align::estimate(&work[0].image, &work[i].image, &params)
+    });
+    let full = align::rescale_xy(&est.matrix, work[i].scale, work[0].scale);
+    fit.reasons[i].extend(align::review_reasons(
+        &est,
+        work[0].image.dimensions(),
+        &params,
+    ));
+    let (scale, rotation) = align::scale_rotation(&est.matrix);
+    fit.matrices[i] = full;
+    fit.align[i] = Some(json!({
+        "method": est.method,
+        "model": params.model,
+        "matrix": full,
+        "confidence": round(est.confidence, 3),
+        "rotation_deg": round(rotation, 3),
+        "framing_scale": round(scale, 4),
+        "inlier_fraction": round(est.inlier_fraction, 3),
+        "overlap": round(est.overlap, 3),
+        "working_size": settings.config.align.working_size,
+    }));
+    Ok(())
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (v * k).round() / k
+}
+
+/// A case.toml `[[align]]` entry as a matrix and its manifest record.
+fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, serde_json::Value), String> {
+    if let Some(m) = o.matrix {
+        if align::invert(&m).is_none() {
+            return Err(format!(
+                "case.toml [[align]] for {}: the matrix is not invertible",
+                o.stage
+            ));
+        }
+        return Ok((
+            m,
+            json!({"method": "manual matrix (case.toml)", "matrix": m, "confidence": null}),
+        ));
+    }
+    let pairs: Vec<([f64; 2], [f64; 2])> = o
+        .landmarks
+        .iter()
+        .map(|l| ([l[2], l[3]], [l[0], l[1]]))
+        .collect();
+    let m = align::fit_landmarks(&pairs, model)
+        .map_err(|e| format!("case.toml [[align]] for {}: {e}", o.stage))?;
+    let rms = (pairs
+        .iter()
+        .map(|(s, b)| {
+            let p = align::apply(&m, *s);
+            (p[0] - b[0]).powi(2) + (p[1] - b[1]).powi(2)
+        })
+        .sum::<f64>()
+        / pairs.len() as f64)
+        .sqrt();
+    let record = json!({
+        "method": format!("landmarks (case.toml, {} pairs, least squares)", pairs.len()),
+        "model": model,
+        "matrix": m,
+        "confidence": null,
+        "landmark_rms_px": round(rms, 2),
+    });
+    Ok((m, record))
+}
+
+/// Fit the global photometric transform of each stage (mode `match_before`: on aligned working
+/// copies, the before photo as reference; `grey_world`: every photo on its own).
+fn fit_tone(fit: &mut ViewFit, work: &[Working], settings: &Settings) {
+    let params = settings.config.tone.params();
+    match params.mode {
+        ToneMode::Off => {}
+        ToneMode::GreyWorld => {
+            for (i, w) in work.iter().enumerate() {
+                fit.tone[i] = Some(
+                    settings
+                        .timings
+                        .time(Timed::Tone, || tone::fit_neutral(&w.image, &params)),
+                );
+            }
+        }
+        ToneMode::MatchBefore => {
+            let fixed = &work[0].image;
+            for i in 1..work.len() {
+                // The full-resolution matrix back at working resolution, so manual overrides work too.
+                let m = align::rescale_xy(
+                    &fit.matrices[i],
+                    [1.0 / work[i].scale[0], 1.0 / work[i].scale[1]],
+                    [1.0 / work[0].scale[0], 1.0 / work[0].scale[1]],
+                );
+                let result = settings.timings.time(Timed::Tone, || {
+                    let inv = align::invert(&m)?;
+                    let warped = align::warp(&work[i].image, &inv, fixed.width(), fixed.height());
+                    let valid =
+                        align::coverage_mask(&m, work[i].image.dimensions(), fixed.dimensions());
+                    Some(tone::fit(fixed, &warped, &valid, &params))
+                });
+                fit.tone[i] = result;
+            }
+        }
+    }
+}
+
+/// Scale a `size` photo to cover the `frame` and centre it: the matrix from its pixels to the
+/// frame's (pixel centres at integer coordinates). Used when alignment is off.
+pub fn fit_to_frame(size: (u32, u32), frame: (u32, u32)) -> Matrix {
+    let (w, h) = (f64::from(size.0), f64::from(size.1));
+    let (fw, fh) = (f64::from(frame.0), f64::from(frame.1));
+    let s = (fw / w).max(fh / h);
+    let ox = (fw - s * w) / 2.0;
+    let oy = (fh - s * h) / 2.0;
+    [[s, 0.0, ox + 0.5 * s - 0.5], [0.0, s, oy + 0.5 * s - 0.5]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_to_frame_covers_and_centres() {
+        // A 2000×1000 photo fitted into a 1000×1000 frame: scale 1, centred crop.
+        let m = fit_to_frame((2000, 1000), (1000, 1000));
+        let centre = align::apply(&m, [999.5, 499.5]);
+        assert!((centre[0] - 499.5).abs() < 1e-9 && (centre[1] - 499.5).abs() < 1e-9);
+        let inv = align::invert(&m).unwrap();
+        let tl = align::apply(&inv, [-0.5, -0.5]);
+        assert!(tl[0] >= -0.5 - 1e-9 && tl[1] >= -0.5 - 1e-9);
+    }
+}

@@ -1,0 +1,335 @@
+//! Shared harness of the registration tests and benchmark: synthetic before/after pairs with
+//! exact ground truth, the working-resolution pipeline and the measures.
+#![allow(dead_code)]
+
+use beforeafter::align::{self, AlignParams, Matrix};
+use beforeafter::synth::{self, Light, Rng, Scene, Shot, View};
+use beforeafter::tone::{self, ToneParams};
+use image::{GrayImage, RgbImage};
+
+/// Long side of the working resolution.
+pub const WORKING: u32 = 1024;
+
+/// One synthetic pair at full resolution.
+pub struct Case {
+    pub name: String,
+    pub before: RgbImage,
+    pub after: RgbImage,
+    /// Exact after-pixel -> before-pixel map (None for unrelated pairs).
+    pub truth: Option<Matrix>,
+    /// Treated region in the before frame.
+    pub mask: GrayImage,
+    /// The after shot re-rendered under the before's light (same geometry as `after`).
+    pub after_true_light: Option<RgbImage>,
+}
+
+/// Knobs of one generated pair.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub view: View,
+    pub seed: u64,
+    /// Scene of the after shot when it differs (unrelated pair).
+    pub other: Option<(View, u64)>,
+    pub width: u32,
+    pub after_width_factor: f64,
+    pub rot: f64,
+    pub scale: f64,
+    pub shift: [f64; 2],
+    pub light: Light,
+    pub noise: f64,
+    pub quality: u8,
+    pub exif_rotated: bool,
+}
+
+/// Deterministic random spec number `i` (views cycle; every 5th after is 1.3x wider; every 9th
+/// goes through a 90° EXIF rotation round trip).
+#[must_use]
+pub fn spec(i: u64, width: u32) -> Spec {
+    let mut rng = Rng::new(0xBEF0_0000 + i);
+    let view = View::ALL[(i % 4) as usize];
+    let gain = [
+        rng.range(0.7, 1.3),
+        rng.range(0.7, 1.3),
+        rng.range(0.7, 1.3),
+    ];
+    Spec {
+        view,
+        seed: 100 + i,
+        other: None,
+        width,
+        after_width_factor: if i % 5 == 3 { 1.3 } else { 1.0 },
+        rot: rng.range(-15.0, 15.0),
+        scale: (rng.range(0.75f64.ln(), 1.33f64.ln())).exp(),
+        shift: {
+            // Up to 20% of the width in any direction.
+            let (r, phi) = (
+                0.2 * rng.next_f64().sqrt(),
+                rng.range(0.0, std::f64::consts::TAU),
+            );
+            [r * phi.cos(), r * phi.sin()]
+        },
+        light: Light {
+            gain,
+            gamma: rng.range(0.8, 1.25),
+        },
+        noise: rng.range(2.0, 4.0),
+        quality: 80 + (rng.next_u64() % 11) as u8,
+        exif_rotated: i % 9 == 4,
+    }
+}
+
+/// An unrelated pair: after from another scene (another seed, every other one another view).
+#[must_use]
+pub fn unrelated_spec(i: u64, width: u32) -> Spec {
+    let mut s = spec(1000 + i, width);
+    let other_view = View::ALL[((i + i % 2) % 4) as usize];
+    s.other = Some((other_view, 5000 + i));
+    s
+}
+
+fn jpeg_roundtrip(img: &RgbImage, quality: u8, exif_rotated: bool) -> RgbImage {
+    if exif_rotated {
+        // Stored rotated as a camera held sideways would (EXIF orientation 6), then un-rotated
+        // exactly as a reader applying the orientation does.
+        let bytes = synth::jpeg_with_exif(img, 6, quality, None);
+        let stored = image::load_from_memory(&bytes).expect("decode").to_rgb8();
+        return image::imageops::rotate90(&stored);
+    }
+    let mut bytes = Vec::new();
+    jpeg_encoder::Encoder::new(&mut bytes, quality)
+        .encode(
+            img.as_raw(),
+            img.width() as u16,
+            img.height() as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .expect("encode");
+    image::load_from_memory(&bytes).expect("decode").to_rgb8()
+}
+
+/// Render a pair, through an on-disk cache when `BA_SYNTH_CACHE` names a directory (the bench
+/// renders ~150 images; the cache only speeds up repeated runs while tuning).
+#[must_use]
+pub fn make_cached(spec: &Spec) -> Case {
+    let Ok(dir) = std::env::var("BA_SYNTH_CACHE") else {
+        return make(spec);
+    };
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{spec:?}").hash(&mut h);
+        h.finish()
+    };
+    let key = format!("{dir}/{}-{hash:016x}-", case_name(spec));
+    let load = |k: &str| image::open(format!("{key}{k}.png")).ok();
+    if let (Some(b), Some(a), Some(m)) = (load("b"), load("a"), load("m")) {
+        let t = load("t").map(|i| i.to_rgb8());
+        let case = make_geometry_only(spec);
+        return Case {
+            before: b.to_rgb8(),
+            after: a.to_rgb8(),
+            mask: m.to_luma8(),
+            after_true_light: t,
+            ..case
+        };
+    }
+    let case = make(spec);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = case.before.save(format!("{key}b.png"));
+    let _ = case.after.save(format!("{key}a.png"));
+    let _ = case.mask.save(format!("{key}m.png"));
+    if let Some(t) = &case.after_true_light {
+        let _ = t.save(format!("{key}t.png"));
+    }
+    case
+}
+
+/// Name and truth of a pair without rendering.
+fn make_geometry_only(spec: &Spec) -> Case {
+    let scene = Scene::new(spec.view, spec.seed);
+    let before_shot = Shot::reference(&scene, spec.width);
+    let aw = (f64::from(spec.width) * spec.after_width_factor).round() as u32;
+    let ah = (f64::from(aw) * scene.aspect()).round() as u32;
+    let after_shot = Shot::moved(&scene, aw, ah, spec.rot, spec.scale, spec.shift);
+    let related = spec.other.is_none();
+    Case {
+        name: case_name(spec),
+        before: RgbImage::new(1, 1),
+        after: RgbImage::new(1, 1),
+        truth: related.then(|| synth::shot_to_shot(&after_shot, &before_shot)),
+        mask: GrayImage::new(1, 1),
+        after_true_light: None,
+    }
+}
+
+fn case_name(spec: &Spec) -> String {
+    let hires = if spec.after_width_factor > 1.0 {
+        "-hires"
+    } else {
+        ""
+    };
+    let exif = if spec.exif_rotated { "-exif90" } else { "" };
+    let other = spec
+        .other
+        .map(|(v, s)| format!("-vs-{}-{s}", v.name()))
+        .unwrap_or_default();
+    format!("{}-{}{hires}{exif}{other}", spec.view.name(), spec.seed)
+}
+
+/// Render a pair.
+#[must_use]
+pub fn make(spec: &Spec) -> Case {
+    let scene = Scene::new(spec.view, spec.seed);
+    let mut before_shot = Shot::reference(&scene, spec.width);
+    before_shot.noise_sigma = 2.0;
+    before_shot.seed = spec.seed * 2 + 1;
+    let after_scene = spec.other.map(|(v, s)| Scene::new(v, s));
+    let ascene = after_scene.as_ref().unwrap_or(&scene);
+    let aw = (f64::from(spec.width) * spec.after_width_factor).round() as u32;
+    let ah = (f64::from(aw) * ascene.aspect()).round() as u32;
+    let mut after_shot = Shot::moved(ascene, aw, ah, spec.rot, spec.scale, spec.shift);
+    after_shot.treated = true;
+    after_shot.light = spec.light;
+    after_shot.noise_sigma = spec.noise;
+    after_shot.seed = spec.seed * 2 + 2;
+    let before = jpeg_roundtrip(&synth::render(&scene, &before_shot), 92, false);
+    let after = jpeg_roundtrip(
+        &synth::render(ascene, &after_shot),
+        spec.quality,
+        spec.exif_rotated,
+    );
+    let related = spec.other.is_none();
+    let after_true_light = related.then(|| {
+        let mut s = after_shot.clone();
+        s.light = before_shot.light;
+        synth::render(&scene, &s)
+    });
+    Case {
+        name: case_name(spec),
+        before,
+        after,
+        truth: related.then(|| synth::shot_to_shot(&after_shot, &before_shot)),
+        mask: synth::treatment_mask(&scene, &before_shot),
+        after_true_light,
+    }
+}
+
+/// Resize so the long side is `long` (Lanczos3); returns the image and its (sx, sy) scale.
+#[must_use]
+pub fn to_working(img: &RgbImage, long: u32) -> (RgbImage, [f64; 2]) {
+    use fast_image_resize as fr;
+    let (w, h) = img.dimensions();
+    let k = f64::from(long) / f64::from(w.max(h));
+    let (nw, nh) = (
+        (f64::from(w) * k).round() as u32,
+        (f64::from(h) * k).round() as u32,
+    );
+    let src = fr::images::ImageRef::new(w, h, img.as_raw(), fr::PixelType::U8x3).expect("src");
+    let mut dst = fr::images::Image::new(nw, nh, fr::PixelType::U8x3);
+    let opts =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
+    fr::Resizer::new()
+        .resize(&src, &mut dst, &opts)
+        .expect("resize");
+    let out = RgbImage::from_raw(nw, nh, dst.into_vec()).expect("buffer");
+    (
+        out,
+        [f64::from(nw) / f64::from(w), f64::from(nh) / f64::from(h)],
+    )
+}
+
+/// Mean distance (in a 1000-px-wide before frame) between where a 5x5 grid of before points
+/// lands under the estimate and under the truth (after -> before matrices, full resolution).
+#[must_use]
+pub fn grid_error(est: &Matrix, truth: &Matrix, before_size: (u32, u32)) -> f64 {
+    let (w, h) = (f64::from(before_size.0), f64::from(before_size.1));
+    let inv_truth = align::invert(truth).expect("truth invertible");
+    let mut sum = 0.0;
+    for j in 0..5 {
+        for i in 0..5 {
+            let p = [
+                (f64::from(i) + 0.5) / 5.0 * w - 0.5,
+                (f64::from(j) + 0.5) / 5.0 * h - 0.5,
+            ];
+            let q = align::apply(est, align::apply(&inv_truth, p));
+            sum += (q[0] - p[0]).hypot(q[1] - p[1]);
+        }
+    }
+    sum / 25.0 * 1000.0 / w
+}
+
+/// What the working-resolution pipeline produced for one pair.
+pub struct Outcome {
+    pub estimate: align::Estimate,
+    /// Estimated after->before matrix at full resolution.
+    pub full: Matrix,
+    pub flagged: bool,
+    pub before_w: RgbImage,
+    /// After warped into the before frame at working resolution (not tone matched).
+    pub after_w: RgbImage,
+    pub valid: GrayImage,
+    pub tone: tone::ToneFit,
+    pub seconds: f64,
+}
+
+/// Align + tone at working resolution, timed (the caller chooses the thread pool).
+#[must_use]
+pub fn run(
+    case: &Case,
+    ap: &AlignParams,
+    tp: &ToneParams,
+    aligner: fn(&RgbImage, &RgbImage, &AlignParams) -> align::Estimate,
+) -> Outcome {
+    let (bw, sb) = to_working(&case.before, WORKING);
+    let (aw, sa) = to_working(&case.after, WORKING);
+    let t = std::time::Instant::now();
+    let estimate = aligner(&bw, &aw, ap);
+    let inv = align::invert(&estimate.matrix).unwrap_or(align::identity());
+    let after_w = align::warp(&aw, &inv, bw.width(), bw.height());
+    let valid = align::coverage_mask(&estimate.matrix, aw.dimensions(), bw.dimensions());
+    let tone = tone::fit(&bw, &after_w, &valid, tp);
+    let seconds = t.elapsed().as_secs_f64();
+    let full = align::rescale_xy(&estimate.matrix, sa, sb);
+    let flagged = !align::review_reasons(&estimate, bw.dimensions(), ap).is_empty();
+    Outcome {
+        estimate,
+        full,
+        flagged,
+        before_w: bw,
+        after_w,
+        valid,
+        tone,
+        seconds,
+    }
+}
+
+/// Median of a slice (NaN for empty).
+#[must_use]
+pub fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median CIEDE2000 between `a` and `b` over pixels where `sel(x, y)`.
+#[must_use]
+pub fn median_delta_e(a: &RgbImage, b: &RgbImage, sel: impl Fn(u32, u32) -> bool) -> f64 {
+    let mut d: Vec<f64> = Vec::new();
+    for (x, y, p) in a.enumerate_pixels() {
+        if sel(x, y) {
+            d.push(tone::delta_e2000(
+                tone::srgb_to_lab(p.0),
+                tone::srgb_to_lab(b.get_pixel(x, y).0),
+            ));
+        }
+    }
+    median(&mut d)
+}
+
+/// Treated mask at working resolution (nearest neighbour).
+#[must_use]
+pub fn mask_to(mask: &GrayImage, w: u32, h: u32) -> GrayImage {
+    image::imageops::resize(mask, w, h, image::imageops::FilterType::Nearest)
+}

@@ -1,0 +1,136 @@
+//! Alignment decisions end to end: an unrelated pair is held for review (never published), the
+//! review flag publishes it anyway, and case.toml landmarks override the estimator.
+
+mod common;
+
+use beforeafter::synth::{self, Light, Scene, Shot, View};
+use common::{TestEnv, files, jpeg};
+
+fn shot(view: View, seed: u64, moved: bool) -> Vec<u8> {
+    let scene = Scene::new(view, seed);
+    let mut s = if moved {
+        Shot::moved(&scene, 800, 600, 6.0, 1.08, [0.04, -0.03])
+    } else {
+        Shot::reference(&scene, 800)
+    };
+    if moved {
+        s.treated = true;
+        s.light = Light {
+            gain: [1.15, 1.0, 0.9],
+            gamma: 1.05,
+        };
+    }
+    jpeg(&synth::render(&scene, &s))
+}
+
+#[test]
+fn unrelated_pair_is_held_for_review_and_never_published() {
+    let env = TestEnv::new();
+    env.put("good/before.jpg", &shot(View::Crown, 11, false));
+    env.put("good/after.jpg", &shot(View::Crown, 11, true));
+    env.put("mixup/before.jpg", &shot(View::Crown, 21, false));
+    env.put("mixup/after.jpg", &shot(View::Top, 99, true));
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(summary["published"], 1);
+    assert_eq!(summary["review"], 1);
+    let listed = files(&env.out());
+    assert!(
+        listed.iter().all(|f| !f.starts_with("mixup/")),
+        "{listed:?}"
+    );
+    let index = std::fs::read_to_string(env.out().join("index.html")).unwrap();
+    assert!(!index.contains("mixup"));
+    let manifest = env.manifest();
+    let case = manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "mixup")
+        .unwrap();
+    assert_eq!(case["review"], true);
+    assert_eq!(case["published"], false);
+    let after = &case["views"][0]["stages"][1];
+    assert_eq!(after["review"], true);
+    assert!(
+        after["align"]["confidence"].as_f64().unwrap() < 0.5,
+        "{after}"
+    );
+    assert!(!after["reasons"].as_array().unwrap().is_empty());
+    let good = manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "good")
+        .unwrap();
+    let align = &good["views"][0]["stages"][1]["align"];
+    assert!(align["confidence"].as_f64().unwrap() > 0.5, "{align}");
+    // The after was shot turned +6°; its map back onto the before turns it by -6°.
+    assert!(
+        (align["rotation_deg"].as_f64().unwrap() + 6.0).abs() < 0.3,
+        "{align}"
+    );
+
+    // The flag publishes it, still marked for review in the manifest.
+    let (out, summary) = env.batch(&["--publish-review"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(summary["review"], 1, "{summary}");
+    assert!(files(&env.out()).iter().any(|f| f.starts_with("mixup/")));
+}
+
+#[test]
+fn landmarks_in_case_toml_override_the_estimator() {
+    let env = TestEnv::new();
+    env.put("c/before.jpg", &shot(View::Top, 5, false));
+    env.put("c/after.jpg", &shot(View::Top, 5, true));
+    // The true map from after to before pixels, sampled at three points.
+    let scene = Scene::new(View::Top, 5);
+    let truth = synth::shot_to_shot(
+        &Shot::moved(&scene, 800, 600, 6.0, 1.08, [0.04, -0.03]),
+        &Shot::reference(&scene, 800),
+    );
+    let mut toml = String::from("[[align]]\nstage = \"after\"\nlandmarks = [\n");
+    for p in [[100.0, 100.0], [700.0, 120.0], [400.0, 500.0]] {
+        let b = synth::apply(&truth, p);
+        toml += &format!("  [{:.2}, {:.2}, {:.2}, {:.2}],\n", b[0], b[1], p[0], p[1]);
+    }
+    toml += "]\n";
+    env.put("c/case.toml", toml.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    let manifest = env.manifest();
+    let align = &manifest["cases"][0]["views"][0]["stages"][1]["align"];
+    assert!(
+        align["method"].as_str().unwrap().starts_with("landmarks"),
+        "{align}"
+    );
+    let m = &align["matrix"];
+    for r in 0..2 {
+        for c in 0..3 {
+            let got = m[r][c].as_f64().unwrap();
+            assert!(
+                (got - truth[r][c]).abs() < 1e-3 * truth[r][c].abs().max(1.0),
+                "{align}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_override_naming_a_missing_stage_fails_the_case() {
+    let env = TestEnv::new();
+    env.put("c/before.jpg", &shot(View::Top, 5, false));
+    env.put("c/after.jpg", &shot(View::Top, 5, true));
+    env.put(
+        "c/case.toml",
+        b"[[align]]\nstage = \"session-9\"\nmatrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]\n",
+    );
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        summary["cases"][0]["reasons"]
+            .to_string()
+            .contains("session-9"),
+        "{summary}"
+    );
+}
