@@ -68,7 +68,10 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
                 let align = &s["align"];
                 assert!(align["confidence"].as_f64().unwrap() >= 0.5, "{align}");
                 assert!(align["matrix"].is_array(), "{align}");
-                assert!(s["stage"] == "before" || s["tone"]["gain"].is_array(), "{s}");
+                assert!(
+                    s["stage"] == "before" || s["tone"]["gain"].is_array(),
+                    "{s}"
+                );
                 for o in s["outputs"].as_array().unwrap() {
                     listed.push(o["path"].as_str().unwrap().to_owned());
                 }

@@ -143,20 +143,21 @@ impl Tracker {
         let mut settle = Vec::new();
         let mut gone = Vec::new();
         for (path, p) in &mut self.pending {
-            let stamp = FileStamp::of(path);
-            if stamp.is_none() {
+            let Some(stamp) = FileStamp::of(path) else {
                 gone.push(path.clone());
-            } else if stamp != p.stamp {
-                *p = pending(stamp, now);
+                continue;
+            };
+            if Some(stamp) != p.stamp {
+                *p = pending(Some(stamp), now);
             } else if let Some((_, since)) = &p.broken {
                 if now.duration_since(*since) >= broken_after {
-                    settle.push((path.clone(), stamp.expect("exists"), None));
+                    settle.push((path.clone(), stamp, None));
                 }
             } else if now.duration_since(p.since) >= quiet {
                 match self.settled.files.get(path) {
                     // An event that changed nothing (e.g. a touch without writing).
-                    Some((s, Some(_))) if Some(*s) == stamp => gone.push(path.clone()),
-                    _ => candidates.push((path.clone(), stamp.expect("exists"))),
+                    Some((s, Some(_))) if *s == stamp => gone.push(path.clone()),
+                    _ => candidates.push((path.clone(), stamp)),
                 }
             }
         }
