@@ -103,9 +103,13 @@ fn slow_writer(poll: bool) {
     }
     drop(f);
     let written = w.events().len();
-    let events = w.wait_for("slow published", |e| {
-        count(e, "published", Some("slow")) == 1
-    });
+    // Published, and (the photos being unrelated) flagged for review: one event either way.
+    let processed = |e: &[serde_json::Value]| {
+        count(e, "published", Some("slow")) + count(e, "review", Some("slow"))
+    };
+    let events = w.wait_for("slow processed", |e| processed(e) == 1);
+    w.wait_until("slow in the manifest", || manifest_has(&env, "slow"));
+    assert_eq!(processed(&w.events()), 1, "processed once");
     assert!(
         events[..written]
             .iter()
