@@ -72,6 +72,64 @@ fn tone_measures(case: &Case, out: &common::Outcome, t: &mut ToneTally) {
     }
 }
 
+/// Add one pair's outcomes (ours, feature baseline) to the tallies; print a row if verbose.
+fn tally_case(
+    case: &Case,
+    o: &common::Outcome,
+    f: &common::Outcome,
+    tallies: [&mut Tally; 2],
+    tt: &mut ToneTally,
+    verbose: bool,
+) {
+    for (tally, out) in tallies.into_iter().zip([o, f]) {
+        tally.seconds.push(out.seconds);
+        match &case.truth {
+            Some(t) => {
+                tally
+                    .errors
+                    .push(grid_error(&out.full, t, case.before.dimensions()));
+                tally.flagged_true += usize::from(out.flagged);
+            }
+            None => {
+                tally.unrelated += 1;
+                tally.flagged_unrelated += usize::from(out.flagged);
+            }
+        }
+    }
+    if case.truth.is_some() {
+        tone_measures(case, o, tt);
+    }
+    if verbose {
+        print_row(case, o, f, tt);
+    }
+}
+
+fn print_row(case: &Case, o: &common::Outcome, f: &common::Outcome, tt: &ToneTally) {
+    let err = |out: &common::Outcome| match &case.truth {
+        Some(t) => format!("{:.3}", grid_error(&out.full, t, case.before.dimensions())),
+        None => "-".into(),
+    };
+    let tone_info = match (case.truth.is_some(), tt.off_ours.last(), tt.off_hist.last()) {
+        (true, Some(a), Some(b)) => format!("dE off {a:.2} hist {b:.2}"),
+        _ => String::new(),
+    };
+    eprintln!(
+        "{:32} ours err {:>8} conf {:.2} ncc {:.2} flag {} {:5.1} ms {} | feat err {:>8} conf {:.2} flag {} | {tone_info} gain {:.3?} gamma {:.3?}",
+        case.name,
+        err(o),
+        o.estimate.confidence,
+        o.estimate.tile_ncc,
+        o.flagged,
+        o.seconds * 1e3,
+        o.estimate.method,
+        err(f),
+        f.estimate.confidence,
+        f.flagged,
+        o.tone.gain,
+        o.tone.gamma
+    );
+}
+
 fn warp_timing() -> f64 {
     let src = RgbImage::from_fn(4032, 3024, |x, y| {
         image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 255) as u8])
@@ -120,63 +178,13 @@ fn main() {
     for s in &specs {
         let case = make_cached(s);
         let (o, f) = one.install(|| {
+            let ours = run(&case, &ap, &tp, align::estimate);
             (
-                run(&case, &ap, &tp, align::estimate),
+                ours,
                 run(&case, &ap, &tp, align::baseline::estimate_features_only),
             )
         });
-        for (tally, out) in [(&mut ours, &o), (&mut feat, &f)] {
-            tally.seconds.push(out.seconds);
-            match &case.truth {
-                Some(t) => {
-                    tally
-                        .errors
-                        .push(grid_error(&out.full, t, case.before.dimensions()));
-                    tally.flagged_true += usize::from(out.flagged);
-                }
-                None => {
-                    tally.unrelated += 1;
-                    tally.flagged_unrelated += usize::from(out.flagged);
-                }
-            }
-        }
-        if case.truth.is_some() {
-            tone_measures(&case, &o, &mut tt);
-        }
-        if verbose {
-            let e = |t: &Tally| {
-                if case.truth.is_some() {
-                    format!("{:.3}", t.errors[t.errors.len() - 1])
-                } else {
-                    "-".into()
-                }
-            };
-            let tone_info = if case.truth.is_some() {
-                format!(
-                    "dE off {:.2} hist {:.2} floor {:.2}",
-                    tt.off_ours.last().unwrap(),
-                    tt.off_hist.last().unwrap(),
-                    tt.off_floor.last().unwrap()
-                )
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "{:32} ours err {:>8} conf {:.2} ncc {:.2} flag {} {:5.1} ms {} | feat err {:>8} conf {:.2} flag {} | {tone_info} gain {:.3?} gamma {:.3?}",
-                case.name,
-                e(&ours),
-                o.estimate.confidence,
-                o.estimate.tile_ncc,
-                o.flagged,
-                o.seconds * 1e3,
-                o.estimate.method,
-                e(&feat),
-                f.estimate.confidence,
-                f.flagged,
-                o.tone.gain,
-                o.tone.gamma
-            );
-        }
+        tally_case(&case, &o, &f, [&mut ours, &mut feat], &mut tt, verbose);
     }
     let warp_ms = one.install(warp_timing);
     print_table(&ours, &feat, &tt, warp_ms);

@@ -194,6 +194,20 @@ fn to_gray(img: &image::RgbImage) -> GrayImage {
     })
 }
 
+/// Feature match of two grey images: similarity moving->fixed and RANSAC inlier count.
+#[must_use]
+pub fn match_gray(fixed: &GrayImage, moving: &GrayImage) -> (Matrix, usize, usize) {
+    let pairs_def = test_pairs();
+    let ff = features(fixed, &pairs_def);
+    let fm = features(moving, &pairs_def);
+    let pairs = matches(&ff, &fm);
+    if pairs.len() < 2 {
+        return (similarity(1.0, 0.0, 0.0, 0.0), 0, pairs.len());
+    }
+    let (m, inl) = ransac(&pairs);
+    (m, inl.len(), pairs.len())
+}
+
 /// Feature-only estimate (benchmark baseline). Confidence grows with the RANSAC inlier count.
 #[must_use]
 pub fn estimate_features_only(
@@ -201,23 +215,15 @@ pub fn estimate_features_only(
     moving: &image::RgbImage,
     _params: &AlignParams,
 ) -> Estimate {
-    let pairs_def = test_pairs();
-    let ff = features(&to_gray(fixed), &pairs_def);
-    let fm = features(&to_gray(moving), &pairs_def);
-    let pairs = matches(&ff, &fm);
-    let (matrix, inl) = if pairs.len() >= 2 {
-        ransac(&pairs)
-    } else {
-        (similarity(1.0, 0.0, 0.0, 0.0), Vec::new())
-    };
+    let (matrix, inliers, matches) = match_gray(&to_gray(fixed), &to_gray(moving));
     Estimate {
         matrix,
-        confidence: ((inl.len() as f64 - 8.0) / 22.0).clamp(0.0, 1.0),
+        confidence: ((inliers as f64 - 8.0) / 22.0).clamp(0.0, 1.0),
         method: "orb+ransac".into(),
-        inlier_fraction: inl.len() as f64 / pairs.len().max(1) as f64,
+        inlier_fraction: inliers as f64 / matches.max(1) as f64,
         tile_ncc: 0.0,
         overlap: 0.0,
         moving_size: moving.dimensions(),
-        hypotheses: pairs.len(),
+        hypotheses: matches,
     }
 }

@@ -12,8 +12,6 @@ pub struct Agreement {
     pub tile_ncc: f64,
     /// Fraction of the fixed frame covered by the warped moving image.
     pub overlap: f64,
-    /// Number of tiles that were mostly covered.
-    pub _tiles: usize,
 }
 
 /// Tile-wise NCC of `fixed` and `moving` warped by moving->fixed `m`.
@@ -74,7 +72,6 @@ pub fn agreement(fixed: &Plane, moving: &Plane, m: &Matrix, params: &AlignParams
     Agreement {
         tile_ncc,
         overlap: covered as f64 / (fixed.w * fixed.h) as f64,
-        _tiles: nccs.len(),
     }
 }
 

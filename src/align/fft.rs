@@ -4,7 +4,8 @@ use rustfft::{FftPlanner, num_complex::Complex};
 
 pub type C32 = Complex<f32>;
 
-/// In-place 2-D FFT of a `rows x cols` row-major buffer.
+/// In-place 2-D FFT of a `rows x cols` row-major buffer (row FFTs, transpose, row FFTs,
+/// transpose back: contiguous passes are much faster than strided column FFTs).
 pub fn fft2d(
     planner: &mut FftPlanner<f32>,
     data: &mut [C32],
@@ -12,28 +13,33 @@ pub fn fft2d(
     cols: usize,
     inverse: bool,
 ) {
-    let (row_fft, col_fft) = if inverse {
-        (
-            planner.plan_fft_inverse(cols),
-            planner.plan_fft_inverse(rows),
-        )
-    } else {
-        (
-            planner.plan_fft_forward(cols),
-            planner.plan_fft_forward(rows),
-        )
-    };
-    row_fft.process(data);
-    let mut col = vec![C32::new(0.0, 0.0); rows];
-    for c in 0..cols {
-        for r in 0..rows {
-            col[r] = data[r * cols + c];
+    let plan = |p: &mut FftPlanner<f32>, n| {
+        if inverse {
+            p.plan_fft_inverse(n)
+        } else {
+            p.plan_fft_forward(n)
         }
-        col_fft.process(&mut col);
-        for r in 0..rows {
-            data[r * cols + c] = col[r];
+    };
+    plan(planner, cols).process(data);
+    let mut t = transpose(data, rows, cols);
+    plan(planner, rows).process(&mut t);
+    data.copy_from_slice(&transpose(&t, cols, rows));
+}
+
+/// Blocked transpose of a `rows x cols` matrix.
+fn transpose(src: &[C32], rows: usize, cols: usize) -> Vec<C32> {
+    const B: usize = 16;
+    let mut out = vec![C32::new(0.0, 0.0); src.len()];
+    for r0 in (0..rows).step_by(B) {
+        for c0 in (0..cols).step_by(B) {
+            for r in r0..(r0 + B).min(rows) {
+                for c in c0..(c0 + B).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
         }
     }
+    out
 }
 
 /// A correlation peak: shift (dx, dy) with `b(u) ~ a(u - shift)`, and its height.
@@ -59,7 +65,7 @@ pub fn phase_surface(
         .zip(fb)
         .map(|(a, b)| {
             let c = b * a.conj();
-            let n = c.norm();
+            let n = c.norm_sqr().sqrt();
             if n > 1e-12 { c / n } else { C32::new(0.0, 0.0) }
         })
         .collect();
@@ -87,35 +93,45 @@ pub fn peaks(
             v as f64
         }
     };
+    // Visit samples from the highest down; only the first few can be among the k best maxima.
+    let mut order: Vec<usize> = (0..surface.len())
+        .filter(|&i| accept(wrap(i % cols, cols), wrap(i / cols, rows)))
+        .collect();
+    let take = (64 * k).min(order.len());
+    if take > 0 && take < order.len() {
+        order.select_nth_unstable_by(take, |&a, &b| surface[b].total_cmp(&surface[a]));
+    }
+    order.truncate(take);
+    order.sort_by(|&a, &b| surface[b].total_cmp(&surface[a]));
     let mut found = Vec::new();
-    for r in 0..rows {
-        for c in 0..cols {
-            let v = surface[r * cols + c];
-            let (ri, ci) = (r as isize, c as isize);
-            let is_max = (-1..=1)
-                .all(|dr| (-1..=1).all(|dc| (dr == 0 && dc == 0) || at(ri + dr, ci + dc) <= v));
-            if !is_max || !accept(wrap(c, cols), wrap(r, rows)) {
-                continue;
+    for i in order {
+        let (r, c) = (i / cols, i % cols);
+        let v = surface[i];
+        let (ri, ci) = (r as isize, c as isize);
+        let is_max =
+            (-1..=1).all(|dr| (-1..=1).all(|dc| (dr == 0 && dc == 0) || at(ri + dr, ci + dc) <= v));
+        if !is_max {
+            continue;
+        }
+        let sub = |m: f32, p: f32| {
+            let den = m - 2.0 * v + p;
+            if den < 0.0 {
+                f64::from(0.5 * (m - p) / den).clamp(-0.5, 0.5)
+            } else {
+                0.0
             }
-            let sub = |m: f32, p: f32| {
-                let den = m - 2.0 * v + p;
-                if den < 0.0 {
-                    f64::from(0.5 * (m - p) / den).clamp(-0.5, 0.5)
-                } else {
-                    0.0
-                }
-            };
-            let ox = sub(at(ri, ci - 1), at(ri, ci + 1));
-            let oy = sub(at(ri - 1, ci), at(ri + 1, ci));
-            found.push(Peak {
-                dx: wrap(c, cols) + ox,
-                dy: wrap(r, rows) + oy,
-                value: f64::from(v),
-            });
+        };
+        let ox = sub(at(ri, ci - 1), at(ri, ci + 1));
+        let oy = sub(at(ri - 1, ci), at(ri + 1, ci));
+        found.push(Peak {
+            dx: wrap(c, cols) + ox,
+            dy: wrap(r, rows) + oy,
+            value: f64::from(v),
+        });
+        if found.len() == k {
+            break;
         }
     }
-    found.sort_by(|a, b| b.value.total_cmp(&a.value));
-    found.truncate(k);
     found
 }
 

@@ -43,7 +43,7 @@ fn log_polar(planner: &mut FftPlanner<f32>, p: &Plane, n: usize, params: &AlignP
         .map(|(i, c)| {
             let xx =
                 (std::f32::consts::PI * fr(i % n)).cos() * (std::f32::consts::PI * fr(i / n)).cos();
-            c.norm() * (1.0 - xx) * (2.0 - xx)
+            c.norm_sqr().sqrt() * (1.0 - xx) * (2.0 - xx)
         })
         .collect();
     let (nt, nr) = (params.fm_angles, params.fm_radii);

@@ -118,32 +118,72 @@ fn hypotheses(lv: &Levels, fm_level: usize) -> Vec<(Matrix, &'static str)> {
     hyps
 }
 
-/// Refine each hypothesis briefly at the coarsest level and keep the one whose tiles agree best.
-fn screen(lv: &mut Levels, hyps: &[(Matrix, &'static str)]) -> (Matrix, &'static str) {
+/// Rank hypotheses by tile agreement at the coarsest level as they are, then refine them briefly
+/// in that order and keep the best; stop early once one agrees clearly (saves most of the time).
+fn screen(lv: &mut Levels, hyps: &[(Matrix, &'static str)]) -> (f64, Matrix, &'static str) {
     let coarse = lv.coarse();
     let p = lv.params;
     let (tpl, mov) = lv.normalised(coarse);
+    let mut ranked: Vec<(f64, Matrix, &str)> = hyps
+        .iter()
+        .map(|(m0, method)| {
+            let m = to_level(m0, 0, coarse);
+            (
+                confidence::agreement(&tpl.t, mov, &m, p).tile_ncc,
+                m,
+                *method,
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut best: Option<(f64, Matrix, &str)> = None;
-    for (m0, method) in hyps {
-        let m = to_level(m0, 0, coarse);
-        let (m, st) = ecc::refine(
-            tpl,
-            mov,
-            &m,
-            Model::Similarity,
-            1,
-            p.ecc_screen_iterations,
-            p,
-        );
+    for (_, m, method) in ranked.iter().take(p.screen_hypotheses.max(1)) {
+        let it = p.ecc_screen_iterations;
+        let (m, _) = ecc::refine(tpl, mov, m, Model::Similarity, 1, it, p);
         let score = confidence::agreement(&tpl.t, mov, &m, p).tile_ncc;
-        if std::env::var("BA_DEBUG").is_ok() {
-            eprintln!("hyp {:?} score {score:.3} {st:?}", scale_rotation(&m));
-        }
         if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, to_level(&m, coarse, 0), method));
+            best = Some((score, m, method));
+        }
+        if score >= p.screen_accept_ncc {
+            break;
         }
     }
-    best.map_or((identity(), "identity"), |b| (b.1, b.2))
+    best.map_or((0.0, identity(), "identity"), |b| {
+        (b.0, to_level(&b.1, coarse, 0), b.2)
+    })
+}
+
+/// Best coarse hypothesis (level-0 matrix), its method and how many hypotheses were scored.
+fn coarse_estimate(lv: &mut Levels, fm_level: usize) -> (Matrix, &'static str, usize) {
+    let hyps = hypotheses(lv, fm_level);
+    let (score, m0, method) = screen(lv, &hyps);
+    if score >= lv.params.feature_fallback_below {
+        return (m0, method, hyps.len());
+    }
+    // Fourier–Mellin found nothing convincing (little overlap, strong zoom): try a feature match
+    // as one more hypothesis. Only here, because it costs more than everything else together.
+    let hyp = feature_hypothesis(lv);
+    let (s, m, _) = screen(lv, &[(hyp, "features+ecc")]);
+    if s > score {
+        (m, "features+ecc", hyps.len() + 1)
+    } else {
+        (m0, method, hyps.len() + 1)
+    }
+}
+
+/// ORB-like feature match on the half-resolution grey planes, as a level-0 matrix.
+fn feature_hypothesis(lv: &Levels) -> Matrix {
+    let l = (lv.params.feature_level as usize).min(lv.coarse());
+    let gray = |p: &Plane| {
+        let data = p
+            .data
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect();
+        image::GrayImage::from_raw(p.w as u32, p.h as u32, data).unwrap_or_default()
+    };
+    let (m, _, _) = baseline::match_gray(&gray(&lv.fixed[l]), &gray(&lv.moving[l]));
+    to_level(&m, l, 0)
 }
 
 /// Refine a level-0 matrix from the coarsest level down to `params.finest_level`.
@@ -158,7 +198,7 @@ fn refine_down(lv: &mut Levels, mut m0: Matrix) -> (Matrix, ecc::RefineStats) {
         } else {
             p.model
         };
-        let stride = if l == 0 { p.ecc_stride_full } else { 1 };
+        let stride = if l == finest { p.ecc_finest_stride } else { 1 };
         let (m, s) = ecc::refine(
             tpl,
             mov,
@@ -169,9 +209,6 @@ fn refine_down(lv: &mut Levels, mut m0: Matrix) -> (Matrix, ecc::RefineStats) {
             p,
         );
         m0 = to_level(&m, l, 0);
-        if std::env::var("BA_DEBUG").is_ok() {
-            eprintln!("level {l}: {s:?}");
-        }
         stats = s;
     }
     (m0, stats)
@@ -189,17 +226,11 @@ pub fn estimate(
     let fm_level = (0..=coarse)
         .find(|&l| lv.fixed[l].w.max(lv.fixed[l].h) <= params.fm_size as usize)
         .unwrap_or(coarse);
-    let t0 = std::time::Instant::now();
-    let hyps = hypotheses(&lv, fm_level);
-    let t1 = t0.elapsed();
-    let (m0, method) = screen(&mut lv, &hyps);
-    let t2 = t0.elapsed();
+    let (m0, method, n_hyps) = coarse_estimate(&mut lv, fm_level);
     let (matrix, stats) = refine_down(&mut lv, m0);
-    let t3 = t0.elapsed();
-    if std::env::var("BA_DEBUG").is_ok() {
-        eprintln!("times hyp {t1:?} screen {t2:?} refine {t3:?}");
-    }
-    let conf_level = (params.finest_level as usize).max(fm_level).min(coarse);
+    // Fine texture (hair, follicles) is specific to the pair; coarse shapes (hairline, brows)
+    // are shared by unrelated heads, so agreement is measured at the finest refined level.
+    let conf_level = (params.finest_level as usize).min(coarse);
     let (tpl, mov) = lv.normalised(conf_level);
     let agree = confidence::agreement(&tpl.t, mov, &to_level(&matrix, 0, conf_level), params);
     Estimate {
@@ -210,7 +241,7 @@ pub fn estimate(
         tile_ncc: agree.tile_ncc,
         overlap: agree.overlap,
         moving_size: moving.dimensions(),
-        hypotheses: hyps.len(),
+        hypotheses: n_hyps,
     }
 }
 
@@ -235,13 +266,16 @@ pub fn review_reasons(est: &Estimate, fixed_size: (u32, u32), params: &AlignPara
             params.min_scale, params.max_scale
         ));
     }
+    // Camera shift: where the fixed frame's centre appears in the moving image, relative to the
+    // moving centre (independent of the zoom), in fixed widths.
     let (mw, mh) = est.moving_size;
-    let c = apply(
-        m,
-        [(f64::from(mw) - 1.0) / 2.0, (f64::from(mh) - 1.0) / 2.0],
-    );
     let (fw, fh) = (f64::from(fixed_size.0), f64::from(fixed_size.1));
-    let shift = (c[0] - (fw - 1.0) / 2.0).hypot(c[1] - (fh - 1.0) / 2.0) / fw.max(1.0);
+    let c = apply(
+        &invert(m).unwrap_or(*m),
+        [(fw - 1.0) / 2.0, (fh - 1.0) / 2.0],
+    );
+    let shift = (c[0] - (f64::from(mw) - 1.0) / 2.0).hypot(c[1] - (f64::from(mh) - 1.0) / 2.0)
+        / fw.max(1.0);
     if shift > params.max_shift {
         out.push(format!(
             "centre shift {:.0}% of the width exceeds {:.0}%",

@@ -19,7 +19,8 @@ pub struct AlignParams {
     /// Review bounds on the scale (framing change).
     pub min_scale: f64,
     pub max_scale: f64,
-    /// Review bound on the centre shift, fraction of the fixed width.
+    /// Review bound on the camera shift (the fixed centre's offset from the centre as seen in
+    /// the moving image), fraction of the fixed width.
     pub max_shift: f64,
     /// Review bound on the singular-value ratio (affine model only; 1 = no shear/stretch).
     pub max_anisotropy: f64,
@@ -51,8 +52,17 @@ pub struct AlignParams {
     pub ecc_screen_iterations: usize,
     /// Minimum number of overlapping samples for a refinement step.
     pub ecc_min_samples: usize,
-    /// Sample stride at level 0 (2 = a quarter of the pixels; speed over a little precision).
-    pub ecc_stride_full: usize,
+    /// Sample stride at the finest level (2 = a quarter of the pixels: speed over a little
+    /// precision).
+    pub ecc_finest_stride: usize,
+    /// Screening: at most this many hypotheses (best pre-scores first) are refined; screening
+    /// stops at the first whose tile NCC reaches `screen_accept_ncc`.
+    pub screen_hypotheses: usize,
+    pub screen_accept_ncc: f64,
+    /// When the best screened hypothesis has a tile NCC below this, a feature match (ORB-like +
+    /// RANSAC at pyramid level `feature_level`) is tried as one more hypothesis (0 disables).
+    pub feature_fallback_below: f64,
+    pub feature_level: u32,
     /// Confidence: tiles per side, minimum covered fraction of a tile, tile-NCC quantile used.
     pub conf_tiles: usize,
     pub conf_tile_coverage: f64,
@@ -92,12 +102,16 @@ impl Default for AlignParams {
             ecc_iterations: 30,
             ecc_screen_iterations: 15,
             ecc_min_samples: 200,
-            ecc_stride_full: 1,
+            ecc_finest_stride: 2,
+            screen_hypotheses: 4,
+            screen_accept_ncc: 0.6,
+            feature_fallback_below: 0.4,
+            feature_level: 1,
             conf_tiles: 8,
             conf_tile_coverage: 0.5,
             conf_tile_quantile: 0.6,
-            conf_ncc_zero: 0.1,
-            conf_ncc_full: 0.4,
+            conf_ncc_zero: 0.15,
+            conf_ncc_full: 0.45,
             conf_min_overlap: 0.3,
         }
     }

@@ -192,7 +192,7 @@ pub fn gradient_magnitude(p: &Plane) -> Plane {
         .data
         .iter()
         .zip(&gy.data)
-        .map(|(a, b)| a.hypot(*b))
+        .map(|(a, b)| (a * a + b * b).sqrt())
         .collect();
     Plane {
         w: p.w,

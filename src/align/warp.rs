@@ -6,9 +6,9 @@ use rayon::prelude::*;
 use super::Matrix;
 use super::matrix::apply;
 
-/// Taps per axis are capped so that the fixed-point accumulators cannot overflow
-/// (16 x 16 taps x 65536 x 255 < 2^32); beyond a 16x reduction the footprint is sparsely sampled.
-const MAX_TAPS: usize = 16;
+/// Taps per axis are capped so that the i32 fixed-point accumulators cannot overflow
+/// (11 x 11 taps x 65536 x 255 < 2^31); beyond an 11x reduction the footprint is sparsely sampled.
+const MAX_TAPS: usize = 11;
 
 /// Resample `src` into an `out_w x out_h` image; output pixel (x, y) takes the colour at
 /// `apply(out_to_src, (x, y))`. When shrinking, each output pixel averages a ceil(s) x ceil(s)
@@ -16,83 +16,127 @@ const MAX_TAPS: usize = 16;
 #[must_use]
 pub fn warp(src: &RgbImage, out_to_src: &Matrix, out_w: u32, out_h: u32) -> RgbImage {
     let m = out_to_src;
-    let (ax, ay) = (m[0][0], m[1][0]);
-    let (bx, by) = (m[0][1], m[1][1]);
-    let taps_along = |len: f64| ((len - 1e-9).ceil().max(1.0) as usize).min(MAX_TAPS);
+    let mut out = RgbImage::new(out_w, out_h);
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    if w < 2 || h < 2 || out_w == 0 {
+        return out;
+    }
+    let offsets = tap_offsets(m);
+    let sampler = Sampler {
+        data: src.as_raw(),
+        w,
+        h,
+        offsets: &offsets,
+        // Footprint reach of the taps, to decide when no clamping is needed.
+        reach: offsets
+            .iter()
+            .fold(0.0f64, |r, o| r.max(o.0.abs()).max(o.1.abs())),
+    };
+    out.par_chunks_mut(out_w as usize * 3)
+        .enumerate()
+        .for_each(|(y, row)| sampler.row(m, y, row));
+    out
+}
+
+/// Footprint tap offsets (fixed-point source pixels) for the matrix's local scale. A footprint
+/// up to 10% larger than a pixel still gets one tap: the aliasing that adds is invisible and a
+/// near-identity warp stays a single bilinear lookup.
+fn tap_offsets(m: &Matrix) -> Vec<(f64, f64)> {
+    let (ax, ay, bx, by) = (m[0][0], m[1][0], m[0][1], m[1][1]);
+    let taps_along = |len: f64| ((len - 0.1).ceil().max(1.0) as usize).min(MAX_TAPS);
     let (nx, ny) = (taps_along(ax.hypot(ay)), taps_along(bx.hypot(by)));
     let mut offsets = Vec::with_capacity(nx * ny);
     for j in 0..ny {
         let v = (j as f64 + 0.5) / ny as f64 - 0.5;
         for i in 0..nx {
             let u = (i as f64 + 0.5) / nx as f64 - 0.5;
-            offsets.push(((u * ax + v * bx) as f32, (u * ay + v * by) as f32));
+            offsets.push((u * ax + v * bx, u * ay + v * by));
         }
     }
-    let (w, h) = (src.width() as usize, src.height() as usize);
-    let mut out = RgbImage::new(out_w, out_h);
-    if w == 0 || h == 0 || out_w == 0 {
-        return out;
-    }
-    let sampler = Sampler {
-        data: src.as_raw(),
-        w,
-        h,
-        offsets: &offsets,
-    };
-    out.par_chunks_mut(out_w as usize * 3)
-        .enumerate()
-        .for_each(|(y, row)| {
-            let start = apply(m, [0.0, y as f64]);
-            for (x, px) in row.chunks_exact_mut(3).enumerate() {
-                let cx = start[0] + ax * x as f64;
-                let cy = start[1] + ay * x as f64;
-                px.copy_from_slice(&sampler.pixel(cx as f32, cy as f32));
-            }
-        });
-    out
+    offsets
 }
+
+/// Fixed-point fraction bits of the sampler's coordinates.
+const FRAC: i64 = 16;
 
 struct Sampler<'a> {
     data: &'a [u8],
     w: usize,
     h: usize,
-    offsets: &'a [(f32, f32)],
+    offsets: &'a [(f64, f64)],
+    reach: f64,
 }
 
 impl Sampler<'_> {
-    /// Average of the bilinear taps around centre (cx, cy); black when the centre is outside.
-    #[inline]
-    fn pixel(&self, cx: f32, cy: f32) -> [u8; 3] {
-        let (wf, hf) = (self.w as f32, self.h as f32);
-        if !(cx >= -0.5 && cy >= -0.5 && cx <= wf - 0.5 && cy <= hf - 0.5) {
-            return [0; 3];
-        }
-        let mut acc = [0u32; 3];
-        let (xmax, ymax) = ((self.w - 1) as f32, (self.h - 1) as f32);
-        for &(ox, oy) in self.offsets {
-            let x = (cx + ox).clamp(0.0, xmax);
-            let y = (cy + oy).clamp(0.0, ymax);
-            let (x0, y0) = (x as usize, y as usize);
-            let fx = ((x - x0 as f32) * 256.0) as u32;
-            let fy = ((y - y0 as f32) * 256.0) as u32;
-            let x1 = (x0 + 1).min(self.w - 1);
-            let y1 = (y0 + 1).min(self.h - 1);
-            let (r0, r1) = (y0 * self.w, y1 * self.w);
-            let (i00, i01, i10, i11) = ((r0 + x0) * 3, (r0 + x1) * 3, (r1 + x0) * 3, (r1 + x1) * 3);
-            let w00 = (256 - fx) * (256 - fy);
-            let w01 = fx * (256 - fy);
-            let w10 = (256 - fx) * fy;
-            let w11 = fx * fy;
-            let d = self.data;
+    /// One output row. Coordinates step incrementally in 16.16 fixed point; pixels whose whole
+    /// footprint is inside the source skip the clamping.
+    fn row(&self, m: &Matrix, y: usize, row: &mut [u8]) {
+        let one = (1i64 << FRAC) as f64;
+        let start = apply(m, [0.0, y as f64]);
+        let (wf, hf) = (self.w as f64, self.h as f64);
+        let fix = |v: f64| (v * one).round() as i64;
+        // Interior: every tap's 2x2 neighbourhood is in bounds without clamping.
+        let (lo, hix, hiy) = (
+            fix(self.reach),
+            fix(wf - 1.0 - self.reach) - 1,
+            fix(hf - 1.0 - self.reach) - 1,
+        );
+        let taps: Vec<(i64, i64)> = self.offsets.iter().map(|o| (fix(o.0), fix(o.1))).collect();
+        let (dx, dy) = (fix(m[0][0]), fix(m[1][0]));
+        let (mut fx, mut fy) = (fix(start[0]), fix(start[1]));
+        let (minb, maxx, maxy) = (fix(-0.5), fix(wf - 0.5), fix(hf - 0.5));
+        // Rounding: (sum + half) * inv >> 32 divides by taps x 65536 without a division.
+        let inv = (1u64 << 32) / (taps.len() as u64 * 65536);
+        let half = taps.len() as u64 * 32768;
+        for px in row.chunks_exact_mut(3) {
+            let (cx, cy) = (fx, fy);
+            fx += dx;
+            fy += dy;
+            if cx < minb || cy < minb || cx > maxx || cy > maxy {
+                px.copy_from_slice(&[0; 3]);
+                continue;
+            }
+            let acc = if cx >= lo && cy >= lo && cx < hix && cy < hiy {
+                self.taps_sum(cx, cy, &taps, false)
+            } else {
+                self.taps_sum(cx, cy, &taps, true)
+            };
             for c in 0..3 {
-                acc[c] += w00 * u32::from(d[i00 + c])
-                    + w01 * u32::from(d[i01 + c])
-                    + w10 * u32::from(d[i10 + c])
-                    + w11 * u32::from(d[i11 + c]);
+                px[c] = (((u64::from(acc[c]) + half) * inv) >> 32).min(255) as u8;
             }
         }
-        let total = self.offsets.len() as u32 * 65536;
-        acc.map(|a| ((a + total / 2) / total) as u8)
+    }
+
+    /// Sum of the bilinear taps around the fixed-point centre (each tap weighs 65536), as
+    /// nested lerps (3 multiplies per channel). `clamp` is only needed near the border.
+    #[inline(always)]
+    fn taps_sum(&self, cx: i64, cy: i64, taps: &[(i64, i64)], clamp: bool) -> [u32; 3] {
+        let mut acc = [0i32; 3];
+        let (xmax, ymax) = (((self.w - 1) as i64) << FRAC, ((self.h - 1) as i64) << FRAC);
+        let stride = self.w * 3;
+        for &(ox, oy) in taps {
+            let (mut x, mut y) = (cx + ox, cy + oy);
+            if clamp {
+                x = x.clamp(0, xmax - 1);
+                y = y.clamp(0, ymax - 1);
+            }
+            let (x0, y0) = ((x >> FRAC) as usize, (y >> FRAC) as usize);
+            let (ax, ay) = (
+                ((x >> (FRAC - 8)) & 0xFF) as i32,
+                ((y >> (FRAC - 8)) & 0xFF) as i32,
+            );
+            let i = y0 * stride + x0 * 3;
+            // One bounds check covers the 2x2 neighbourhood.
+            let quad = &self.data[i..i + stride + 6];
+            for c in 0..3 {
+                let (tl, tr) = (i32::from(quad[c]), i32::from(quad[c + 3]));
+                let (bl, br) = (i32::from(quad[stride + c]), i32::from(quad[stride + c + 3]));
+                let t = (tl << 8) + ax * (tr - tl);
+                let b = (bl << 8) + ax * (br - bl);
+                acc[c] += (t << 8) + ay * (b - t);
+            }
+        }
+        acc.map(|a| a as u32)
     }
 }
 

@@ -22,43 +22,85 @@ pub fn joint_histograms(
     params: &ToneParams,
 ) -> [Joint; 3] {
     let mut hist: [Joint; 3] = std::array::from_fn(|_| vec![0; 256 * 256]);
-    let b = params.block.max(1);
-    let (w, h) = (
-        fixed.width().min(moving.width()).min(valid.width()),
-        fixed.height().min(moving.height()).min(valid.height()),
+    let b = params.block.max(1) as usize;
+    let w = fixed.width().min(moving.width()).min(valid.width()) as usize;
+    let h = fixed.height().min(moving.height()).min(valid.height()) as usize;
+    let (fw, mw, vw) = (
+        fixed.width() as usize,
+        moving.width() as usize,
+        valid.width() as usize,
     );
-    let n = f64::from(b * b);
+    let (fr, mr, vr) = (fixed.as_raw(), moving.as_raw(), valid.as_raw());
+    let half = (b * b / 2) as u32;
+    let n = (b * b) as u32;
+    let mut sums = vec![[0u32; 7]; w / b];
     for by in 0..h / b {
-        for bx in 0..w / b {
-            let mut sf = [0u32; 3];
-            let mut sm = [0u32; 3];
-            let mut ok = true;
-            'block: for y in by * b..(by + 1) * b {
-                for x in bx * b..(bx + 1) * b {
-                    if valid.get_pixel(x, y).0[0] == 0 {
-                        ok = false;
-                        break 'block;
-                    }
-                    let (f, m) = (fixed.get_pixel(x, y).0, moving.get_pixel(x, y).0);
-                    for c in 0..3 {
-                        sf[c] += u32::from(f[c]);
-                        sm[c] += u32::from(m[c]);
-                    }
+        sums.iter_mut().for_each(|s| *s = [0; 7]);
+        for y in by * b..(by + 1) * b {
+            let (f, m, v) = (
+                &fr[y * fw * 3..][..w * 3],
+                &mr[y * mw * 3..][..w * 3],
+                &vr[y * vw..][..w],
+            );
+            for x in 0..(w / b) * b {
+                let s = &mut sums[x / b];
+                for c in 0..3 {
+                    s[c] += u32::from(f[3 * x + c]);
+                    s[3 + c] += u32::from(m[3 * x + c]);
                 }
+                s[6] += u32::from(v[x] == 0);
             }
-            if !ok {
-                continue;
-            }
-            for c in 0..3 {
-                let (f, m) = (
-                    (f64::from(sf[c]) / n).round() as usize,
-                    (f64::from(sm[c]) / n).round() as usize,
-                );
-                hist[c][m * 256 + f] += 1;
+        }
+        for s in sums.iter().filter(|s| s[6] == 0) {
+            for (c, hc) in hist.iter_mut().enumerate() {
+                let (f, m) = ((s[c] + half) / n, (s[3 + c] + half) / n);
+                hc[m as usize * 256 + f as usize] += 1;
             }
         }
     }
     hist
+}
+
+/// Tables that make evaluating the model curve cheap: ln of the 8-bit levels, and sRGB decode
+/// and encode sampled finely (linear interpolation is accurate to ~0.01 level).
+pub struct CurveTables {
+    ln_level: [f64; 256],
+    decode: Vec<f64>,
+    encode: Vec<f64>,
+}
+
+const TABLE: usize = 4096;
+
+impl CurveTables {
+    #[must_use]
+    pub fn new() -> Self {
+        let grid = |f: fn(f64) -> f64| (0..=TABLE).map(|i| f(i as f64 / TABLE as f64)).collect();
+        Self {
+            ln_level: std::array::from_fn(|v| (v.max(1) as f64 / 255.0).ln()),
+            decode: grid(srgb_decode),
+            encode: grid(srgb_encode),
+        }
+    }
+
+    fn lerp(t: &[f64], v: f64) -> f64 {
+        let x = v.clamp(0.0, 1.0) * TABLE as f64;
+        let i = (x as usize).min(TABLE - 1);
+        t[i] + (x - i as f64) * (t[i + 1] - t[i])
+    }
+
+    /// `255 * encode(gain * decode((v/255)^gamma))` for the levels in `range`.
+    fn curve(&self, gain: f64, gamma: f64, out: &mut [f64; 256], range: std::ops::Range<usize>) {
+        for v in range {
+            let e = (gamma * self.ln_level[v]).exp();
+            out[v] = 255.0 * Self::lerp(&self.encode, gain * Self::lerp(&self.decode, e));
+        }
+    }
+}
+
+impl Default for CurveTables {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The model curve on 8-bit levels: `255 * encode(gain * decode((v/255)^gamma))`.
@@ -81,12 +123,17 @@ struct Problem {
     /// (moving level, fixed level, count) of the non-empty, unclipped bins.
     bins: Vec<(u8, f64, f64)>,
     c: f64,
+    tables: CurveTables,
+    /// Moving levels present in the bins.
+    range: std::ops::Range<usize>,
 }
 
 impl Problem {
     /// Tukey biweight loss summed over the bins (bounded: outliers add a constant).
     fn loss(&self, log_gain: f64, gamma: f64) -> f64 {
-        let pred = curve(log_gain.exp(), gamma);
+        let mut pred = [0.0; 256];
+        self.tables
+            .curve(log_gain.exp(), gamma, &mut pred, self.range.clone());
         let c2 = self.c * self.c;
         self.bins
             .iter()
@@ -119,30 +166,22 @@ pub fn fit_channel(hist: &Joint, params: &ToneParams) -> ChannelFit {
             clamped: false,
         };
     }
+    let range = bins.iter().map(|b| b.0 as usize).min().unwrap_or(0)
+        ..bins.iter().map(|b| b.0 as usize + 1).max().unwrap_or(0);
     let prob = Problem {
         bins,
         c: params.tukey_c,
+        tables: CurveTables::new(),
+        range,
     };
     let lg_max = params.max_gain.max(1.0).ln();
     let bounds = [(-lg_max, lg_max), (params.min_gamma, params.max_gamma)];
-    let mut best = (f64::INFINITY, [0.0, 1.0f64.clamp(bounds[1].0, bounds[1].1)]);
     let steps = [
         params.search_log_gain_step.max(1e-3),
         params.search_gamma_step.max(1e-3),
     ];
-    let grid = |k: usize| {
-        let n = ((bounds[k].1 - bounds[k].0) / steps[k]).ceil() as usize;
-        (0..=n).map(move |i| (bounds[k].0 + i as f64 * steps[k]).min(bounds[k].1))
-    };
-    for g in grid(0) {
-        for y in grid(1) {
-            let l = prob.loss(g, y);
-            if l < best.0 {
-                best = (l, [g, y]);
-            }
-        }
-    }
-    let p = pattern_search(&prob, best.1, steps, bounds);
+    let start = grid_search(&prob, steps, bounds);
+    let p = pattern_search(&prob, start, steps, bounds);
     let pred = curve(p[0].exp(), p[1]);
     let inliers: f64 = prob
         .bins
@@ -160,6 +199,25 @@ pub fn fit_channel(hist: &Joint, params: &ToneParams) -> ChannelFit {
     }
 }
 
+/// Best point of a coarse grid over (ln gain, gamma): the bounded loss has local minima, so
+/// the local search starts from the global grid optimum.
+fn grid_search(prob: &Problem, steps: [f64; 2], bounds: [(f64, f64); 2]) -> [f64; 2] {
+    let grid = |k: usize| {
+        let n = ((bounds[k].1 - bounds[k].0) / steps[k]).ceil() as usize;
+        (0..=n).map(move |i| (bounds[k].0 + i as f64 * steps[k]).min(bounds[k].1))
+    };
+    let mut best = (f64::INFINITY, [0.0, 1.0f64.clamp(bounds[1].0, bounds[1].1)]);
+    for g in grid(0) {
+        for y in grid(1) {
+            let l = prob.loss(g, y);
+            if l < best.0 {
+                best = (l, [g, y]);
+            }
+        }
+    }
+    best.1
+}
+
 /// Compass search within bounds, halving the steps when no neighbour improves.
 fn pattern_search(
     prob: &Problem,
@@ -168,7 +226,7 @@ fn pattern_search(
     bounds: [(f64, f64); 2],
 ) -> [f64; 2] {
     let mut cur = prob.loss(p[0], p[1]);
-    while steps[0] > 1e-4 || steps[1] > 1e-4 {
+    while steps[0] > 1e-3 || steps[1] > 1e-3 {
         let mut moved = false;
         for k in 0..2 {
             for dir in [-1.0, 1.0] {

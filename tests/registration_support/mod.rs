@@ -199,10 +199,11 @@ pub fn make(spec: &Spec) -> Case {
         spec.exif_rotated,
     );
     let related = spec.other.is_none();
+    // Same camera pipeline (noise, JPEG, EXIF round trip), only the light differs.
     let after_true_light = related.then(|| {
         let mut s = after_shot.clone();
         s.light = before_shot.light;
-        synth::render(&scene, &s)
+        jpeg_roundtrip(&synth::render(&scene, &s), spec.quality, spec.exif_rotated)
     });
     Case {
         name: case_name(spec),
