@@ -191,6 +191,138 @@ impl LimitsConfig {
 #[serde(deny_unknown_fields)]
 pub struct GalleryConfig {
     pub title: String,
+    pub clinic: String,
+    /// Header logo, relative to the config file; "" = none.
+    pub logo: String,
+    /// Theme colours, "#rrggbb".
+    pub background: String,
+    pub text: String,
+    pub accent: String,
+    pub footer: String,
+    /// Public address of the gallery folder for share previews; "" = relative.
+    pub base_url: String,
+    /// The clinic's template folder, relative to the config file; "" = built-in only.
+    pub templates: String,
+    /// The header logo, read once at load time so a missing logo is a config error.
+    #[serde(skip)]
+    pub logo_file: Option<GalleryLogo>,
+    /// `templates` resolved against the config file's folder.
+    #[serde(skip)]
+    pub templates_dir: Option<PathBuf>,
+}
+
+/// The gallery's header logo: its bytes, file extension and pixel size.
+#[derive(Clone, Debug)]
+pub struct GalleryLogo {
+    pub bytes: Vec<u8>,
+    pub extension: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl GalleryConfig {
+    /// `base_url` with exactly one trailing `/`, or "" when unset.
+    pub fn base_url(&self) -> String {
+        let trimmed = self.base_url.trim_end_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("{trimmed}/")
+        }
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            key: format!("gallery.{key}"),
+            message,
+        };
+        for (key, value) in [
+            ("background", &self.background),
+            ("text", &self.text),
+            ("accent", &self.accent),
+        ] {
+            if parse_hex_colour(value).is_none() {
+                return Err(bad(
+                    key,
+                    format!("{value:?} is not a colour: write it as \"#rrggbb\""),
+                ));
+            }
+        }
+        let url = &self.base_url;
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        let chars_ok = !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c));
+        if !url.is_empty() && !(scheme_ok && chars_ok && url.len() > "https://".len()) {
+            return Err(bad(
+                "base_url",
+                format!(
+                    "{url:?}: give the gallery folder's public address, such as \"https://clinic.example/results/\", or \"\""
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Resolve `logo` and `templates` against `base` (the config file's folder).
+    fn load_files(&mut self, base: &Path, shown: &Path) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            path: shown.to_owned(),
+            key: format!("gallery.{key}"),
+            message,
+        };
+        if !self.templates.is_empty() {
+            let dir = base.join(&self.templates);
+            if !dir.is_dir() {
+                return Err(bad(
+                    "templates",
+                    format!(
+                        "{} is not a folder; give a folder relative to the config file",
+                        dir.display()
+                    ),
+                ));
+            }
+            self.templates_dir = Some(dir);
+        }
+        if !self.logo.is_empty() {
+            let file = base.join(&self.logo);
+            let bytes = std::fs::read(&file).map_err(|e| {
+                bad(
+                    "logo",
+                    format!(
+                        "cannot read {}: {e}; give a PNG, JPEG or WebP path relative to the config file",
+                        file.display()
+                    ),
+                )
+            })?;
+            self.logo_file = Some(read_logo(bytes).map_err(|m| {
+                bad("logo", format!("{}: {m}", file.display()))
+            })?);
+        }
+        Ok(())
+    }
+}
+
+/// Check a gallery logo's format and read its size without decoding the pixels.
+fn read_logo(bytes: Vec<u8>) -> Result<GalleryLogo, String> {
+    use image::ImageFormat;
+    let format = image::guess_format(&bytes).map_err(|e| e.to_string())?;
+    let extension = match format {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::WebP => "webp",
+        other => return Err(format!("{other:?} is not allowed: give a PNG, JPEG or WebP file")),
+    };
+    let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format)
+        .into_dimensions()
+        .map_err(|e| format!("not a readable image: {e}"))?;
+    Ok(GalleryLogo {
+        bytes,
+        extension,
+        width,
+        height,
+    })
 }
 
 /// `beforeafter watch` timing (see `config/default.toml`).
@@ -246,21 +378,30 @@ impl Config {
         config.source = path.map(Path::to_owned);
         config.validate(&shown)?;
         config.load_logo(&shown)?;
+        let base = config.base_dir().to_owned();
+        config.gallery.load_files(&base, &shown)?;
         Ok(config)
     }
 
-    /// Files the configuration itself uses (the file and the logo), so discovery skips them.
+    /// Files the configuration itself uses (the file, the logos, the template folder), so
+    /// discovery skips them.
     pub fn own_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = self.source.iter().cloned().collect();
-        if !self.watermark.logo.is_empty() {
-            let base = self
-                .source
-                .as_deref()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new("."));
-            files.push(base.join(&self.watermark.logo));
+        let base = self.base_dir();
+        for rel in [&self.watermark.logo, &self.gallery.logo, &self.gallery.templates] {
+            if !rel.is_empty() {
+                files.push(base.join(rel));
+            }
         }
         files
+    }
+
+    /// The folder relative paths in the config file are resolved against.
+    fn base_dir(&self) -> &Path {
+        self.source
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."))
     }
 
     /// The number of worker threads to use: `jobs`, or one per core.
@@ -427,7 +568,7 @@ impl Config {
             100.0,
             600000.0,
         )?;
-        Ok(())
+        self.gallery.validate(path)
     }
 }
 

@@ -81,7 +81,16 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
             }
         }
     }
-    listed.extend(["index.html", "manifest.json", "assets/style.css"].map(String::from));
+    listed.extend(
+        [
+            "index.html",
+            "manifest.json",
+            "gallery.json",
+            "assets/style.css",
+            "assets/gallery.js",
+        ]
+        .map(String::from),
+    );
     listed.sort();
     assert_eq!(files(out), listed);
 }
@@ -160,7 +169,7 @@ fn no_metadata_in_outputs(out: &Path) {
 
 fn no_trace_of_the_case_without_consent(out: &Path) {
     assert!(files(out).iter().all(|f| !f.contains("private")));
-    for page in ["index.html", "manifest.json"] {
+    for page in ["index.html", "manifest.json", "gallery.json"] {
         let text = std::fs::read_to_string(out.join(page)).unwrap();
         assert!(
             !text.contains("private"),

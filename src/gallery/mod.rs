@@ -1,167 +1,135 @@
-//! The static gallery: an index of published cases and a page per case, rendered from the
-//! manifest with templates that live in `src/gallery/templates/`. No request leaves the
-//! gallery's own files, and every link is relative.
+//! The static gallery: an index of published cases with filters, a page per case with a
+//! before/after slider per view, and `gallery.json` for a CMS, all rendered from the manifest.
+//!
+//! Rules the whole module keeps: only cases with `published == true` appear anywhere; no
+//! request leaves the gallery's own files (no CDN, fonts or analytics); every link is relative
+//! except share-preview URLs when `base_url` is set; every caption is escaped by the templates.
+//!
+//! `model` turns manifest entries into what templates see, `caption` derives words (dates,
+//! stage names, the honesty note), `feed` writes `gallery.json`, `templates` loads built-in and
+//! clinic templates.
+
+mod caption;
+mod feed;
+mod model;
+mod templates;
 
 use std::path::Path;
 
-use minijinja::Environment;
+use minijinja::{Value, context};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, GalleryConfig};
 use crate::error::Fatal;
-use crate::manifest::{CaseEntry, Manifest, OutputEntry};
+use crate::manifest::{CaseEntry, Manifest};
 use crate::output;
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("index.html", include_str!("templates/index.html")),
-    ("case.html", include_str!("templates/case.html")),
-];
-const STYLE_CSS: &str = include_str!("assets/style.css");
+pub use caption::honesty;
+pub use feed::FILE_NAME as FEED_FILE;
 
+/// Where pages find the assets, relative to the gallery root. CSS and JS carry a content hash
+/// as a query so browsers never pair a new page with an old script.
 #[derive(Serialize)]
-struct CardModel<'a> {
-    id: &'a str,
-    title: &'a str,
-    treatment: Option<&'a str>,
-    thumb: Option<&'a OutputEntry>,
+struct AssetUrls {
+    style: Value,
+    script: Value,
 }
 
-#[derive(Serialize)]
-struct StageModel {
-    label: String,
-    src: String,
-    jpeg_srcset: String,
-    webp_srcset: String,
-    width: u32,
-    height: u32,
-}
-
-#[derive(Serialize)]
-struct ViewModel {
-    name: String,
-    stages: Vec<StageModel>,
-}
-
-#[derive(Serialize)]
-struct CaseModel<'a> {
-    title: &'a str,
-    treatment: Option<&'a str>,
-    notes: Option<&'a str>,
-    views: Vec<ViewModel>,
-}
-
-/// Write the index, one page per published case, and the stylesheet.
+/// Write the assets, one page per published case, the index and `gallery.json`.
 pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fatal> {
-    let env = environment()?;
+    let g = &config.gallery;
+    let dir = g.templates_dir.as_deref();
+    let env = templates::environment(dir)?;
     let published: Vec<&CaseEntry> = manifest.cases.iter().filter(|c| c.published).collect();
-    output::write_atomic(out, "assets/style.css", STYLE_CSS.as_bytes())?;
+    let assets = write_assets(out, dir)?;
+    let logo = write_logo(out, g)?;
+    let site = model::site(g, logo.as_deref());
+    let base_url = g.base_url();
     for case in &published {
-        let page = render(
+        let page = model::case_page(case, config);
+        let share = model::share(&page, &site, &base_url);
+        let html = templates::render(
             &env,
             "case.html",
-            minijinja::context! {
-                gallery_title => &config.gallery.title,
-                root => "../",
-                case => minijinja::Value::from(minijinja::value::Serde(case_model(case))),
+            context! {
+                site => serde_value(&site),
+                root => Value::from_safe_string("../".into()),
+                assets => serde_value(&assets),
+                share => serde_value(&share),
+                case => serde_value(&page),
             },
         )?;
-        output::write_atomic(out, &format!("{}/index.html", case.id), page.as_bytes())?;
+        output::write_atomic(out, &format!("{}/index.html", case.id), html.as_bytes())?;
     }
-    let cards: Vec<CardModel> = published.iter().map(|c| card_model(c)).collect();
-    let index = render(
+    let cards: Vec<model::Card> = (published.iter().enumerate())
+        .map(|(i, c)| model::card(c, i))
+        .collect();
+    let index = templates::render(
         &env,
         "index.html",
-        minijinja::context! {
-            gallery_title => &config.gallery.title,
-            root => "",
-            cases => minijinja::Value::from(minijinja::value::Serde(&cards)),
+        context! {
+            site => serde_value(&site),
+            root => Value::from_safe_string(String::new()),
+            assets => serde_value(&assets),
+            share => serde_value(model::index_share(&published, &site, &base_url)),
+            cards => serde_value(&cards),
+            filters => serde_value(model::filters(&published)),
         },
     )?;
-    output::write_atomic(out, "index.html", index.as_bytes())
+    output::write_atomic(out, "index.html", index.as_bytes())?;
+    let feed = feed::feed(&g.title, base_url, &published);
+    let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
+    json.push('\n');
+    output::write_atomic(out, feed::FILE_NAME, json.as_bytes())
 }
 
-/// Remove a case's page (and its folder when that is empty).
+fn serde_value<T: Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// Remove a case's page (and its folder when that is empty). `gallery.json` and the index are
+/// rewritten from the manifest on every run, so they never list the case again.
 pub fn remove_case_pages(out: &Path, id: &str) {
     output::remove(out, &format!("{id}/index.html"));
 }
 
-fn environment() -> Result<Environment<'static>, Fatal> {
-    let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| Fatal::Other(format!("built-in template {name}: {e}")))?;
+fn write_assets(out: &Path, dir: Option<&Path>) -> Result<AssetUrls, Fatal> {
+    let mut urls = Vec::new();
+    for (name, text) in templates::assets(dir)? {
+        output::write_atomic(out, &format!("assets/{name}"), text.as_bytes())?;
+        let hash = blake3::hash(text.as_bytes()).to_hex();
+        urls.push(Value::from_safe_string(format!(
+            "assets/{name}?v={}",
+            &hash[..8]
+        )));
     }
-    Ok(env)
+    let mut urls = urls.into_iter();
+    let (Some(style), Some(script)) = (urls.next(), urls.next()) else {
+        unreachable!("templates::ASSETS lists style.css then gallery.js")
+    };
+    Ok(AssetUrls { style, script })
 }
 
-fn render(env: &Environment, name: &str, ctx: minijinja::Value) -> Result<String, Fatal> {
-    env.get_template(name)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| Fatal::Other(format!("rendering {name}: {e:#}")))
-}
-
-fn card_model(case: &CaseEntry) -> CardModel<'_> {
-    let thumb = case.views.first().and_then(|v| {
-        v.composites
-            .iter()
-            .find(|o| o.kind.as_deref() == Some("side"))
+/// Copy the header logo to `assets/logo.<hash>.<ext>` and remove logos of earlier runs.
+/// Returns the logo's path from the gallery root.
+fn write_logo(out: &Path, g: &GalleryConfig) -> Result<Option<String>, Fatal> {
+    let current = g.logo_file.as_ref().map(|l| {
+        let hash = blake3::hash(&l.bytes).to_hex();
+        (format!("logo.{}.{}", &hash[..8], l.extension), &l.bytes)
     });
-    CardModel {
-        id: &case.id,
-        title: &case.title,
-        treatment: case.meta.treatment.as_deref(),
-        thumb,
+    if let Ok(entries) = std::fs::read_dir(out.join("assets")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stale = name.starts_with("logo.") && current.as_ref().is_none_or(|c| c.0 != name);
+            if stale {
+                output::remove(out, &format!("assets/{name}"));
+            }
+        }
     }
-}
-
-fn case_model(case: &CaseEntry) -> CaseModel<'_> {
-    let views = case
-        .views
-        .iter()
-        .map(|v| ViewModel {
-            name: v.view.clone(),
-            stages: v
-                .stages
-                .iter()
-                .filter_map(|s| stage_model(&case.id, &s.stage, &s.outputs))
-                .collect(),
-        })
-        .collect();
-    CaseModel {
-        title: &case.title,
-        treatment: case.meta.treatment.as_deref(),
-        notes: case.meta.notes.as_deref(),
-        views,
-    }
-}
-
-/// Paths in the manifest are relative to the output folder; case pages live one folder down.
-fn stage_model(id: &str, stage: &str, outputs: &[OutputEntry]) -> Option<StageModel> {
-    let local = |o: &OutputEntry| {
-        o.path
-            .strip_prefix(&format!("{id}/"))
-            .unwrap_or(&o.path)
-            .to_owned()
+    let Some((name, bytes)) = current else {
+        return Ok(None);
     };
-    let srcset = |format: &str| {
-        outputs
-            .iter()
-            .filter(|o| o.format == format)
-            .map(|o| format!("{} {}w", local(o), o.width))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let largest = outputs
-        .iter()
-        .filter(|o| o.format == "jpeg")
-        .max_by_key(|o| o.width)?;
-    Some(StageModel {
-        label: stage.replace('-', " "),
-        src: local(largest),
-        jpeg_srcset: srcset("jpeg"),
-        webp_srcset: srcset("webp"),
-        width: largest.width,
-        height: largest.height,
-    })
+    let rel = format!("assets/{name}");
+    output::write_atomic(out, &rel, bytes)?;
+    Ok(Some(rel))
 }

@@ -1,0 +1,179 @@
+//! Words the gallery derives from the manifest: dates shown as month and year only, stage
+//! names, filter keys, and the honesty note that says what was done to a case's photos.
+
+use crate::manifest::{CaseEntry, StageEntry};
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `"YYYY-MM"` (a day after it is dropped) as `("YYYY-MM", "May 2026")`. Anything else is
+/// `None`: a free-text date could carry the day, which the gallery never shows.
+pub fn month(text: &str) -> Option<(String, String)> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_digit);
+    let shape_ok = bytes.len() >= 7
+        && digits(0..4)
+        && bytes[4] == b'-'
+        && digits(5..7)
+        && (bytes.len() == 7 || (bytes.len() == 10 && bytes[7] == b'-' && digits(8..10)));
+    if !shape_ok {
+        return None;
+    }
+    let m: usize = text[5..7].parse().ok()?;
+    let name = MONTHS.get(m.checked_sub(1)?)?;
+    Some((text[..7].to_owned(), format!("{name} {}", &text[..4])))
+}
+
+/// A stage's name for people: "Before", "Session 2", "After".
+pub fn stage_name(stage: &str) -> String {
+    match stage {
+        "before" => "Before".into(),
+        "after" => "After".into(),
+        other => match other.strip_prefix("session-") {
+            Some(n) => format!("Session {n}"),
+            None => other.replace('-', " "),
+        },
+    }
+}
+
+/// A stage's burned-in style label from the `[labels]` settings: "BEFORE", "SESSION 2".
+pub fn stage_tag(stage: &str, labels: &crate::config::LabelsConfig) -> String {
+    match stage {
+        "before" => labels.before.clone(),
+        "after" => labels.after.clone(),
+        other => match other.strip_prefix("session-") {
+            Some(n) => labels.session.replace("{n}", n),
+            None => other.to_uppercase(),
+        },
+    }
+}
+
+/// A view's heading: "Crown", "Front hairline".
+pub fn view_name(view: &str) -> String {
+    let words = view.replace(['-', '_'], " ");
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// A filter key: lower-case letters and digits (any script) joined by single dashes, so keys
+/// can be listed in one space-separated attribute.
+pub fn filter_key(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// Text from `case.toml` with blanks treated as absent (`technician = ""`).
+pub fn text(value: Option<&String>) -> Option<String> {
+    value.map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// The case's honesty note, derived only from what the manifest records for its photos:
+/// alignment (`align`), fitting to the before photo's frame (`framing`) and tone (`tone`).
+pub fn honesty(case: &CaseEntry) -> String {
+    let stages = || case.views.iter().flat_map(|v| v.stages.iter());
+    let aligned = stages().any(|s| s.align.is_some());
+    let framed = !aligned && stages().any(|s| s.framing.is_some());
+    let tone = stages().filter_map(tone_change).max();
+    let mut done: Vec<&str> = Vec::new();
+    if aligned {
+        done.push("aligned");
+    } else if framed {
+        done.push("scaled to the same framing");
+    }
+    match tone {
+        Some(ToneChange::Colour) => done.push("exposure- and colour-matched"),
+        Some(ToneChange::Exposure) => done.push("exposure-matched"),
+        None => {}
+    }
+    let what = if done.is_empty() {
+        "Cropped and resized only".to_owned()
+    } else {
+        let joined = done.join(" and ");
+        let mut chars = joined.chars();
+        let first = chars.next().map(|c| c.to_ascii_uppercase());
+        format!("{}{} only", first.into_iter().collect::<String>(), chars.as_str())
+    };
+    format!("{what}; no retouching.")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ToneChange {
+    /// The same change on every channel.
+    Exposure,
+    /// Channels changed differently: white balance too.
+    Colour,
+}
+
+/// What a stage's recorded tone adjustment changed. A record whose gains and gammas are all 1
+/// changed nothing; a record of another shape counts as a colour change (never understate).
+fn tone_change(stage: &StageEntry) -> Option<ToneChange> {
+    let tone = stage.tone.as_ref()?;
+    let channels = |key: &str| -> Option<Vec<f64>> {
+        tone.get(key)?
+            .as_array()?
+            .iter()
+            .map(serde_json::Value::as_f64)
+            .collect()
+    };
+    let (Some(gain), Some(gamma)) = (channels("gain"), channels("gamma")) else {
+        return Some(ToneChange::Colour);
+    };
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    if gain.iter().chain(&gamma).all(|&v| near(v, 1.0)) {
+        return None;
+    }
+    let uniform = |v: &[f64]| v.windows(2).all(|w| near(w[0], w[1]));
+    if uniform(&gain) && uniform(&gamma) {
+        Some(ToneChange::Exposure)
+    } else {
+        Some(ToneChange::Colour)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_show_month_and_year_only() {
+        assert_eq!(month("2026-05").unwrap().1, "May 2026");
+        assert_eq!(month("2026-01-31").unwrap(), ("2026-01".into(), "January 2026".into()));
+        for bad in ["2026", "2026-13", "2026-00", "May 2026", "14 May 2026", "2026-05-1", ""] {
+            assert_eq!(month(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn stage_and_view_names() {
+        assert_eq!(stage_name("session-2"), "Session 2");
+        assert_eq!(stage_name("before"), "Before");
+        assert_eq!(view_name("front-hairline"), "Front hairline");
+        assert_eq!(filter_key("Diffuse thinning!"), "diffuse-thinning");
+        assert_eq!(filter_key("Calvície"), "calvície");
+    }
+}

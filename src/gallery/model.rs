@@ -1,0 +1,511 @@
+//! The page model: what the templates see, built from the manifest and the config. Every
+//! caption stays plain text here (the templates escape it); only URLs, which are
+//! percent-encoded here, are marked safe so they read cleanly in the HTML.
+
+use serde::Serialize;
+
+use minijinja::Value;
+
+use super::caption;
+use crate::config::{Config, GalleryConfig};
+use crate::discover::DEFAULT_VIEW;
+use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
+
+/// Index cards above this position load eagerly; the rest lazily (below the fold).
+const EAGER_CARDS: usize = 3;
+/// `sizes` for a case page's photos: the slider's frame is at most the page's content width.
+const STAGE_SIZES: &str = "(min-width: 1140px) 1100px, 100vw";
+/// Image formats offered as `<source>`s before the `<img>` fallback, best first.
+const SOURCE_FORMATS: [(&str, &str); 2] = [("avif", "image/avif"), ("webp", "image/webp")];
+
+/// A relative or absolute URL, percent-encoded so it needs no HTML escaping. `%` passes as is:
+/// paths are slugs and hashes, and `base_url` may already carry escapes.
+pub fn url(path: &str) -> Value {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:%".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Value::from_safe_string(out)
+}
+
+/// Things every page shows: title, clinic, logo, theme, footer.
+#[derive(Serialize)]
+pub struct Site {
+    pub title: String,
+    /// The clinic's name, or the title when there is none.
+    pub name: String,
+    pub footer: Option<String>,
+    pub logo: Option<Image>,
+    pub background: String,
+    pub text: String,
+    pub accent: String,
+}
+
+/// An `<img>`: relative URL and pixel size.
+#[derive(Serialize)]
+pub struct Image {
+    pub src: Value,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A `<picture>`: modern formats as sources, JPEG (or the only format) as the `<img>`.
+#[derive(Serialize)]
+pub struct Picture {
+    pub sources: Vec<Source>,
+    pub src: Value,
+    pub srcset: Value,
+    pub sizes: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Serialize)]
+pub struct Source {
+    #[serde(rename = "type")]
+    pub mime: &'static str,
+    pub srcset: Value,
+}
+
+/// Share-preview metadata for one page.
+#[derive(Serialize)]
+pub struct Share {
+    pub title: String,
+    pub description: String,
+    /// The social composite: absolute with `base_url`, else relative to the page.
+    pub image: Option<Image>,
+    pub image_alt: String,
+    /// The page's absolute address; only with `base_url`.
+    pub url: Option<Value>,
+}
+
+#[derive(Serialize)]
+pub struct Card {
+    pub id: String,
+    pub href: Value,
+    pub title: String,
+    pub treatment: Option<String>,
+    pub sessions: Option<u32>,
+    pub thumb: Option<Image>,
+    pub eager: bool,
+    /// Space-separated filter keys per group.
+    pub tag_keys: String,
+    pub treatment_key: String,
+    pub view_keys: String,
+}
+
+/// One filter group on the index (tag, treatment, view) and its options.
+#[derive(Serialize)]
+pub struct FilterGroup {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub options: Vec<FilterOption>,
+}
+
+#[derive(Serialize)]
+pub struct FilterOption {
+    pub key: String,
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Serialize)]
+pub struct CasePage {
+    pub id: String,
+    pub title: String,
+    pub treatment: Option<String>,
+    pub sessions: Option<u32>,
+    /// Month and year, e.g. "May 2026".
+    pub date: Option<String>,
+    pub technician: Option<String>,
+    pub notes: Option<String>,
+    pub credit: Option<String>,
+    pub tags: Vec<String>,
+    pub honesty: String,
+    pub views: Vec<ViewModel>,
+}
+
+#[derive(Serialize)]
+pub struct ViewModel {
+    /// Unique on the page: `view-<name>`.
+    pub id: String,
+    pub name: String,
+    /// Shown when the case has several views or a named one.
+    pub heading: Option<String>,
+    pub stages: Vec<StageModel>,
+    /// The stages the slider compares first: the before photo and the last one.
+    pub a: usize,
+    pub b: usize,
+    pub downloads: Vec<Download>,
+    pub social: Option<OutputEntry>,
+}
+
+#[derive(Serialize)]
+pub struct StageModel {
+    pub stage: String,
+    /// "Session 1".
+    pub name: String,
+    /// "SESSION 1", from `[labels]`.
+    pub tag: String,
+    /// Capture month, e.g. "February 2026".
+    pub month: Option<String>,
+    pub alt: String,
+    pub picture: Picture,
+    pub eager: bool,
+}
+
+#[derive(Serialize)]
+pub struct Download {
+    pub href: Value,
+    pub label: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub fn site(config: &GalleryConfig, logo_src: Option<&str>) -> Site {
+    let clinic = config.clinic.trim();
+    Site {
+        title: config.title.clone(),
+        name: if clinic.is_empty() {
+            config.title.clone()
+        } else {
+            clinic.to_owned()
+        },
+        footer: caption::text(Some(&config.footer)),
+        logo: config
+            .logo_file
+            .as_ref()
+            .zip(logo_src)
+            .map(|(l, src)| Image {
+                src: url(src),
+                width: l.width,
+                height: l.height,
+            }),
+        background: config.background.clone(),
+        text: config.text.clone(),
+        accent: config.accent.clone(),
+    }
+}
+
+pub fn card(case: &CaseEntry, position: usize) -> Card {
+    let meta = &case.meta;
+    let treatment = caption::text(meta.treatment.as_ref());
+    Card {
+        id: case.id.clone(),
+        href: url(&format!("{}/index.html", case.id)),
+        title: case.title.clone(),
+        sessions: meta.sessions,
+        thumb: thumb(case),
+        eager: position < EAGER_CARDS,
+        tag_keys: keys(tags(case).iter().map(String::as_str)),
+        treatment_key: treatment.as_deref().map(caption::filter_key).unwrap_or_default(),
+        view_keys: keys(named_views(case).map(|v| v.view.as_str())),
+        treatment,
+    }
+}
+
+fn keys<'a>(labels: impl Iterator<Item = &'a str>) -> String {
+    let mut keys: Vec<String> = labels.map(caption::filter_key).filter(|k| !k.is_empty()).collect();
+    keys.dedup();
+    keys.join(" ")
+}
+
+fn tags(case: &CaseEntry) -> Vec<String> {
+    case.meta
+        .tags
+        .iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Views with a name of their own (a flat pair's single view is unnamed).
+fn named_views(case: &CaseEntry) -> impl Iterator<Item = &ViewEntry> {
+    case.views.iter().filter(|v| v.view != DEFAULT_VIEW)
+}
+
+/// The index card's image: the thumbnail composite, else the last photo's smallest JPEG.
+fn thumb(case: &CaseEntry) -> Option<Image> {
+    let view = case.views.first()?;
+    let composite = view.composites.iter().find(|o| o.kind.as_deref() == Some("thumb"));
+    let fallback = || {
+        let last = view.stages.last()?;
+        let jpegs = last.outputs.iter().filter(|o| o.format == "jpeg");
+        jpegs.min_by_key(|o| o.width).or_else(|| last.outputs.first())
+    };
+    composite.or_else(fallback).map(|o| Image {
+        src: url(&o.path),
+        width: o.width,
+        height: o.height,
+    })
+}
+
+/// The index's filter groups. A group is shown only when choosing one of its options would
+/// hide at least one card.
+pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
+    let groups: [(&str, &str, Vec<Vec<String>>); 3] = [
+        ("tag", "Tag", cases.iter().map(|c| tags(c)).collect()),
+        (
+            "treatment",
+            "Treatment",
+            cases
+                .iter()
+                .map(|c| caption::text(c.meta.treatment.as_ref()).into_iter().collect())
+                .collect(),
+        ),
+        (
+            "view",
+            "View",
+            cases
+                .iter()
+                .map(|c| named_views(c).map(|v| caption::view_name(&v.view)).collect())
+                .collect(),
+        ),
+    ];
+    groups
+        .into_iter()
+        .filter_map(|(name, label, per_case)| {
+            let options = filter_options(&per_case);
+            let narrows = options.iter().any(|o| o.count < cases.len());
+            narrows.then_some(FilterGroup {
+                name,
+                label,
+                options,
+            })
+        })
+        .collect()
+}
+
+/// Distinct keys with the first label seen for each and how many cases have it.
+fn filter_options(per_case: &[Vec<String>]) -> Vec<FilterOption> {
+    let mut options: Vec<FilterOption> = Vec::new();
+    for labels in per_case {
+        let mut seen: Vec<String> = Vec::new();
+        for label in labels {
+            let key = caption::filter_key(label);
+            if key.is_empty() || seen.contains(&key) {
+                continue;
+            }
+            match options.iter_mut().find(|o| o.key == key) {
+                Some(o) => o.count += 1,
+                None => options.push(FilterOption {
+                    key: key.clone(),
+                    label: label.clone(),
+                    count: 1,
+                }),
+            }
+            seen.push(key);
+        }
+    }
+    options.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    options
+}
+
+pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
+    let meta = &case.meta;
+    let several = case.views.len() > 1;
+    CasePage {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        treatment: caption::text(meta.treatment.as_ref()),
+        sessions: meta.sessions,
+        date: meta.date.as_deref().and_then(caption::month).map(|m| m.1),
+        technician: caption::text(meta.technician.as_ref()),
+        notes: caption::text(meta.notes.as_ref()),
+        credit: caption::text(meta.credit.as_ref()),
+        tags: tags(case),
+        honesty: caption::honesty(case),
+        views: case
+            .views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| view_model(case, v, i == 0, several, config))
+            .collect(),
+    }
+}
+
+fn view_model(
+    case: &CaseEntry,
+    view: &ViewEntry,
+    first: bool,
+    several: bool,
+    config: &Config,
+) -> ViewModel {
+    let name = caption::view_name(&view.view);
+    let last = view.stages.len().saturating_sub(1);
+    let stages = view
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let alt = format!(
+                "{}, {} view, {}",
+                case.title,
+                name.to_lowercase(),
+                caption::stage_name(&s.stage).to_lowercase()
+            );
+            stage_model(&case.id, s, alt, first && (i == 0 || i == last), config)
+        })
+        .collect();
+    let composite = |kind: &str| view.composites.iter().find(|o| o.kind.as_deref() == Some(kind));
+    let local = |o: &OutputEntry| local_path(&case.id, &o.path);
+    let downloads = [
+        ("side", "Side by side"),
+        ("square", "Square"),
+        ("social", "For social media"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, label)| {
+        composite(kind).map(|o| Download {
+            href: url(&local(o)),
+            label,
+            width: o.width,
+            height: o.height,
+        })
+    })
+    .collect();
+    ViewModel {
+        id: format!("view-{}", caption::filter_key(&view.view)),
+        heading: (several || view.view != DEFAULT_VIEW).then(|| name.clone()),
+        name,
+        stages,
+        a: 0,
+        b: last,
+        downloads,
+        social: composite("social").cloned(),
+    }
+}
+
+fn stage_model(id: &str, stage: &StageEntry, alt: String, eager: bool, config: &Config) -> StageModel {
+    StageModel {
+        stage: stage.stage.clone(),
+        name: caption::stage_name(&stage.stage),
+        tag: caption::stage_tag(&stage.stage, &config.labels),
+        month: stage.captured.as_deref().and_then(caption::month).map(|m| m.1),
+        alt,
+        picture: picture(id, &stage.outputs),
+        eager,
+    }
+}
+
+/// Manifest paths are relative to the output folder; case pages live one folder down.
+fn local_path(id: &str, path: &str) -> String {
+    match path.strip_prefix(id).and_then(|p| p.strip_prefix('/')) {
+        Some(local) => local.to_owned(),
+        None => format!("../{path}"),
+    }
+}
+
+fn picture(id: &str, outputs: &[OutputEntry]) -> Picture {
+    let srcset = |format: &str| {
+        let mut of: Vec<&OutputEntry> = outputs.iter().filter(|o| o.format == format).collect();
+        of.sort_by_key(|o| o.width);
+        let text: Vec<String> = of
+            .iter()
+            .map(|o| format!("{} {}w", local_path(id, &o.path), o.width))
+            .collect();
+        text.join(", ")
+    };
+    let fallback_format = if outputs.iter().any(|o| o.format == "jpeg") {
+        "jpeg"
+    } else {
+        outputs.first().map_or("jpeg", |o| o.format.as_str())
+    };
+    let sources = SOURCE_FORMATS
+        .iter()
+        .filter(|(f, _)| *f != fallback_format)
+        .map(|&(format, mime)| (mime, srcset(format)))
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(mime, s)| Source {
+            mime,
+            srcset: url_list(&s),
+        })
+        .collect();
+    let largest = outputs
+        .iter()
+        .filter(|o| o.format == fallback_format)
+        .max_by_key(|o| o.width);
+    let (src, width, height) = largest.map_or((String::new(), 0, 0), |o| {
+        (local_path(id, &o.path), o.width, o.height)
+    });
+    Picture {
+        sources,
+        src: url(&src),
+        srcset: url_list(&srcset(fallback_format)),
+        sizes: STAGE_SIZES,
+        width,
+        height,
+    }
+}
+
+/// A `srcset` value: encode each URL, keep the ", " separators and the width descriptors.
+fn url_list(srcset: &str) -> Value {
+    let parts: Vec<String> = srcset
+        .split(", ")
+        .map(|item| match item.rsplit_once(' ') {
+            Some((u, w)) => format!("{} {w}", url(u)),
+            None => url(item).to_string(),
+        })
+        .collect();
+    Value::from_safe_string(parts.join(", "))
+}
+
+/// Share metadata for a case page (`prefix` is the case's folder from the gallery root).
+pub fn share(page: &CasePage, site: &Site, base_url: &str) -> Share {
+    let social = page.views.iter().find_map(|v| v.social.as_ref());
+    let mut description: Vec<String> = Vec::new();
+    description.extend(page.treatment.clone());
+    if let Some(n) = page.sessions {
+        description.push(format!("{n} session{}", if n == 1 { "" } else { "s" }));
+    }
+    description.push(page.honesty.clone());
+    Share {
+        title: format!("{} · {}", page.title, site.name),
+        description: description.join(" · "),
+        image: social.map(|o| share_image(o, &page.id, base_url)),
+        image_alt: format!("Before and after: {}", page.title),
+        url: (!base_url.is_empty()).then(|| url(&format!("{base_url}{}/", page.id))),
+    }
+}
+
+/// Share metadata for the index: the first case's social composite.
+pub fn index_share(cases: &[&CaseEntry], site: &Site, base_url: &str) -> Share {
+    let social = cases.iter().find_map(|c| {
+        c.views
+            .iter()
+            .flat_map(|v| v.composites.iter())
+            .find(|o| o.kind.as_deref() == Some("social"))
+    });
+    let n = cases.len();
+    Share {
+        title: site.title.clone(),
+        description: format!("{n} before and after case{}", if n == 1 { "" } else { "s" }),
+        image: social.map(|o| share_image(o, "", base_url)),
+        image_alt: social
+            .and_then(|o| cases.iter().find(|c| o.path.starts_with(&format!("{}/", c.id))))
+            .map(|c| format!("Before and after: {}", c.title))
+            .unwrap_or_default(),
+        url: (!base_url.is_empty()).then(|| url(base_url)),
+    }
+}
+
+/// An image URL for share previews: absolute with `base_url`, else relative to the page
+/// (`page_dir` is "" for the index, the case id for a case page).
+fn share_image(o: &OutputEntry, page_dir: &str, base_url: &str) -> Image {
+    let src = if !base_url.is_empty() {
+        format!("{base_url}{}", o.path)
+    } else if page_dir.is_empty() {
+        o.path.clone()
+    } else {
+        local_path(page_dir, &o.path)
+    };
+    Image {
+        src: url(&src),
+        width: o.width,
+        height: o.height,
+    }
+}
