@@ -296,9 +296,9 @@ impl GalleryConfig {
                     ),
                 )
             })?;
-            self.logo_file = Some(read_logo(bytes).map_err(|m| {
-                bad("logo", format!("{}: {m}", file.display()))
-            })?);
+            self.logo_file = Some(
+                read_logo(bytes).map_err(|m| bad("logo", format!("{}: {m}", file.display())))?,
+            );
         }
         Ok(())
     }
@@ -312,7 +312,11 @@ fn read_logo(bytes: Vec<u8>) -> Result<GalleryLogo, String> {
         ImageFormat::Png => "png",
         ImageFormat::Jpeg => "jpg",
         ImageFormat::WebP => "webp",
-        other => return Err(format!("{other:?} is not allowed: give a PNG, JPEG or WebP file")),
+        other => {
+            return Err(format!(
+                "{other:?} is not allowed: give a PNG, JPEG or WebP file"
+            ));
+        }
     };
     let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format)
         .into_dimensions()
@@ -388,7 +392,11 @@ impl Config {
     pub fn own_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = self.source.iter().cloned().collect();
         let base = self.base_dir();
-        for rel in [&self.watermark.logo, &self.gallery.logo, &self.gallery.templates] {
+        for rel in [
+            &self.watermark.logo,
+            &self.gallery.logo,
+            &self.gallery.templates,
+        ] {
             if !rel.is_empty() {
                 files.push(base.join(rel));
             }

@@ -89,7 +89,10 @@ pub fn filter_key(label: &str) -> String {
 
 /// Text from `case.toml` with blanks treated as absent (`technician = ""`).
 pub fn text(value: Option<&String>) -> Option<String> {
-    value.map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
+    value
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// The case's honesty note, derived only from what the manifest records for its photos:
@@ -116,7 +119,11 @@ pub fn honesty(case: &CaseEntry) -> String {
         let joined = done.join(" and ");
         let mut chars = joined.chars();
         let first = chars.next().map(|c| c.to_ascii_uppercase());
-        format!("{}{} only", first.into_iter().collect::<String>(), chars.as_str())
+        format!(
+            "{}{} only",
+            first.into_iter().collect::<String>(),
+            chars.as_str()
+        )
     };
     format!("{what}; no retouching.")
 }
@@ -162,8 +169,19 @@ mod tests {
     #[test]
     fn dates_show_month_and_year_only() {
         assert_eq!(month("2026-05").unwrap().1, "May 2026");
-        assert_eq!(month("2026-01-31").unwrap(), ("2026-01".into(), "January 2026".into()));
-        for bad in ["2026", "2026-13", "2026-00", "May 2026", "14 May 2026", "2026-05-1", ""] {
+        assert_eq!(
+            month("2026-01-31").unwrap(),
+            ("2026-01".into(), "January 2026".into())
+        );
+        for bad in [
+            "2026",
+            "2026-13",
+            "2026-00",
+            "May 2026",
+            "14 May 2026",
+            "2026-05-1",
+            "",
+        ] {
             assert_eq!(month(bad), None, "{bad}");
         }
     }

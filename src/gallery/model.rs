@@ -202,14 +202,20 @@ pub fn card(case: &CaseEntry, position: usize) -> Card {
         thumb: thumb(case),
         eager: position < EAGER_CARDS,
         tag_keys: keys(tags(case).iter().map(String::as_str)),
-        treatment_key: treatment.as_deref().map(caption::filter_key).unwrap_or_default(),
+        treatment_key: treatment
+            .as_deref()
+            .map(caption::filter_key)
+            .unwrap_or_default(),
         view_keys: keys(named_views(case).map(|v| v.view.as_str())),
         treatment,
     }
 }
 
 fn keys<'a>(labels: impl Iterator<Item = &'a str>) -> String {
-    let mut keys: Vec<String> = labels.map(caption::filter_key).filter(|k| !k.is_empty()).collect();
+    let mut keys: Vec<String> = labels
+        .map(caption::filter_key)
+        .filter(|k| !k.is_empty())
+        .collect();
     keys.dedup();
     keys.join(" ")
 }
@@ -231,11 +237,16 @@ fn named_views(case: &CaseEntry) -> impl Iterator<Item = &ViewEntry> {
 /// The index card's image: the thumbnail composite, else the last photo's smallest JPEG.
 fn thumb(case: &CaseEntry) -> Option<Image> {
     let view = case.views.first()?;
-    let composite = view.composites.iter().find(|o| o.kind.as_deref() == Some("thumb"));
+    let composite = view
+        .composites
+        .iter()
+        .find(|o| o.kind.as_deref() == Some("thumb"));
     let fallback = || {
         let last = view.stages.last()?;
         let jpegs = last.outputs.iter().filter(|o| o.format == "jpeg");
-        jpegs.min_by_key(|o| o.width).or_else(|| last.outputs.first())
+        jpegs
+            .min_by_key(|o| o.width)
+            .or_else(|| last.outputs.first())
     };
     composite.or_else(fallback).map(|o| Image {
         src: url(&o.path),
@@ -254,7 +265,11 @@ pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
             "Treatment",
             cases
                 .iter()
-                .map(|c| caption::text(c.meta.treatment.as_ref()).into_iter().collect())
+                .map(|c| {
+                    caption::text(c.meta.treatment.as_ref())
+                        .into_iter()
+                        .collect()
+                })
                 .collect(),
         ),
         (
@@ -262,7 +277,11 @@ pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
             "View",
             cases
                 .iter()
-                .map(|c| named_views(c).map(|v| caption::view_name(&v.view)).collect())
+                .map(|c| {
+                    named_views(c)
+                        .map(|v| caption::view_name(&v.view))
+                        .collect()
+                })
                 .collect(),
         ),
     ];
@@ -351,7 +370,11 @@ fn view_model(
             stage_model(&case.id, s, alt, first && (i == 0 || i == last), config)
         })
         .collect();
-    let composite = |kind: &str| view.composites.iter().find(|o| o.kind.as_deref() == Some(kind));
+    let composite = |kind: &str| {
+        view.composites
+            .iter()
+            .find(|o| o.kind.as_deref() == Some(kind))
+    };
     let local = |o: &OutputEntry| local_path(&case.id, &o.path);
     let downloads = [
         ("side", "Side by side"),
@@ -380,12 +403,22 @@ fn view_model(
     }
 }
 
-fn stage_model(id: &str, stage: &StageEntry, alt: String, eager: bool, config: &Config) -> StageModel {
+fn stage_model(
+    id: &str,
+    stage: &StageEntry,
+    alt: String,
+    eager: bool,
+    config: &Config,
+) -> StageModel {
     StageModel {
         stage: stage.stage.clone(),
         name: caption::stage_name(&stage.stage),
         tag: caption::stage_tag(&stage.stage, &config.labels),
-        month: stage.captured.as_deref().and_then(caption::month).map(|m| m.1),
+        month: stage
+            .captured
+            .as_deref()
+            .and_then(caption::month)
+            .map(|m| m.1),
         alt,
         picture: picture(id, &stage.outputs),
         eager,
@@ -486,7 +519,11 @@ pub fn index_share(cases: &[&CaseEntry], site: &Site, base_url: &str) -> Share {
         description: format!("{n} before and after case{}", if n == 1 { "" } else { "s" }),
         image: social.map(|o| share_image(o, "", base_url)),
         image_alt: social
-            .and_then(|o| cases.iter().find(|c| o.path.starts_with(&format!("{}/", c.id))))
+            .and_then(|o| {
+                cases
+                    .iter()
+                    .find(|c| o.path.starts_with(&format!("{}/", c.id)))
+            })
             .map(|c| format!("Before and after: {}", c.title))
             .unwrap_or_default(),
         url: (!base_url.is_empty()).then(|| url(base_url)),

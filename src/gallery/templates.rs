@@ -54,9 +54,8 @@ pub fn assets(dir: Option<&Path>) -> Result<Vec<(&'static str, String)>, Fatal> 
 
 /// `.html` files directly in `dir`, by name, sorted.
 fn html_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, Fatal> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Fatal::Other(format!("gallery.templates folder {}: {e}", dir.display()))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Fatal::Other(format!("gallery.templates folder {}: {e}", dir.display())))?;
     let mut files: Vec<(String, std::path::PathBuf)> = entries
         .flatten()
         .filter(|e| e.path().is_file())
