@@ -254,7 +254,8 @@ impl GalleryConfig {
         let chars_ok = !url
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c));
-        if !url.is_empty() && !(scheme_ok && chars_ok && url.len() > "https://".len()) {
+        let well_formed = scheme_ok && chars_ok && url.len() > "https://".len();
+        if !url.is_empty() && !well_formed {
             return Err(bad(
                 "base_url",
                 format!(

@@ -320,7 +320,7 @@ fn filter_options(per_case: &[Vec<String>]) -> Vec<FilterOption> {
             seen.push(key);
         }
     }
-    options.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    options.sort_by_key(|o| o.label.to_lowercase());
     options
 }
 
