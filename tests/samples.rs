@@ -88,6 +88,7 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
             "gallery.json",
             "assets/style.css",
             "assets/gallery.js",
+            "assets/favicon.svg",
         ]
         .map(String::from),
     );

@@ -33,6 +33,7 @@ pub use feed::FILE_NAME as FEED_FILE;
 struct AssetUrls {
     style: Value,
     script: Value,
+    icon: Value,
 }
 
 /// Write the assets, one page per published case, the index and `gallery.json`.
@@ -104,10 +105,14 @@ fn write_assets(out: &Path, dir: Option<&Path>) -> Result<AssetUrls, Fatal> {
         )));
     }
     let mut urls = urls.into_iter();
-    let (Some(style), Some(script)) = (urls.next(), urls.next()) else {
-        unreachable!("templates::ASSETS lists style.css then gallery.js")
+    let (Some(style), Some(script), Some(icon)) = (urls.next(), urls.next(), urls.next()) else {
+        unreachable!("templates::ASSETS lists style.css, gallery.js, favicon.svg")
     };
-    Ok(AssetUrls { style, script })
+    Ok(AssetUrls {
+        style,
+        script,
+        icon,
+    })
 }
 
 /// Copy the header logo to `assets/logo.<hash>.<ext>` and remove logos of earlier runs.

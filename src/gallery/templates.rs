@@ -18,12 +18,19 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub const ASSETS: &[(&str, &str)] = &[
     ("style.css", include_str!("assets/style.css")),
     ("gallery.js", include_str!("assets/gallery.js")),
+    ("favicon.svg", include_str!("assets/favicon.svg")),
 ];
 
 /// The template environment: built-ins, then every `.html` file of `dir` (replacing a built-in
 /// of the same name). Autoescaping is on for `.html`, so every value is escaped.
 pub fn environment(dir: Option<&Path>) -> Result<Environment<'static>, Fatal> {
     let mut env = Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+        .map_err(|e| Fatal::Other(format!("template syntax: {e}")))?;
+    env.set_syntax(syntax);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .map_err(|e| Fatal::Other(format!("built-in template {name}: {e}")))?;

@@ -1,0 +1,439 @@
+//! The gallery's HTML and feed: snapshots of the sample gallery, the rules every page keeps
+//! (alt and size on every image, relative links that resolve, no request leaving the gallery,
+//! weight), escaping, no trace of unpublished cases, share URLs, clinic templates, config checks.
+//!
+//! Snapshots: `cargo insta review` (or `INSTA_UPDATE=always cargo test --release`) updates them.
+
+#[path = "support/sample.rs"]
+mod sample;
+
+use std::path::Path;
+
+use beforeafter::config::Config;
+use beforeafter::gallery;
+use beforeafter::manifest::{CaseEntry, Manifest};
+use sample::{attr, normalise, sample_gallery, tags};
+use serde_json::json;
+
+const PAGES: [&str; 4] = [
+    "index.html",
+    "smp-crown-series/index.html",
+    "hairline-07/index.html",
+    "rotated-phone/index.html",
+];
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn sample_gallery_pages_match_snapshots() {
+    let out = sample_gallery("gallery-snapshots");
+    for page in PAGES.iter().copied().chain(["gallery.json"]) {
+        let name = page.replace('/', "_");
+        insta::assert_snapshot!(name.as_str(), normalise(&read(&out.join(page))));
+    }
+}
+
+#[test]
+fn every_image_has_alt_and_size_and_every_link_resolves_inside_the_gallery() {
+    let out = sample_gallery("gallery-snapshots");
+    for page in PAGES {
+        let html = read(&out.join(page));
+        let dir = out.join(page).parent().unwrap().to_owned();
+        let imgs = tags(&html, "img");
+        assert!(!imgs.is_empty(), "{page}");
+        for img in imgs {
+            assert!(
+                attr(img, "alt").is_some_and(|a| !a.trim().is_empty()),
+                "{page}: {img}"
+            );
+            for size in ["width", "height"] {
+                let v = attr(img, size).and_then(|v| v.parse::<u32>().ok());
+                assert!(v.is_some_and(|v| v > 0), "{page}: {img} lacks {size}");
+            }
+        }
+        for (tag, key) in [
+            ("img", "src"),
+            ("a", "href"),
+            ("link", "href"),
+            ("script", "src"),
+        ] {
+            for t in tags(&html, tag) {
+                let Some(url) = attr(t, key) else { continue };
+                assert_local_file(&dir, url, page);
+            }
+        }
+        for t in tags(&html, "img").into_iter().chain(tags(&html, "source")) {
+            for item in attr(t, "srcset")
+                .unwrap_or("")
+                .split(", ")
+                .filter(|s| !s.is_empty())
+            {
+                assert_local_file(&dir, item.split(' ').next().unwrap(), page);
+            }
+        }
+        for t in tags(&html, "meta") {
+            let content = attr(t, "content").unwrap_or("");
+            assert!(
+                !content.contains("://"),
+                "{page}: absolute URL without base_url: {t}"
+            );
+        }
+    }
+}
+
+/// A relative URL (no scheme, no leading `/`) naming a file that exists.
+fn assert_local_file(dir: &Path, url: &str, page: &str) {
+    if url.starts_with('#') {
+        return;
+    }
+    assert!(
+        !url.contains("://") && !url.starts_with('/'),
+        "{page}: {url} is not relative"
+    );
+    let path = url.split(['?', '#']).next().unwrap();
+    assert!(dir.join(path).is_file(), "{page}: {url} does not exist");
+}
+
+#[test]
+fn index_weight_without_images_is_under_100_kb_and_nothing_is_loaded_from_elsewhere() {
+    let out = sample_gallery("gallery-snapshots");
+    let mut bytes = 0;
+    for file in ["index.html", "assets/style.css", "assets/gallery.js"] {
+        let text = read(&out.join(file));
+        for needle in [
+            "://",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+            "@font-face",
+        ] {
+            assert!(!text.contains(needle), "{file} contains {needle}");
+        }
+        bytes += text.len();
+    }
+    eprintln!("index weight without images: {bytes} bytes");
+    assert!(bytes < 100_000, "{bytes} bytes");
+}
+
+#[test]
+fn the_case_without_consent_leaves_no_trace_in_pages_or_feed() {
+    let out = sample_gallery("gallery-snapshots");
+    let feed: serde_json::Value = serde_json::from_str(&read(&out.join("gallery.json"))).unwrap();
+    let ids: Vec<&str> = feed["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["hairline-07", "rotated-phone", "smp-crown-series"]);
+    for page in PAGES.iter().copied().chain(["gallery.json"]) {
+        let text = read(&out.join(page)).to_lowercase();
+        assert!(
+            !text.contains("private") && !text.contains("temple"),
+            "{page}"
+        );
+    }
+    assert!(!out.join("private-case").exists());
+}
+
+// Fixtures: manifests written by hand, rendered with the library's `gallery::write`.
+
+fn stage(
+    case: &str,
+    stage: &str,
+    align: serde_json::Value,
+    tone: serde_json::Value,
+) -> serde_json::Value {
+    let outputs: Vec<serde_json::Value> = [(480, 360), (1024, 768)]
+        .iter()
+        .flat_map(|&(w, h)| {
+            ["jpeg", "webp"].map(|f| {
+                let ext = if f == "jpeg" { "jpg" } else { f };
+                json!({"path": format!("{case}/main-{stage}-{w}.0123abcd.{ext}"), "width": w,
+                       "height": h, "format": f, "watermarked": w >= 1000})
+            })
+        })
+        .collect();
+    json!({"stage": stage, "source": format!("{case}/{stage}.jpg"), "source_hash": "00",
+           "oriented_size": [1024, 768], "orientation": 1, "colour": "sRGB", "captured": "2026-02",
+           "align": align, "tone": tone, "crop": [0, 0, 1024, 768], "outputs": outputs,
+           "review": false, "reasons": []})
+}
+
+fn case(
+    id: &str,
+    status: &str,
+    meta: serde_json::Value,
+    stages: Vec<serde_json::Value>,
+) -> CaseEntry {
+    let composites: Vec<serde_json::Value> = [
+        ("side", 2048, 768),
+        ("social", 1200, 630),
+        ("thumb", 640, 240),
+    ]
+    .iter()
+    .map(|&(k, w, h)| {
+        json!({"path": format!("{id}/main-{k}.0123abcd.jpg"), "width": w, "height": h,
+                                 "format": "jpeg", "watermarked": true, "kind": k})
+    })
+    .collect();
+    serde_json::from_value(json!({
+        "id": id, "title": meta["title"].as_str().unwrap_or(id), "status": status,
+        "published": status == "published", "review": status == "review", "reasons": [],
+        "key": "k", "meta": meta,
+        "views": [{"view": "main", "stages": stages, "composites": composites}],
+    }))
+    .unwrap()
+}
+
+fn pair(id: &str, status: &str, meta: serde_json::Value) -> CaseEntry {
+    let null = serde_json::Value::Null;
+    case(
+        id,
+        status,
+        meta,
+        vec![
+            stage(id, "before", null.clone(), null.clone()),
+            stage(id, "after", null.clone(), null),
+        ],
+    )
+}
+
+fn render(cases: Vec<CaseEntry>, config: &Config) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    gallery::write(dir.path(), &Manifest::new(cases), config).unwrap();
+    dir
+}
+
+fn all_text(dir: &Path) -> String {
+    let mut text = String::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn script_in_a_caption_shows_as_text_and_held_cases_leave_no_trace() {
+    let evil = "<script>alert(1)</script>";
+    let meta = json!({"title": evil, "treatment": evil, "technician": evil, "notes": evil,
+                      "credit": evil, "tags": [evil], "date": "2026-05-14"});
+    let cases = vec![
+        pair("xss", "published", meta),
+        pair("held-case", "review", json!({"title": "Held for review"})),
+        pair("broken-case", "failed", json!({"title": "Broken"})),
+    ];
+    let dir = render(cases, &Config::defaults());
+    let text = all_text(dir.path());
+    let html: String = ["index.html", "xss/index.html"]
+        .map(|p| read(&dir.path().join(p)))
+        .concat();
+    assert!(!html.contains(evil), "unescaped caption");
+    let page = read(&dir.path().join("xss/index.html"));
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("May 2026") && !page.contains("2026-05-14"),
+        "month and year only"
+    );
+    for trace in ["held", "Held", "broken", "Broken"] {
+        assert!(!text.contains(trace), "{trace} appears in the gallery");
+    }
+    assert!(!dir.path().join("held-case").exists());
+    let feed: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("gallery.json"))).unwrap();
+    assert_eq!(feed["cases"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        feed["cases"][0]["title"], evil,
+        "JSON carries the text itself"
+    );
+    assert_eq!(feed["cases"][0]["date"], "2026-05");
+}
+
+#[test]
+fn honesty_note_says_only_what_the_manifest_shows() {
+    let null = serde_json::Value::Null;
+    let align = json!({"matrix": [[1.0, 0.0, 2.0], [0.0, 1.0, -3.0]], "confidence": 0.9});
+    let identity = json!({"gain": [1.0, 1.0, 1.0], "gamma": [1.0, 1.0, 1.0]});
+    let exposure = json!({"gain": [1.2, 1.2, 1.2], "gamma": [1.0, 1.0, 1.0]});
+    let colour = json!({"gain": [1.2, 1.1, 1.0], "gamma": [1.0, 1.0, 1.0]});
+    let rows = [
+        (
+            null.clone(),
+            null.clone(),
+            "Cropped and resized only; no retouching.",
+        ),
+        (align.clone(), null.clone(), "Aligned only; no retouching."),
+        (align.clone(), identity, "Aligned only; no retouching."),
+        (
+            align.clone(),
+            exposure,
+            "Aligned and exposure-matched only; no retouching.",
+        ),
+        (
+            null.clone(),
+            colour.clone(),
+            "Exposure- and colour-matched only; no retouching.",
+        ),
+        (
+            align,
+            colour,
+            "Aligned and exposure- and colour-matched only; no retouching.",
+        ),
+    ];
+    for (align, tone, want) in rows {
+        let c = case(
+            "c",
+            "published",
+            json!({}),
+            vec![
+                stage("c", "before", null.clone(), null.clone()),
+                stage("c", "after", align.clone(), tone.clone()),
+            ],
+        );
+        assert_eq!(gallery::honesty(&c), want, "align {align}, tone {tone}");
+    }
+}
+
+fn config_in(dir: &Path, toml: &str) -> Config {
+    let path = dir.join("beforeafter.toml");
+    std::fs::write(&path, toml).unwrap();
+    Config::load(Some(&path)).unwrap()
+}
+
+#[test]
+fn base_url_makes_only_share_urls_absolute() {
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let config = config_in(
+        cfg_dir.path(),
+        "[gallery]\nbase_url = \"https://clinic.example/results\"\n",
+    );
+    let dir = render(vec![pair("a", "published", json!({"title": "A"}))], &config);
+    let page = read(&dir.path().join("a/index.html"));
+    assert!(page.contains(r#"<meta property="og:image" content="https://clinic.example/results/a/main-social.0123abcd.jpg">"#), "{page}");
+    assert!(page.contains(r#"<meta name="twitter:image" content="https://clinic.example/results/a/main-social.0123abcd.jpg">"#));
+    assert!(page.contains(r#"<link rel="canonical" href="https://clinic.example/results/a/">"#));
+    for (tag, key) in [("img", "src"), ("a", "href"), ("script", "src")] {
+        for t in tags(&page, tag) {
+            assert!(!attr(t, key).unwrap_or("").contains("://"), "{t}");
+        }
+    }
+    let feed = read(&dir.path().join("gallery.json"));
+    assert!(
+        feed.contains(r#""base_url": "https://clinic.example/results/""#),
+        "{feed}"
+    );
+}
+
+#[test]
+fn clinic_templates_theme_and_logo_replace_the_built_ins() {
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let templates = cfg_dir.path().join("my-templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("index.html"),
+        "{% extends \"base.html\" %}{% block main %}<p class=\"mine\">{{ cards|length }} by {{ site.name }}</p>{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("style.css"), "body{color:red}").unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"),
+        cfg_dir.path().join("logo.png"),
+    )
+    .unwrap();
+    let config = config_in(
+        cfg_dir.path(),
+        "[gallery]\ntemplates = \"my-templates\"\nlogo = \"logo.png\"\nclinic = \"Ink & Co\"\naccent = \"#aa0033\"\nfooter = \"\"\n",
+    );
+    let dir = render(vec![pair("a", "published", json!({"title": "A"}))], &config);
+    let index = read(&dir.path().join("index.html"));
+    assert!(
+        index.contains("<p class=\"mine\">1 by Ink &amp; Co</p>"),
+        "{index}"
+    );
+    assert!(index.contains("--accent:#aa0033"));
+    assert!(!index.contains("<footer"), "empty footer is left out");
+    assert_eq!(
+        read(&dir.path().join("assets/style.css")),
+        "body{color:red}"
+    );
+    let logo = tags(&index, "img")
+        .into_iter()
+        .find(|t| t.contains("logo"))
+        .expect("logo");
+    let src = attr(logo, "src").unwrap();
+    assert!(
+        src.starts_with("assets/logo.") && src.ends_with(".png"),
+        "{src}"
+    );
+    assert!(dir.path().join(src).is_file());
+    assert!(attr(logo, "alt").unwrap().contains("Ink &amp; Co"));
+    let case_page = read(&dir.path().join("a/index.html"));
+    assert!(
+        case_page.contains("data-compare"),
+        "case.html stays built in"
+    );
+}
+
+#[test]
+fn gallery_settings_are_checked_with_the_key_named() {
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let path = cfg_dir.path().join("c.toml");
+    std::fs::write(cfg_dir.path().join("notes.txt"), "not an image").unwrap();
+    let rows = [
+        ("accent = \"blue\"", "gallery.accent"),
+        ("base_url = \"clinic.example\"", "gallery.base_url"),
+        (
+            "base_url = \"https://x.example/\\\"><script>\"",
+            "gallery.base_url",
+        ),
+        ("templates = \"missing\"", "gallery.templates"),
+        ("logo = \"missing.png\"", "gallery.logo"),
+        ("logo = \"notes.txt\"", "gallery.logo"),
+        ("colour = \"#000000\"", "gallery.colour"),
+    ];
+    for (line, key) in rows {
+        let e = Config::from_str_at(&format!("[gallery]\n{line}\n"), &path)
+            .err()
+            .unwrap_or_else(|| panic!("{line} accepted"))
+            .to_string();
+        assert!(e.contains(key) && e.contains("c.toml"), "{line}: {e}");
+    }
+}
+
+#[test]
+fn a_case_that_is_no_longer_published_loses_its_page_and_feed_entry() {
+    let config = Config::defaults();
+    let dir = render(
+        vec![
+            pair("a", "published", json!({})),
+            pair("b", "published", json!({})),
+        ],
+        &config,
+    );
+    assert!(dir.path().join("b/index.html").is_file());
+    let now = Manifest::new(vec![
+        pair("a", "published", json!({})),
+        pair("b", "review", json!({})),
+    ]);
+    gallery::write(dir.path(), &now, &config).unwrap();
+    gallery::remove_case_pages(dir.path(), "b");
+    assert!(!dir.path().join("b").exists());
+    let text = read(&dir.path().join("gallery.json")) + &read(&dir.path().join("index.html"));
+    assert!(
+        !text.contains("\"b\"") && !text.contains("b/index.html"),
+        "{text}"
+    );
+}
