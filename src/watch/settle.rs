@@ -203,8 +203,10 @@ impl Tracker {
         checked
     }
 
-    /// Whether a round should run now: there is settled work and the folder has been quiet, or
-    /// the work has waited long enough.
+    /// Whether a round should run now: there is settled work, and nothing else is about to
+    /// settle (no photo pending, or only photos that do not decode, once the folder is quiet),
+    /// or the work has waited long enough. Waiting for the rest of a card dump to settle keeps
+    /// it to one round with every case in parallel, instead of a small round and then the rest.
     pub fn ready(&self, quiet: Duration, now: Instant) -> bool {
         let Some(ready_since) = self.ready_since else {
             return false;
@@ -212,8 +214,9 @@ impl Tracker {
         let calm = self
             .last_event
             .is_none_or(|t| now.duration_since(t) >= quiet);
+        let only_broken = self.pending.values().all(|p| p.broken.is_some());
         let overdue = now.duration_since(ready_since) >= MAX_BATCH_WAIT;
-        (self.fresh || self.dirty) && (calm || overdue || self.pending.is_empty())
+        (self.fresh || self.dirty) && ((calm && only_broken) || overdue)
     }
 
     /// Run a round even though no photo changed (the configuration did).
