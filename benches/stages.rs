@@ -57,6 +57,8 @@ fn stages(c: &mut Criterion) {
         jpeg_quality: 82,
         webp_quality: 80,
         webp_effort: 2,
+        avif_quality: 70,
+        avif_speed: 8,
     };
     g.bench_function("encode_jpeg_q82_2048", |b| {
         b.iter(|| encode::encode(&small, Format::Jpeg, &p).unwrap())
@@ -67,6 +69,9 @@ fn stages(c: &mut Criterion) {
             b.iter(|| encode::encode(&small, Format::Webp, &p).unwrap())
         });
     }
+    g.bench_function("encode_avif_q70_speed8_2048", |b| {
+        b.iter(|| encode::encode(&small, Format::Avif, &p).unwrap())
+    });
     g.finish();
 }
 

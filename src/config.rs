@@ -50,6 +50,9 @@ pub struct CasesConfig {
 pub enum Format {
     Jpeg,
     Webp,
+    /// AVIF (AV1, by rav1e through ravif): the smallest files and by far the slowest encoder,
+    /// so it is off unless `outputs.formats` names it.
+    Avif,
 }
 
 impl Format {
@@ -57,6 +60,7 @@ impl Format {
         match self {
             Format::Jpeg => "jpg",
             Format::Webp => "webp",
+            Format::Avif => "avif",
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct OutputsConfig {
     pub jpeg_quality: u8,
     pub webp_quality: u8,
     pub webp_effort: u8,
+    pub avif_quality: u8,
+    pub avif_speed: u8,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -467,7 +473,7 @@ impl Config {
         if o.formats.is_empty() {
             return Err(bad(
                 "outputs.formats",
-                "give at least one of \"jpeg\", \"webp\"".into(),
+                "give at least one of \"jpeg\", \"webp\", \"avif\"".into(),
             ));
         }
         in_range(
@@ -483,6 +489,27 @@ impl Config {
             f64::from(o.webp_quality),
             1.0,
             100.0,
+        )?;
+        in_range(
+            path,
+            "outputs.webp_effort",
+            f64::from(o.webp_effort),
+            0.0,
+            6.0,
+        )?;
+        in_range(
+            path,
+            "outputs.avif_quality",
+            f64::from(o.avif_quality),
+            1.0,
+            100.0,
+        )?;
+        in_range(
+            path,
+            "outputs.avif_speed",
+            f64::from(o.avif_speed),
+            1.0,
+            10.0,
         )?;
         let w = &self.watermark;
         in_range(path, "watermark.opacity", f64::from(w.opacity), 0.0, 1.0)?;
@@ -685,6 +712,25 @@ mod tests {
             e.contains("outputs.jpeg_quality") && e.contains("1 to 100"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn encoder_settings_are_checked_avif_included() {
+        let c = Config::from_str_at(
+            "[outputs]\nformats = [\"jpeg\", \"avif\"]\navif_speed = 10\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.outputs.formats, [Format::Jpeg, Format::Avif]);
+        for (key, bad) in [("avif_speed", 0), ("avif_quality", 101), ("webp_effort", 7)] {
+            let e =
+                Config::from_str_at(&format!("[outputs]\n{key} = {bad}\n"), Path::new("c.toml"))
+                    .unwrap_err()
+                    .to_string();
+            assert!(e.contains(&format!("outputs.{key}")), "{e}");
+        }
+        let e = Config::from_str_at("[outputs]\nformats = [\"heic\"]\n", Path::new("c.toml"));
+        assert!(e.unwrap_err().to_string().contains("formats"));
     }
 
     #[test]

@@ -221,6 +221,49 @@ fn pages_load_over_file_and_http_with_no_error_and_no_outside_request() {
     assert!(served.iter().all(|p| !p.contains("private")), "{served:?}");
 }
 
+#[test]
+fn with_avif_enabled_chromium_shows_the_avif_files() {
+    let Some((browser, _profile)) = browser("avif") else {
+        return;
+    };
+    let input = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for name in ["hairline-07_before.jpg", "hairline-07_after.jpg"] {
+        std::fs::copy(samples.join(name), input.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        input.path().join("beforeafter.toml"),
+        "[outputs]\nwidths = [480, 800]\nformats = [\"jpeg\", \"webp\", \"avif\"]\n",
+    )
+    .unwrap();
+    let out = sample::target_dir("tmp/browser-avif");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_beforeafter"))
+        .args(["batch", input.path().to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let server = server::serve(&out);
+    let tab = browser.new_tab().unwrap();
+    let seen = watch(&tab);
+    open(
+        &tab,
+        &format!("{}hairline-07/index.html", server.base_url()),
+    );
+    let shown = eval(
+        &tab,
+        "[...document.querySelectorAll('.stage img')].map(i => [i.currentSrc, i.naturalWidth])",
+    );
+    let shown: Vec<(String, u32)> = serde_json::from_value(shown).unwrap();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    for (src, width) in &shown {
+        assert!(src.ends_with(".avif"), "AVIF chosen first: {src}");
+        assert!(*width >= 480, "{src} decoded: {width} px wide");
+    }
+    assert!(seen.lock().unwrap().errors.is_empty());
+}
+
 /// Hrefs of the cards a visitor can see.
 fn visible_cards(tab: &Tab) -> Vec<String> {
     let v = eval(
@@ -307,8 +350,35 @@ fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64) {
     .unwrap();
 }
 
+/// One finger: down, moved to, or lifted (`None`).
+fn touch(tab: &Tab, kind: Input::DispatchTouchEventTypeOption, at: Option<(f64, f64)>) {
+    let touch_points = at
+        .map(|(x, y)| Input::TouchPoint {
+            x,
+            y,
+            radius_x: None,
+            radius_y: None,
+            rotation_angle: None,
+            force: None,
+            tangential_pressure: None,
+            tilt_x: None,
+            tilt_y: None,
+            twist: None,
+            id: Some(1.0),
+        })
+        .into_iter()
+        .collect();
+    tab.call_method(Input::DispatchTouchEvent {
+        Type: kind,
+        touch_points,
+        modifiers: None,
+        timestamp: None,
+    })
+    .unwrap();
+}
+
 #[test]
-fn slider_follows_arrow_keys_home_end_and_a_pointer_drag() {
+fn slider_follows_arrow_keys_home_end_a_pointer_and_a_touch_drag() {
     let Some((browser, _profile)) = browser("slider") else {
         return;
     };
@@ -360,6 +430,22 @@ fn slider_follows_arrow_keys_home_end_and_a_pointer_drag() {
     assert!(
         (dragged - w * 0.75).abs() < w * 0.02,
         "drag to a quarter: {dragged} of {w}"
+    );
+
+    tab.call_method(Emulation::SetTouchEmulationEnabled {
+        enabled: true,
+        max_touch_points: Some(1),
+    })
+    .unwrap();
+    use Input::DispatchTouchEventTypeOption::{TouchEnd, TouchMove, TouchStart};
+    touch(&tab, TouchStart, Some((x + w * 0.3, y + h * 0.5)));
+    touch(&tab, TouchMove, Some((x + w * 0.5, y + h * 0.5)));
+    touch(&tab, TouchMove, Some((x + w * 0.8, y + h * 0.52)));
+    touch(&tab, TouchEnd, None);
+    let (touched, _) = revealed(&tab);
+    assert!(
+        (touched - w * 0.2).abs() < w * 0.02,
+        "touch drag to four fifths: {touched} of {w}"
     );
 
     click(&tab, r#".series input[name$="-b"][value="1"] + span"#);

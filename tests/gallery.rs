@@ -437,3 +437,63 @@ fn a_case_that_is_no_longer_published_loses_its_page_and_feed_entry() {
         "{text}"
     );
 }
+
+/// The Nu HTML Checker (the W3C validator, `vnu.jar`) and a Java runtime to run it: from
+/// `BEFOREAFTER_VNU`, or where `.ci/run` installs it (`target/vnu/`). `None`, said loudly, when
+/// either is missing outside CI.
+fn nu_validator() -> Option<std::path::PathBuf> {
+    let jar = std::env::var_os("BEFOREAFTER_VNU")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/vnu/node_modules/vnu-jar/build/dist/vnu.jar")
+        });
+    let java = std::process::Command::new("java").arg("-version").output();
+    if jar.is_file() && java.is_ok_and(|o| o.status.success()) {
+        return Some(jar);
+    }
+    let message = format!(
+        "HTML validation SKIPPED: needs java and {} (.ci/run installs both)",
+        jar.display()
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{message}; CI must run it"
+    );
+    eprintln!("\n*** {message} ***\n");
+    None
+}
+
+#[test]
+fn pages_are_valid_html_for_the_nu_validator_samples_themes_and_hostile_captions() {
+    let Some(jar) = nu_validator() else {
+        return;
+    };
+    let cfg_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"),
+        cfg_dir.path().join("logo.png"),
+    )
+    .unwrap();
+    let config = config_in(
+        cfg_dir.path(),
+        "[gallery]\nlogo = \"logo.png\"\nclinic = \"Ink & Co <b>\"\nbase_url = \"https://clinic.example/results\"\n",
+    );
+    let evil = "<script>alert(1)</script>\" onload=\"x";
+    let meta = json!({"title": evil, "treatment": evil, "technician": evil, "notes": evil,
+                      "credit": evil, "tags": [evil, "crown"], "date": "2026-05"});
+    let themed = render(vec![pair("xss", "published", meta)], &config);
+    let sample = sample_gallery("gallery-snapshots");
+    let o = std::process::Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--also-check-css", "--skip-non-html"])
+        .args([sample, themed.path()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && report.trim().is_empty(),
+        "the Nu validator found problems:\n{report}"
+    );
+}

@@ -446,6 +446,8 @@ fn publish(
         jpeg_quality: o.jpeg_quality,
         webp_quality: o.webp_quality,
         webp_effort: o.webp_effort,
+        avif_quality: o.avif_quality,
+        avif_speed: o.avif_speed,
     };
     let mut written = Vec::new();
     for &format in formats {
