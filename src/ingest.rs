@@ -98,6 +98,51 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
     })
 }
 
+/// Whether a file that stopped changing holds a whole photo, checked cheaply where the format
+/// allows: the header reads, the pixel limit holds, and the file ends where the format says a
+/// finished file ends (a JPEG with the end-of-image marker after its main scan, a PNG with its
+/// IEND chunk). A file still being written, or pre-sized and still being filled, fails that.
+/// Other files, and a JPEG with data after its image (a phone's motion-photo video, say), are
+/// decoded in full. Watch mode uses this so that a new photo is decoded once, by the pipeline.
+pub fn check_complete(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<(), PhotoError> {
+    let ends_whole = match image::guess_format(bytes) {
+        Ok(ImageFormat::Jpeg) => jpeg_main_scan(bytes)
+            .is_some_and(|sos| bytes.len() > sos + 4 && bytes.ends_with(&[0xFF, 0xD9])),
+        Ok(ImageFormat::Png) => bytes.ends_with(&PNG_IEND),
+        _ => false,
+    };
+    if !ends_whole {
+        return decode(bytes, path, params).map(|_| ());
+    }
+    let format = image::guess_format(bytes).expect("checked above");
+    check_dimensions(bytes, format, params).map_err(|reason| PhotoError::new(path, reason))
+}
+
+/// The last 12 bytes of every complete PNG: an empty IEND chunk and its CRC.
+const PNG_IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+
+/// Where the main image's first start-of-scan marker is, found by walking the marker segments
+/// from the start (so an EXIF thumbnail, which sits inside APP1, is skipped as a whole).
+fn jpeg_main_scan(bytes: &[u8]) -> Option<usize> {
+    let mut at = 2;
+    loop {
+        let marker = *bytes.get(at + 1)?;
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        match marker {
+            0xDA => return Some(at),
+            // Fill bytes and markers without a length.
+            0xFF => at += 1,
+            0x01 | 0xD0..=0xD7 => at += 2,
+            _ => {
+                let len = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]);
+                at += 2 + usize::from(len);
+            }
+        }
+    }
+}
+
 fn limits(params: &IngestParams) -> image::Limits {
     let mut limits = image::Limits::default();
     // The worst decoded layout is 16-bit RGBA: 8 bytes per pixel, plus the RGB copy.

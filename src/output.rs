@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Fatal;
 
@@ -25,7 +26,17 @@ pub fn resolve(out: &Path, rel: &str) -> Result<PathBuf, Fatal> {
     Ok(out.join(rel_path))
 }
 
-/// Write `bytes` to `out/rel` atomically (temp file in the same folder, fsync, rename).
+/// Set once the user asked twice to stop (a second Ctrl-C or SIGTERM): from then on no write
+/// starts and none is renamed into place, so the process can end at once with no partial file.
+static ABANDONED: AtomicBool = AtomicBool::new(false);
+
+/// Refuse every write from now on (see [`ABANDONED`]).
+pub fn abandon() {
+    ABANDONED.store(true, Ordering::SeqCst);
+}
+
+/// Write `bytes` to `out/rel` atomically (temp file in the same folder, fsync, rename). On any
+/// failure the temp file is removed.
 pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
     let path = resolve(out, rel)?;
     let dir = path.parent().unwrap_or(out);
@@ -33,20 +44,45 @@ pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
         path: path.clone(),
         source: e,
     };
+    let abandoned = || {
+        io(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "stopping: write abandoned",
+        ))
+    };
+    if ABANDONED.load(Ordering::SeqCst) {
+        return Err(abandoned());
+    }
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile_in(dir).map_err(io)?;
-    tmp.1.write_all(bytes).map_err(io)?;
-    tmp.1.sync_data().map_err(io)?;
-    drop(tmp.1);
-    std::fs::rename(&tmp.0, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp.0);
-        io(e)
-    })
+    let (tmp, mut file) = tempfile_in(dir).map_err(io)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_data());
+    drop(file);
+    let result = match written {
+        Err(e) => Err(io(e)),
+        Ok(()) if ABANDONED.load(Ordering::SeqCst) => Err(abandoned()),
+        Ok(()) => std::fs::rename(&tmp, &path).map_err(io),
+    };
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// [`write_atomic`], skipped when `out/rel` already holds exactly `bytes` (pages and feeds are
+/// rebuilt after every watch round, and most of them come out the same). Whether it wrote.
+pub fn write_if_changed(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fatal> {
+    let path = resolve(out, rel)?;
+    let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && std::fs::read(&path).is_ok_and(|old| old == bytes);
+    if same {
+        return Ok(false);
+    }
+    write_atomic(out, rel, bytes).map(|()| true)
 }
 
 /// A new, uniquely named temp file in `dir`.
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);

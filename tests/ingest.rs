@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use beforeafter::ingest::{IngestParams, decode};
+use beforeafter::ingest::{IngestParams, check_complete, decode};
 use image::{ImageEncoder, Rgb, RgbImage};
 
 const PARAMS: IngestParams = IngestParams {
@@ -151,6 +151,43 @@ fn truncated_jpeg_is_refused() {
     let bytes = common::jpeg(&common::photo(64, 48, 2));
     let e = decode(&bytes[..bytes.len() * 2 / 3], Path::new("cut.jpg"), &PARAMS).unwrap_err();
     assert!(e.reason.contains("truncated"), "{e}");
+}
+
+/// Watch mode's cheap "is it whole?" check must refuse every cut of a file being written, even
+/// one that ends right after an embedded thumbnail's own end-of-image marker, and a pre-sized
+/// file whose end is still zeros; whole JPEGs (with data after the image too) and PNGs pass.
+#[test]
+fn check_complete_refuses_every_partial_write_and_passes_whole_files() {
+    let main = common::jpeg(&common::photo(320, 240, 4));
+    let thumb = common::jpeg(&common::photo(48, 36, 5));
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&u16::try_from(thumb.len() + 8).unwrap().to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend_from_slice(&thumb);
+    let whole: Vec<u8> = [&main[..2], &app1, &main[2..]].concat();
+    let path = Path::new("session-1.jpg");
+    assert!(check_complete(&whole, path, &PARAMS).is_ok());
+    assert!(decode(&whole, path, &PARAMS).is_ok());
+    let thumb_end = 2 + app1.len();
+    for cut in (1..whole.len())
+        .step_by(97)
+        .chain([thumb_end, whole.len() - 1])
+    {
+        assert!(
+            check_complete(&whole[..cut], path, &PARAMS).is_err(),
+            "a cut at {cut} of {} passed",
+            whole.len()
+        );
+    }
+    let mut presized = whole.clone();
+    let n = presized.len();
+    presized[n * 3 / 4..].fill(0);
+    assert!(check_complete(&presized, path, &PARAMS).is_err());
+    let motion_photo = [&whole[..], b"....ftypmp42 video data"].concat();
+    assert!(check_complete(&motion_photo, path, &PARAMS).is_ok());
+    let png = common::png(&common::photo(64, 48, 6));
+    assert!(check_complete(&png, Path::new("a.png"), &PARAMS).is_ok());
+    assert!(check_complete(&png[..png.len() - 5], Path::new("a.png"), &PARAMS).is_err());
 }
 
 /// EXIF orientations 1–8, each stored by a phone-like writer; ingest must give back the upright

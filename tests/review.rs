@@ -71,6 +71,14 @@ fn unrelated_pair_is_held_for_review_and_never_published() {
         "{align}"
     );
 
+    // Run again with nothing changed: the held case is not redone (same photos, same verdict),
+    // and it still counts as held.
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(summary["decoded"], 0, "{summary}");
+    assert_eq!(summary["review"], 1, "{summary}");
+    assert_eq!(env.manifest()["cases"], manifest["cases"]);
+
     // The flag publishes it, still marked for review in the manifest.
     let (out, summary) = env.batch(&["--publish-review"]);
     assert_eq!(out.status.code(), Some(3));

@@ -60,7 +60,7 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
                 case => serde_value(&page),
             },
         )?;
-        output::write_atomic(out, &format!("{}/index.html", case.id), html.as_bytes())?;
+        output::write_if_changed(out, &format!("{}/index.html", case.id), html.as_bytes())?;
     }
     let cards: Vec<model::Card> = (published.iter().enumerate())
         .map(|(i, c)| model::card(c, i))
@@ -77,11 +77,12 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
             filters => serde_value(model::filters(&published)),
         },
     )?;
-    output::write_atomic(out, "index.html", index.as_bytes())?;
+    output::write_if_changed(out, "index.html", index.as_bytes())?;
     let feed = feed::feed(&g.title, base_url, &published);
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
     json.push('\n');
-    output::write_atomic(out, feed::FILE_NAME, json.as_bytes())
+    output::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;
+    Ok(())
 }
 
 fn serde_value<T: Serialize>(value: T) -> Value {
@@ -97,7 +98,7 @@ pub fn remove_case_pages(out: &Path, id: &str) {
 fn write_assets(out: &Path, dir: Option<&Path>) -> Result<AssetUrls, Fatal> {
     let mut urls = Vec::new();
     for (name, text) in templates::assets(dir)? {
-        output::write_atomic(out, &format!("assets/{name}"), text.as_bytes())?;
+        output::write_if_changed(out, &format!("assets/{name}"), text.as_bytes())?;
         let hash = blake3::hash(text.as_bytes()).to_hex();
         urls.push(Value::from_safe_string(format!(
             "assets/{name}?v={}",
@@ -135,6 +136,6 @@ fn write_logo(out: &Path, g: &GalleryConfig) -> Result<Option<String>, Fatal> {
         return Ok(None);
     };
     let rel = format!("assets/{name}");
-    output::write_atomic(out, &rel, bytes)?;
+    output::write_if_changed(out, &rel, bytes)?;
     Ok(Some(rel))
 }

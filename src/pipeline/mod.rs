@@ -224,9 +224,8 @@ fn process(
             })
             .collect::<Vec<Vec<_>>>();
         let key = settings.case_key(c, &sources);
-        if let Some(entry) = old.case(&c.id).filter(|e| is_fresh(e, &key, out)) {
-            let entry = case::refresh_meta(entry.clone(), c);
-            return Ok((report(Outcome::UpToDate, Vec::new()), Some(entry), 0));
+        if let Some(reused) = reuse(old, c, &key, out) {
+            return Ok(reused);
         }
     }
     let sources = match case::read_sources(c, settings) {
@@ -238,15 +237,8 @@ fn process(
         }
     };
     let key = settings.case_key(c, &sources);
-    if let Some(entry) = old.case(&c.id).filter(|e| is_fresh(e, &key, out)) {
-        let entry = case::refresh_meta(entry.clone(), c);
-        // A case published with --publish-review keeps counting as needing review.
-        let outcome = if entry.review {
-            Outcome::Review
-        } else {
-            Outcome::UpToDate
-        };
-        return Ok((report(outcome, entry.reasons.clone()), Some(entry), 0));
+    if let Some(reused) = reuse(old, c, &key, out) {
+        return Ok(reused);
     }
     let decoded = sources.iter().map(Vec::len).sum();
     let entry = case::render(c, input, out, settings, sources, key)?;
@@ -294,9 +286,38 @@ fn hold(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<String>>>, Stri
     Ok(all_known.then_some(hashes))
 }
 
-/// A previous entry can be reused when its key matches and every file it lists is still there.
-fn is_fresh(entry: &CaseEntry, key: &str, out: &Path) -> bool {
-    entry.key == key && entry.published && entry.output_paths().all(|p| out.join(p).is_file())
+/// The previous run's entry for `c`, with today's captions, when it can stand: its key matches
+/// (same photos, same settings, `--publish-review` included) and every file it lists is still
+/// there. A case held for review lists no files and is reused too, since redoing it would reach
+/// the same verdict (in watch mode it would otherwise be decoded and aligned again every round).
+/// A failed case is always tried again: its cause may be a limit or a passing read error.
+fn reuse(
+    old: &Manifest,
+    c: &Case,
+    key: &str,
+    out: &Path,
+) -> Option<(CaseReport, Option<CaseEntry>, usize)> {
+    let entry = old.case(&c.id)?;
+    let held = entry.status == CaseStatus::Review && !entry.published;
+    let fresh = entry.key == key
+        && (entry.published || held)
+        && entry.output_paths().all(|p| out.join(p).is_file());
+    if !fresh {
+        return None;
+    }
+    let entry = case::refresh_meta(entry.clone(), c);
+    // A case published with --publish-review keeps counting as needing review.
+    let outcome = if entry.review {
+        Outcome::Review
+    } else {
+        Outcome::UpToDate
+    };
+    let report = CaseReport {
+        id: c.id.clone(),
+        outcome,
+        reasons: entry.reasons.clone(),
+    };
+    Some((report, Some(entry), 0))
 }
 
 /// Remove outputs and pages that the previous run wrote and this one does not use.

@@ -67,8 +67,10 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
         let (stop, tx) = (stop.clone(), tx.clone());
         ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
-                // A second Ctrl-C: the user does not want to wait for the work in hand.
-                std::process::exit(130);
+                // A second Ctrl-C: the user does not want to wait for the work in hand. Writes
+                // stop (no temp file is left, nothing half-done is renamed into place), the
+                // round ends at once with the gallery as it was, and the loop exits with 0.
+                crate::output::abandon();
             }
             let _ = tx.send(Msg::Stop);
         })
@@ -118,6 +120,7 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
         last: HashMap::new(),
         unplaced: Vec::new(),
         config_touched: None,
+        retry: None,
     };
     w.round();
     w.listen(&rx);
@@ -140,13 +143,20 @@ struct Watch {
     last: HashMap<String, (Outcome, Vec<String>)>,
     unplaced: Vec<String>,
     config_touched: Option<Instant>,
+    /// After a round that failed as a whole (output folder unwritable, say): when to try again,
+    /// and the wait after that one (doubling up to [`MAX_RETRY`]).
+    retry: Option<(Instant, Duration)>,
 }
+
+/// The first and the longest wait before a failed round is tried again.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(60);
 
 impl Watch {
     fn listen(&mut self, rx: &mpsc::Receiver<Msg>) {
         loop {
             let quiet = Duration::from_millis(self.config.watch.quiet_ms);
-            let busy = self.tracker.busy() || self.config_touched.is_some();
+            let busy = self.tracker.busy() || self.config_touched.is_some() || self.retry.is_some();
             let msg = if busy {
                 let tick = (quiet / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
                 match rx.recv_timeout(tick) {
@@ -205,6 +215,9 @@ impl Watch {
             self.config_touched = None;
             self.reload_config();
         }
+        if self.retry.is_some_and(|(at, _)| now >= at) {
+            self.tracker.force();
+        }
         let checked = self.tracker.check(&self.config, now);
         for (path, reason) in checked.not_ready {
             let rel = self.rel(&path);
@@ -245,6 +258,8 @@ impl Watch {
     /// One run of the pipeline over the whole folder; unchanged cases cost a stat each.
     fn round(&mut self) {
         self.tracker.taken();
+        self.log
+            .emit(Event::new("round_started", "updating the gallery"));
         let options = RunOptions {
             publish_review: self.opts.publish_review,
             settled: Some(Arc::new(self.tracker.settled.clone())),
@@ -269,11 +284,25 @@ impl Watch {
                 }
                 self.report(&summary, seconds);
                 self.generation.fetch_add(1, Ordering::SeqCst);
+                self.retry = None;
             }
-            Err(e) => self.log.emit(Event::new(
-                "error",
-                format!("{e}; the gallery was left as it was, trying again on the next change"),
+            Err(e) if self.stop.load(Ordering::SeqCst) => self.log.emit(Event::new(
+                "stopping",
+                format!("{e}; the gallery was left as it was"),
             )),
+            Err(e) => {
+                let wait = self
+                    .retry
+                    .map_or(FIRST_RETRY, |(_, w)| (w * 2).min(MAX_RETRY));
+                self.retry = Some((Instant::now() + wait, wait));
+                self.log.emit(Event::new(
+                    "error",
+                    format!(
+                        "{e}; the gallery was left as it was, trying again in {} s or on the next change",
+                        wait.as_secs()
+                    ),
+                ));
+            }
         }
     }
 

@@ -264,10 +264,11 @@ fn pending(stamp: Option<FileStamp>, now: Instant) -> Pending {
     }
 }
 
-/// Read and fully decode a photo: its BLAKE3 hash, or why it cannot be used (yet).
+/// Read a photo and check that it is whole (a full decode only where a cheap check cannot
+/// tell): its BLAKE3 hash, or why it cannot be used (yet). The round decodes it for real.
 fn decodes(path: &Path, params: &IngestParams) -> Result<String, String> {
     let bytes = ingest::read_bytes(path, params).map_err(|e| e.reason)?;
-    ingest::decode(&bytes, path, params).map_err(|e| e.reason)?;
+    ingest::check_complete(&bytes, path, params).map_err(|e| e.reason)?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 

@@ -96,9 +96,16 @@ impl Session {
 
     /// SIGTERM, then wait (with a deadline) for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
+        self.terminate_times(1)
+    }
+
+    /// SIGTERM `times` times in a row (twice: "stop now"), then wait for the exit.
+    pub fn terminate_times(&mut self, times: usize) -> ExitStatus {
         let pid = self.child.id().to_string();
-        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(ok.success());
+        for _ in 0..times {
+            let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            assert!(ok.success());
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
