@@ -1,12 +1,14 @@
 //! Watch mode, whole program: the real binary watching a temp folder.
 //!
 //! - latency: the last byte of a complete 12-MP pair written -> its case in `manifest.json` and
-//!   `index.html` on disk, default config (full pipeline), quiet period included; p50/p95.
+//!   `index.html` on disk, default config (full pipeline), quiet period included; p50/p95; with
+//!   inotify events and with `--poll`.
 //! - burst: 100 pairs dropped at once (2-MP photos, so the bench takes minutes, not an hour), time to the
 //!   last case on disk versus `batch` on the same photos, and every case published exactly once.
 //! - idle CPU of the watcher over 10 s, with events and with `--poll`.
 //!
-//! `cargo bench --bench watch_latency` (`-- --samples N`, default 20; `-- --only latency|burst`).
+//! `cargo bench --bench watch_latency` (`-- --samples N`, default 20;
+//! `-- --only latency|latency-poll|burst`).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -27,7 +29,10 @@ fn main() {
         .unwrap_or(20);
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     if only.as_deref().is_none_or(|o| o == "latency") {
-        latency(samples);
+        latency(samples, false);
+    }
+    if only.as_deref().is_none_or(|o| o == "latency-poll") {
+        latency(samples.min(10), true);
     }
     if only.as_deref().is_none_or(|o| o == "burst") {
         burst(100);
@@ -128,12 +133,15 @@ fn copy(from: &Path, to: &Path) {
     std::fs::write(to, bytes).unwrap();
 }
 
-fn latency(samples: usize) {
+/// With `poll`, the watcher scans every `poll_ms` (default 1000 ms) instead of getting events, so
+/// up to a scan interval is added.
+fn latency(samples: usize, poll: bool) {
     let source = support::pairs(12);
     let dir = tempfile::tempdir().unwrap();
     let (input, out) = (dir.path().join("in"), dir.path().join("out"));
     std::fs::create_dir_all(&input).unwrap();
-    let w = Watcher::start(&input, &out, &[]);
+    let mode = if poll { "--poll" } else { "events" };
+    let w = Watcher::start(&input, &out, if poll { &["--poll"] } else { &[] });
     let mut times = Vec::new();
     for i in 0..samples {
         let src = source.join(format!("case-{:02}", i % 12));
@@ -152,16 +160,18 @@ fn latency(samples: usize) {
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
     println!(
-        "latency, last byte of a 12-MP pair -> index + manifest on disk ({samples} samples, default config): \
+        "latency ({mode}), last byte of a 12-MP pair -> index + manifest on disk ({samples} samples, default config): \
          p50 {:.2} s, p95 {:.2} s, max {:.2} s",
         pct(0.5),
         pct(0.95),
         times[times.len() - 1]
     );
-    println!(
-        "idle CPU while watching (events): {:.2} %",
-        w.idle_cpu_percent(10)
-    );
+    if !poll {
+        println!(
+            "idle CPU while watching (events): {:.2} %",
+            w.idle_cpu_percent(10)
+        );
+    }
 }
 
 /// `n` pairs of cheap 1600×1200 textured photos (the scalp renderer would take minutes for 200).

@@ -271,6 +271,20 @@ fn config_reload(poll: bool) {
         count(e, "published", Some("two")) == 1
     });
     assert!(index().contains("Example Clinic"));
+    // A deleted config file is refused too: the defaults would re-render every photo with the
+    // sample watermark.
+    std::fs::remove_file(env.input().join("beforeafter.toml")).unwrap();
+    w.wait_for("the removal refused", |e| {
+        e.iter().any(|x| {
+            x["event"] == "config_refused" && x["message"].as_str().unwrap().contains("removed")
+        })
+    });
+    put_pair(&env, "three", 5);
+    w.wait_for("three published with the old settings", |e| {
+        count(e, "published", Some("three")) == 1
+    });
+    assert!(index().contains("Example Clinic"));
+    assert_eq!(count(&w.events(), "config", None), 1, "no reload");
 }
 
 #[test]

@@ -124,7 +124,10 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
     };
     w.round();
     w.listen(&rx);
-    log.emit(Event::new("stopped", "stopped; the gallery is complete"));
+    log.emit(Event::new(
+        "stopped",
+        "stopped; every page and image in the gallery is whole (cases not reached are as they were)",
+    ));
     Ok(())
 }
 
@@ -236,6 +239,17 @@ impl Watch {
     }
 
     fn reload_config(&mut self) {
+        if self.config.source.is_some() && !self.config_file.exists() {
+            // Falling back to the defaults would re-render every photo with the sample watermark.
+            self.log.emit(Event::new(
+                "config_refused",
+                format!(
+                    "{} was removed; keeping the previous settings (restart to run without a config file)",
+                    self.config_file.display()
+                ),
+            ));
+            return;
+        }
         match load_config(&self.input, &self.opts) {
             Ok(mut c) => {
                 if let Some(j) = self.opts.jobs {
