@@ -142,7 +142,10 @@ pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<
     let mut inv = Inventory::default();
     let mut flat: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
     for (name, path, is_dir) in entries {
-        if is_hidden(&name) || is_partial(&name) {
+        if name == crate::manifest::HELD_DIR {
+            // The tool's own records of cases it did not publish.
+            continue;
+        } else if is_hidden(&name) || is_partial(&name) {
             inv.problems.push(skipped(&name));
         } else if is_own(&path, own) || name == CONFIG_NAME {
             continue;

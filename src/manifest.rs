@@ -1,8 +1,11 @@
-//! The audit trail, `<out>/manifest.json`: what was done to every published photo, and why a
-//! case was held back. It doubles as the cache index: each case records the key of everything
-//! that shaped its outputs, so an unchanged case is not decoded again.
+//! The audit trail, `<out>/manifest.json`: what was done to every published photo. It doubles as
+//! the cache index: each case records the key of everything that shaped its outputs, so an
+//! unchanged case is not decoded again.
 //!
-//! Cases without marketing consent are left out entirely: the output folder is uploaded as is.
+//! The output folder is uploaded as it is, so it names only published cases. The records of
+//! cases held for review or failed (why, and the alignment figures a reviewer needs) are kept in
+//! `<input>/.beforeafter/held.json`, beside the patients' photos, which are private anyway.
+//! Cases without marketing consent are recorded nowhere.
 
 use std::path::Path;
 
@@ -13,6 +16,10 @@ use crate::error::Fatal;
 use crate::output;
 
 pub const FILE_NAME: &str = "manifest.json";
+/// The folder in the input folder that keeps records of cases that were not published.
+pub const HELD_DIR: &str = ".beforeafter";
+/// Those records, relative to the input folder.
+pub const HELD_FILE: &str = ".beforeafter/held.json";
 pub const SCHEMA: u32 = 1;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -105,11 +112,23 @@ impl Manifest {
         }
     }
 
-    /// The previous run's manifest; an empty one when absent or unreadable (then every case is
-    /// simply redone), with a note why.
-    pub fn load(out: &Path) -> (Manifest, Option<String>) {
-        let path = out.join(FILE_NAME);
-        let Ok(text) = std::fs::read_to_string(&path) else {
+    /// The previous run's records: the published manifest in `out` and the held records in
+    /// `input`. What is absent or unreadable counts as empty (its cases are simply redone), with
+    /// a note why.
+    pub fn load(out: &Path, input: &Path) -> (Manifest, Vec<String>) {
+        let (mut m, public) = Manifest::load_file(&out.join(FILE_NAME));
+        let (held, private) = Manifest::load_file(&input.join(HELD_FILE));
+        let ids: std::collections::HashSet<String> = m.cases.iter().map(|c| c.id.clone()).collect();
+        m.cases.extend(
+            held.cases
+                .into_iter()
+                .filter(|c| !c.published && !ids.contains(&c.id)),
+        );
+        (m, public.into_iter().chain(private).collect())
+    }
+
+    fn load_file(path: &Path) -> (Manifest, Option<String>) {
+        let Ok(text) = std::fs::read_to_string(path) else {
             return (Manifest::default(), None);
         };
         match serde_json::from_str::<Manifest>(&text) {
@@ -132,11 +151,31 @@ impl Manifest {
         }
     }
 
-    pub fn save(&self, out: &Path) -> Result<(), Fatal> {
+    /// Write the published cases to `out/manifest.json`, then the others to the held records in
+    /// `input`. The manifest failing is fatal; the held records failing (a read-only share, say)
+    /// only costs redoing those cases next time, so it comes back as a note.
+    pub fn save(&self, out: &Path, input: &Path) -> Result<Option<String>, Fatal> {
+        let (published, held): (Vec<CaseEntry>, Vec<CaseEntry>) =
+            self.cases.iter().cloned().partition(|c| c.published);
+        output::write_atomic(out, FILE_NAME, &Manifest::new(published).to_json()?)?;
+        let held_path = input.join(HELD_FILE);
+        if held.is_empty() && !held_path.exists() {
+            return Ok(None);
+        }
+        let note = |e: Fatal| {
+            format!("cannot keep the records of held cases ({e}); they will be redone next run")
+        };
+        let bytes = Manifest::new(held).to_json()?;
+        Ok(output::write_if_changed(input, HELD_FILE, &bytes)
+            .err()
+            .map(note))
+    }
+
+    fn to_json(&self) -> Result<Vec<u8>, Fatal> {
         let mut json =
             serde_json::to_string_pretty(self).map_err(|e| Fatal::Other(e.to_string()))?;
         json.push('\n');
-        output::write_atomic(out, FILE_NAME, json.as_bytes())
+        Ok(json.into_bytes())
     }
 
     pub fn case(&self, id: &str) -> Option<&CaseEntry> {

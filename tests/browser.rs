@@ -457,6 +457,25 @@ fn slider_follows_arrow_keys_home_end_a_pointer_and_a_touch_drag() {
         b, "Session 1",
         "the series strip picks the right-hand stage"
     );
+    let label = eval(
+        &tab,
+        "document.querySelector('.reveal').getAttribute('aria-label')",
+    );
+    assert_eq!(
+        label, "Crown divider: Before on the left, Session 1 on the right",
+        "screen readers hear the new pair"
+    );
+    let tag = eval(
+        &tab,
+        "(() => { const t = document.querySelector('.stage.is-b .tag'); \
+         return [t.textContent.trim(), t.getBoundingClientRect().width > 0]; })()",
+    );
+    assert_eq!(
+        tag[0].as_str().unwrap().split_whitespace().next(),
+        Some("SESSION"),
+        "{tag}"
+    );
+    assert_eq!(tag[1], true, "the new stage's label is visible: {tag}");
     screenshot(&tab, "case.png");
 }
 

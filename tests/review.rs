@@ -41,13 +41,18 @@ fn unrelated_pair_is_held_for_review_and_never_published() {
     );
     let index = std::fs::read_to_string(env.out().join("index.html")).unwrap();
     assert!(!index.contains("mixup"));
+    // The uploaded folder names no held case, not even in the manifest; its record (reasons,
+    // alignment figures) is kept beside the photos.
+    let public: Vec<String> = files(&env.out())
+        .into_iter()
+        .filter(|f| std::fs::read_to_string(env.out().join(f)).is_ok_and(|t| t.contains("mixup")))
+        .collect();
+    assert!(public.is_empty(), "{public:?}");
     let manifest = env.manifest();
-    let case = manifest["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "mixup")
-        .unwrap();
+    let held = env.held();
+    assert_eq!(held["cases"].as_array().unwrap().len(), 1, "{held}");
+    let case = &held["cases"][0];
+    assert_eq!(case["id"], "mixup");
     assert_eq!(case["review"], true);
     assert_eq!(case["published"], false);
     let after = &case["views"][0]["stages"][1];
@@ -78,6 +83,7 @@ fn unrelated_pair_is_held_for_review_and_never_published() {
     assert_eq!(summary["decoded"], 0, "{summary}");
     assert_eq!(summary["review"], 1, "{summary}");
     assert_eq!(env.manifest()["cases"], manifest["cases"]);
+    assert_eq!(env.held()["cases"], held["cases"]);
 
     // The flag publishes it, still marked for review in the manifest.
     let (out, summary) = env.batch(&["--publish-review"]);

@@ -11,8 +11,9 @@ use crate::config::{Config, GalleryConfig};
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
 
-/// Index cards above this position load eagerly; the rest lazily (below the fold).
-const EAGER_CARDS: usize = 3;
+/// Index cards above this position load eagerly; the rest lazily (below the fold). The grid
+/// shows up to four cards a row on a wide screen.
+const EAGER_CARDS: usize = 4;
 /// `sizes` for a case page's photos: the slider's frame is at most the page's content width.
 const STAGE_SIZES: &str = "(min-width: 1140px) 1100px, 100vw";
 /// Image formats offered as `<source>`s before the `<img>` fallback, best first.
@@ -361,12 +362,12 @@ fn view_model(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let alt = format!(
-                "{}, {} view, {}",
-                case.title,
-                name.to_lowercase(),
-                caption::stage_name(&s.stage).to_lowercase()
-            );
+            let stage = caption::stage_name(&s.stage).to_lowercase();
+            let alt = if view.view == DEFAULT_VIEW {
+                format!("{}, {stage}", case.title)
+            } else {
+                format!("{}, {} view, {stage}", case.title, name.to_lowercase())
+            };
             stage_model(&case.id, s, alt, first && (i == 0 || i == last), config)
         })
         .collect();

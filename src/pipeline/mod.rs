@@ -128,7 +128,7 @@ pub fn run(
         source: e,
     })?;
     output::remove_stale_temps(out);
-    let (old, note) = Manifest::load(out);
+    let (old, notes) = Manifest::load(out, input);
     let settings = Settings::new(config, options);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads())
@@ -151,7 +151,7 @@ pub fn run(
     reporter.finish();
     let mut summary = Summary {
         unplaced: inventory.problems,
-        notes: note.into_iter().collect(),
+        notes,
         ..Summary::default()
     };
     let mut entries = Vec::new();
@@ -164,7 +164,7 @@ pub fn run(
     summary.timings = settings.timings.snapshot();
     let manifest = Manifest::new(entries);
     gallery::write(out, &manifest, config)?;
-    manifest.save(out)?;
+    summary.notes.extend(manifest.save(out, input)?);
     prune(out, &old, &manifest);
     Ok(summary)
 }
@@ -203,13 +203,14 @@ fn process(
             return Ok((report(Outcome::Waiting, vec![why]), kept, 0));
         }
     };
-    if !c.errors.is_empty() {
-        let entry = case::failed_entry(c, String::new(), c.errors.clone());
-        return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
-    }
+    // Consent first: a case without it is recorded nowhere, even when it also has a problem.
     if !c.consent {
         let why = "no marketing consent (consent = false): nothing published".to_owned();
         return Ok((report(Outcome::NoConsent, vec![why]), None, 0));
+    }
+    if !c.errors.is_empty() {
+        let entry = case::failed_entry(c, String::new(), c.errors.clone());
+        return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
     }
     if let Some(hashes) = known {
         let sources = hashes

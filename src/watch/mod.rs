@@ -197,6 +197,7 @@ impl Watch {
                     } else if p.starts_with(&self.input)
                         && p != self.input
                         && !p.starts_with(&self.out)
+                        && !p.starts_with(self.input.join(crate::manifest::HELD_DIR))
                     {
                         self.tracker.touch(&p, now);
                     }
@@ -290,7 +291,7 @@ impl Watch {
         let seconds = start.elapsed().as_secs_f64();
         match result {
             Ok(summary) => {
-                let (manifest, _) = Manifest::load(&self.out);
+                let (manifest, _) = Manifest::load(&self.out, &self.input);
                 self.tracker.learn_hashes(&self.input, &manifest);
                 if summary.waiting > 0 {
                     // A case waits on a photo no event told about: look for it.

@@ -53,6 +53,12 @@ impl TestEnv {
         let text = std::fs::read_to_string(self.out().join("manifest.json")).unwrap();
         serde_json::from_str(&text).unwrap()
     }
+
+    /// The records of cases held for review or failed, kept in the input folder.
+    pub fn held(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.input().join(".beforeafter/held.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
 }
 
 pub fn run(args: &[&str]) -> Output {

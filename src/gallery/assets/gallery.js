@@ -89,7 +89,10 @@
         var other = radio.name.slice(-1) === "a" ? b : a;
         radio.disabled = Number(radio.value) === other;
       });
-      range.setAttribute("aria-label", "Divider: " + name(a) + " on the left, " + name(b) + " on the right");
+      range.setAttribute(
+        "aria-label",
+        range.getAttribute("data-label") + ": " + name(a) + " on the left, " + name(b) + " on the right"
+      );
       show(Number(range.value));
     }
 
