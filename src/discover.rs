@@ -320,7 +320,19 @@ fn build_views(
 }
 
 /// Two inputs that make the same id both fail, each naming the other.
+/// Case ids the gallery uses for its own folders (`assets/` holds the style sheet and script).
+const RESERVED_IDS: [&str; 1] = ["assets"];
+
 fn mark_collisions(cases: &mut [Case]) {
+    for c in cases
+        .iter_mut()
+        .filter(|c| RESERVED_IDS.contains(&c.id.as_str()))
+    {
+        c.errors.push(format!(
+            "case id `{}` is the gallery's own folder for its style sheet and script: rename {}",
+            c.id, c.source
+        ));
+    }
     let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, c) in cases.iter().enumerate() {
         by_id.entry(c.id.clone()).or_default().push(i);

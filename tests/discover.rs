@@ -115,6 +115,15 @@ fn colliding_ids_fail_both_and_name_both() {
 }
 
 #[test]
+fn a_case_named_assets_fails_instead_of_writing_into_the_gallerys_assets() {
+    let env = TestEnv::new();
+    layout(&env, &["Assets/before.jpg", "Assets/after.jpg"]);
+    let inv = discover(&env.input(), true, &[]).unwrap();
+    let e = inv.cases[0].errors.join(" ");
+    assert!(e.contains("`assets`") && e.contains("rename Assets"), "{e}");
+}
+
+#[test]
 fn duplicate_stage_is_an_error() {
     let env = TestEnv::new();
     layout(&env, &["a/before.jpg", "a/before.png", "a/after.jpg"]);
