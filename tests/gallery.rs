@@ -307,6 +307,15 @@ fn honesty_note_says_only_what_the_manifest_shows() {
     }
 }
 
+/// `samples/logo.png` copied into `dir` as `logo.png`.
+fn copy_sample_logo(dir: &Path) {
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"),
+        dir.join("logo.png"),
+    )
+    .unwrap();
+}
+
 fn config_in(dir: &Path, toml: &str) -> Config {
     let path = dir.join("beforeafter.toml");
     std::fs::write(&path, toml).unwrap();
@@ -348,11 +357,7 @@ fn clinic_templates_theme_and_logo_replace_the_built_ins() {
     )
     .unwrap();
     std::fs::write(templates.join("style.css"), "body{color:red}").unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"),
-        cfg_dir.path().join("logo.png"),
-    )
-    .unwrap();
+    copy_sample_logo(cfg_dir.path());
     let config = config_in(
         cfg_dir.path(),
         "[gallery]\ntemplates = \"my-templates\"\nlogo = \"logo.png\"\nclinic = \"Ink & Co\"\naccent = \"#aa0033\"\nfooter = \"\"\n",
@@ -472,11 +477,7 @@ fn pages_are_valid_html_for_the_nu_validator_samples_themes_and_hostile_captions
         return;
     };
     let cfg_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"),
-        cfg_dir.path().join("logo.png"),
-    )
-    .unwrap();
+    copy_sample_logo(cfg_dir.path());
     let config = config_in(
         cfg_dir.path(),
         "[gallery]\nlogo = \"logo.png\"\nclinic = \"Ink & Co <b>\"\nbase_url = \"https://clinic.example/results\"\n",
