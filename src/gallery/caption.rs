@@ -37,16 +37,22 @@ pub fn month(text: &str) -> Option<(String, String)> {
     Some((text[..7].to_owned(), format!("{name} {}", &text[..4])))
 }
 
-/// A stage's name for people: "Before", "Session 2", "After".
-pub fn stage_name(stage: &str) -> String {
-    match stage {
-        "before" => "Before".into(),
-        "after" => "After".into(),
-        other => match other.strip_prefix("session-") {
-            Some(n) => format!("Session {n}"),
-            None => other.replace('-', " "),
-        },
+/// A stage's name for people: "Before", "Session 2", "After". It uses
+/// the same words as the visible label (so a screen reader and the screen agree, in the
+/// clinic's language too), in sentence case when the label is all capitals: "BEFORE" → "Before",
+/// "SESSION 2" → "Session 2", "VORHER" → "Vorher".
+pub fn stage_name(stage: &str, labels: &crate::config::LabelsConfig) -> String {
+    let tag = stage_tag(stage, labels);
+    if tag.chars().any(char::is_lowercase) {
+        return tag;
     }
+    let mut chars = tag.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect()
+    })
 }
 
 /// A stage's burned-in style label from the `[labels]` settings: "BEFORE", "SESSION 2".
@@ -188,8 +194,13 @@ mod tests {
 
     #[test]
     fn stage_and_view_names() {
-        assert_eq!(stage_name("session-2"), "Session 2");
-        assert_eq!(stage_name("before"), "Before");
+        let mut labels = crate::config::Config::defaults().labels;
+        assert_eq!(stage_name("session-2", &labels), "Session 2");
+        assert_eq!(stage_name("before", &labels), "Before");
+        labels.before = "VORHER".into();
+        labels.after = "Nachher".into();
+        assert_eq!(stage_name("before", &labels), "Vorher");
+        assert_eq!(stage_name("after", &labels), "Nachher");
         assert_eq!(view_name("front-hairline"), "Front hairline");
         assert_eq!(filter_key("Diffuse thinning!"), "diffuse-thinning");
         assert_eq!(filter_key("Calvície"), "calvície");

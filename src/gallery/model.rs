@@ -362,7 +362,7 @@ fn view_model(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let stage = caption::stage_name(&s.stage).to_lowercase();
+            let stage = caption::stage_name(&s.stage, &config.labels).to_lowercase();
             let alt = if view.view == DEFAULT_VIEW {
                 format!("{}, {stage}", case.title)
             } else {
@@ -413,7 +413,7 @@ fn stage_model(
 ) -> StageModel {
     StageModel {
         stage: stage.stage.clone(),
-        name: caption::stage_name(&stage.stage),
+        name: caption::stage_name(&stage.stage, &config.labels),
         tag: caption::stage_tag(&stage.stage, &config.labels),
         month: stage
             .captured
