@@ -6,11 +6,11 @@
 //! `/__beforeafter/version` and reloads the page when a round finished. The script is added to the
 //! response only; the gallery's files never contain it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::error::Fatal;
@@ -18,6 +18,10 @@ use crate::error::Fatal;
 /// The default preview address: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const VERSION_PATH: &str = "/__beforeafter/version";
+/// Connections served at once; more are closed unanswered.
+const MAX_CONNECTIONS: usize = 64;
+/// A request's line and headers are read up to this many bytes; the rest is ignored.
+const MAX_HEAD_BYTES: u64 = 16 * 1024;
 const RELOAD_SCRIPT: &str = "<script>(()=>{let v=null;const f=async()=>{try{const r=await \
 fetch('/__beforeafter/version',{cache:'no-store'});const t=await r.text();if(v!==null&&t!==v)\
 {location.reload();return}v=t}catch(e){}setTimeout(f,1000)};f()})();</script>";
@@ -38,12 +42,19 @@ pub fn start(
         .local_addr()
         .map_err(|e| Fatal::Other(e.to_string()))?;
     let root = root.to_owned();
+    let open = Arc::new(AtomicUsize::new(0));
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let root = root.clone();
-            let generation = generation.clone();
+            // A preview for staff needs a handful of connections; past the cap new ones are
+            // closed at once, so a flood (when bound beyond loopback) cannot exhaust threads.
+            if open.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                continue;
+            }
+            open.fetch_add(1, Ordering::SeqCst);
+            let (root, generation, open) = (root.clone(), generation.clone(), open.clone());
             std::thread::spawn(move || {
                 let _ = handle(stream, &root, &generation);
+                open.fetch_sub(1, Ordering::SeqCst);
             });
         }
     });
@@ -52,7 +63,7 @@ pub fn start(
 
 fn handle(mut stream: TcpStream, root: &Path, generation: &AtomicU64) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = BufReader::new(stream.try_clone()?.take(MAX_HEAD_BYTES));
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     // Drain the headers; nothing in them changes the answer.
