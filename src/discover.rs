@@ -45,7 +45,8 @@ pub struct CaseMeta {
     pub title: Option<String>,
     pub treatment: Option<String>,
     pub sessions: Option<u32>,
-    /// Free text such as "2026-05"; the gallery shows month and year only.
+    /// "2026-05" (a day after it is allowed and dropped); the gallery shows month and year
+    /// only. Any other form fails the case with a message.
     pub date: Option<String>,
     pub technician: Option<String>,
     #[serde(default)]
@@ -272,12 +273,28 @@ fn scan_case_dir(
 
 fn read_meta(path: &Path) -> Result<CaseMeta, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    toml::from_str(&text).map_err(|e| {
+    parse_meta(&text)
+}
+
+/// `case.toml`'s text as captions. A `date` the gallery cannot show as month and year ("May
+/// 2026", "5/2026") fails the case rather than vanishing from the page unnoticed: the clinic
+/// wrote it to be shown.
+fn parse_meta(text: &str) -> Result<CaseMeta, String> {
+    let meta: CaseMeta = toml::from_str(text).map_err(|e| {
         format!(
             "{}; allowed keys: title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
             e.message()
         )
-    })
+    })?;
+    if let Some(date) = &meta.date
+        && crate::gallery::month(date).is_none()
+    {
+        return Err(format!(
+            "date {date:?} is not a year and month; write it as date = \"2026-05\" \
+             (the gallery shows \"May 2026\"; a day, if given, is dropped)"
+        ));
+    }
+    Ok(meta)
 }
 
 /// Keep views with a before and at least one later stage; report the rest as unpaired.
@@ -531,6 +548,18 @@ mod tests {
         for (stem, want) in table {
             assert_eq!(split_stage(stem), *want, "{stem}");
         }
+    }
+
+    #[test]
+    fn case_toml_date_must_be_year_and_month() {
+        for ok in ["2026-05", "2026-05-17", " 2026-12 "] {
+            assert!(parse_meta(&format!("date = {ok:?}")).is_ok(), "{ok}");
+        }
+        for bad in ["May 2026", "5/2026", "2026-13", "2026-00", "2026", "2026-5"] {
+            let e = parse_meta(&format!("date = {bad:?}")).unwrap_err();
+            assert!(e.contains(bad) && e.contains("2026-05"), "{bad}: {e}");
+        }
+        assert!(parse_meta("title = \"x\"").unwrap().date.is_none());
     }
 
     #[test]
