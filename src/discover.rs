@@ -336,10 +336,11 @@ fn build_views(
     out
 }
 
-/// Two inputs that make the same id both fail, each naming the other.
 /// Case ids the gallery uses for its own folders (`assets/` holds the style sheet and script).
 const RESERVED_IDS: [&str; 1] = ["assets"];
 
+/// A case whose id is reserved fails; two inputs that make the same id both fail, each naming
+/// the other.
 fn mark_collisions(cases: &mut [Case]) {
     for c in cases
         .iter_mut()

@@ -105,17 +105,19 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
 /// Other files, and a JPEG with data after its image (a phone's motion-photo video, say), are
 /// decoded in full. Watch mode uses this so that a new photo is decoded once, by the pipeline.
 pub fn check_complete(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<(), PhotoError> {
-    let ends_whole = match image::guess_format(bytes) {
-        Ok(ImageFormat::Jpeg) => jpeg_main_scan(bytes)
+    let format = image::guess_format(bytes).ok();
+    let ends_whole = match format {
+        Some(ImageFormat::Jpeg) => jpeg_main_scan(bytes)
             .is_some_and(|sos| bytes.len() > sos + 4 && bytes.ends_with(&[0xFF, 0xD9])),
-        Ok(ImageFormat::Png) => bytes.ends_with(&PNG_IEND),
+        Some(ImageFormat::Png) => bytes.ends_with(&PNG_IEND),
         _ => false,
     };
-    if !ends_whole {
-        return decode(bytes, path, params).map(|_| ());
+    match format {
+        Some(format) if ends_whole => {
+            check_dimensions(bytes, format, params).map_err(|reason| PhotoError::new(path, reason))
+        }
+        _ => decode(bytes, path, params).map(|_| ()),
     }
-    let format = image::guess_format(bytes).expect("checked above");
-    check_dimensions(bytes, format, params).map_err(|reason| PhotoError::new(path, reason))
 }
 
 /// The last 12 bytes of every complete PNG: an empty IEND chunk and its CRC.
