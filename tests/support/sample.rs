@@ -91,3 +91,16 @@ pub fn attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
     let len = tag[at..].find('"')?;
     Some(&tag[at..at + len])
 }
+
+/// A test that cannot run here (a tool is missing): fails under CI (`CI` set), where `.ci/run`
+/// installs the tool; otherwise it is said on the terminal and the test passes. Written to the
+/// process's stderr handle rather than with `eprintln!`, which the test harness captures and
+/// shows only for failing tests, so the skip would go unseen.
+pub fn skip_or_fail(message: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{message}; CI must run it"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "\n*** {message} ***\n");
+}
