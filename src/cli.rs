@@ -98,6 +98,28 @@ Exit codes: 0 all good, 1 bad config or input folder, 3 some cases cannot be pro
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Check a published gallery against the original photos: every image is made again from
+    /// the originals and manifest.json and compared with the published file.
+    #[command(after_help = "Examples:
+  beforeafter verify photos --out gallery
+  beforeafter verify photos --out gallery --json > verify.json
+
+Each published image is rendered again from the original photos and the manifest's records
+(matrix, crop, tone, render settings) and compared byte for byte, or, where the bytes differ,
+pixel by pixel (every 8×8 block within 2 levels). It also checks the originals' content hashes,
+the listed files and their sizes, that no image carries metadata and that no image is unlisted.
+
+Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 something differs.")]
+    Verify {
+        /// The folder with the original photos.
+        input: PathBuf,
+        /// The published gallery folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a clinic folder: a commented config, an example case and a short guide. Never overwrites.
     #[command(after_help = "Examples:
   beforeafter init my-clinic

@@ -42,6 +42,7 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
+        Command::Verify { input, out, json } => verify(&input, &out, json),
         Command::Init { dir } => init(&dir),
     }
 }
@@ -70,6 +71,40 @@ fn batch(
         print_summary(&summary, out);
     }
     Ok(summary.exit_code())
+}
+
+fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |id: &str| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        eprintln!("verified {n}: {id}");
+    };
+    let report = crate::verify::verify(input, out, &progress)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(report.exit_code());
+    }
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    for f in &report.problems {
+        println!("DIFFERS {}: {}", f.path, f.problem);
+    }
+    println!(
+        "{} case(s), {} image(s) made again: {} identical, {} within tolerance; {} problem(s)",
+        report.cases,
+        report.compared,
+        report.identical,
+        report.within_tolerance,
+        report.problems.len()
+    );
+    if report.problems.is_empty() {
+        println!(
+            "The gallery in {} is what its manifest says.",
+            out.display()
+        );
+    }
+    Ok(report.exit_code())
 }
 
 /// `--config`, else `<input>/beforeafter.toml` when present, else the defaults.
@@ -115,7 +150,11 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
             return Ok(1);
         }
     };
-    let inv = discover::discover(input, config.cases.default_consent, &config.own_files())?;
+    let (rules, id_note) = discover::Rules::new(&config, input);
+    let inv = discover::discover(input, &rules, &config.own_files())?;
+    if let Some(note) = id_note {
+        println!("note: {note}");
+    }
     let mut bad = 0;
     println!("{} case(s) in {}", inv.cases.len(), input.display());
     for c in &inv.cases {

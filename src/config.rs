@@ -43,6 +43,8 @@ pub struct Config {
 pub struct CasesConfig {
     pub default_consent: bool,
     pub publish_review: bool,
+    /// Public ids of cases without a `slug`: opaque, or the folder names.
+    pub ids: crate::ids::PublicIds,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
@@ -209,6 +211,8 @@ pub struct GalleryConfig {
     pub base_url: String,
     /// The clinic's template folder, relative to the config file; "" = built-in only.
     pub templates: String,
+    /// How dates are shown: time since the before photo, also the month, or none.
+    pub dates: crate::dates::DateStyle,
     /// The header logo, read once at load time so a missing logo is a config error.
     #[serde(skip)]
     pub logo_file: Option<GalleryLogo>,

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::dates::DateStyle;
 use crate::error::Fatal;
+use crate::ids::{IdKey, PublicIds};
 
 /// File extensions read as photos.
 const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif"];
@@ -42,6 +44,9 @@ impl fmt::Display for Stage {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CaseMeta {
+    /// The case's public id (its web address): lower-case letters, digits and dashes. Without
+    /// it the id is opaque (see `ids`), since folder names are often patients' names.
+    pub slug: Option<String>,
     pub title: Option<String>,
     pub treatment: Option<String>,
     pub sessions: Option<u32>,
@@ -94,15 +99,98 @@ pub struct View {
 
 #[derive(Clone, Debug)]
 pub struct Case {
-    /// URL- and path-safe slug, unique in the inventory.
+    /// The public id: URL- and path-safe, unique in the inventory (see `ids`).
     pub id: String,
-    /// Where it came from: the folder name or the flat-pair prefix.
+    /// Where it came from: the folder name or the flat-pair prefix. Private.
     pub source: String,
+    /// Whether `id` came from the folder name (`[cases] ids = "folder"`) or `slug`, so a title
+    /// may be made from it.
+    pub named: bool,
+    /// How dates may be published (`[gallery] dates`).
+    pub dates: DateStyle,
     pub meta: CaseMeta,
     pub consent: bool,
     pub views: Vec<View>,
     /// Problems that fail the whole case (bad case.toml, duplicate photo, id collision).
     pub errors: Vec<String>,
+}
+
+impl Case {
+    /// The public title: `case.toml`'s `title`; else the name the clinic chose to publish (the
+    /// slug, or the folder name with `ids = "folder"`); else a neutral "Case 3f9a1c".
+    #[must_use]
+    pub fn title(&self) -> String {
+        if let Some(t) = self
+            .meta
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            return t.to_owned();
+        }
+        if self.meta.slug.is_some() {
+            return crate::gallery::view_name(&self.id);
+        }
+        if self.named {
+            return self.source.clone();
+        }
+        format!("Case {}", self.id.trim_start_matches("case-"))
+    }
+
+    /// `case.toml` as the output folder may show it: a date only as a month, and only with
+    /// `[gallery] dates = "month"`.
+    #[must_use]
+    pub fn public_meta(&self) -> CaseMeta {
+        let mut meta = self.meta.clone();
+        meta.date = meta
+            .date
+            .as_deref()
+            .and_then(crate::dates::month)
+            .filter(|_| self.dates == DateStyle::Month)
+            .map(|(key, _)| key);
+        meta
+    }
+}
+
+/// The discovery rules from the configuration.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Consent of a case whose case.toml says nothing (and of flat pairs).
+    pub default_consent: bool,
+    pub ids: PublicIds,
+    pub id_key: IdKey,
+    pub dates: DateStyle,
+}
+
+impl Rules {
+    /// The rules of `config` for the folder `input` (its id key is created on first use), and a
+    /// note when that key cannot be kept.
+    #[must_use]
+    pub fn new(config: &crate::config::Config, input: &Path) -> (Rules, Option<String>) {
+        let (id_key, note) = match config.cases.ids {
+            PublicIds::Opaque => IdKey::load_or_create(input),
+            PublicIds::Folder => (IdKey([0; 32]), None),
+        };
+        let rules = Rules {
+            default_consent: config.cases.default_consent,
+            ids: config.cases.ids,
+            id_key,
+            dates: config.gallery.dates,
+        };
+        (rules, note)
+    }
+
+    /// Rules with folder names as ids (tests, and clinics that name cases by number).
+    #[must_use]
+    pub fn folder_ids(default_consent: bool) -> Rules {
+        Rules {
+            default_consent,
+            ids: PublicIds::Folder,
+            id_key: IdKey([0; 32]),
+            dates: DateStyle::Relative,
+        }
+    }
 }
 
 /// Why a file was not placed in any case.
@@ -135,7 +223,7 @@ pub const CONFIG_NAME: &str = "beforeafter.toml";
 
 /// Scan `input` (one level of case folders) into cases. `own` lists files the tool itself uses
 /// (config, watermark logo), which are not photos of a case.
-pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<Inventory, Fatal> {
+pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventory, Fatal> {
     let entries = sorted_entries(input).map_err(|e| Fatal::Input {
         path: input.to_owned(),
         message: format!("{e}; give the folder that holds the clinic's photos"),
@@ -153,7 +241,7 @@ pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<
         } else if is_notes(&name) {
             inv.problems.push(skipped_notes(&name));
         } else if is_dir {
-            if let Some(case) = scan_case_dir(&name, &path, default_consent, &mut inv.problems) {
+            if let Some(case) = scan_case_dir(&name, &path, rules, &mut inv.problems) {
                 inv.cases.push(case);
             }
         } else if !is_photo(&name) {
@@ -184,8 +272,8 @@ pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<
         if !views.is_empty() || !errors.is_empty() {
             inv.cases.push(new_case(
                 &source,
-                CaseMeta::default(),
-                default_consent,
+                Some(CaseMeta::default()),
+                rules,
                 views,
                 errors,
             ));
@@ -199,14 +287,23 @@ pub fn discover(input: &Path, default_consent: bool, own: &[PathBuf]) -> Result<
 const NO_STAGE: &str =
     "the name says no stage: end it with _before, _after or _session-N (pre/post work too)";
 
+/// A case; `meta` is `None` when its case.toml could not be read, which never counts as consent.
 fn new_case(
     source: &str,
-    meta: CaseMeta,
-    default_consent: bool,
+    meta: Option<CaseMeta>,
+    rules: &Rules,
     views: Vec<View>,
     mut errors: Vec<String>,
 ) -> Case {
-    let id = slug(source);
+    let consent = meta
+        .as_ref()
+        .is_some_and(|m| m.consent.unwrap_or(rules.default_consent));
+    let meta = meta.unwrap_or_default();
+    let (id, named) = match (&meta.slug, rules.ids) {
+        (Some(s), _) => (s.clone(), true),
+        (None, PublicIds::Folder) => (slug(source), true),
+        (None, PublicIds::Opaque) => (rules.id_key.opaque_id(source), false),
+    };
     if id.is_empty() {
         errors.push(format!(
             "case name {source:?} has no letters or digits to make a web address from: rename it"
@@ -215,7 +312,9 @@ fn new_case(
     Case {
         id,
         source: source.to_owned(),
-        consent: meta.consent.unwrap_or(default_consent),
+        named,
+        dates: rules.dates,
+        consent,
         meta,
         views,
         errors,
@@ -225,11 +324,11 @@ fn new_case(
 fn scan_case_dir(
     name: &str,
     dir: &Path,
-    default_consent: bool,
+    rules: &Rules,
     problems: &mut Vec<Problem>,
 ) -> Option<Case> {
     let mut errors = Vec::new();
-    let mut meta = CaseMeta::default();
+    let mut meta = Some(CaseMeta::default());
     let mut views: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
     let entries = match sorted_entries(dir) {
         Ok(entries) => entries,
@@ -249,13 +348,16 @@ fn scan_case_dir(
             ));
         } else if file.eq_ignore_ascii_case("case.toml") {
             match read_meta(&path) {
-                Ok(m) => meta = m,
-                Err(e) => errors.push(format!("{rel}: {e}")),
+                Ok(m) => meta = Some(m),
+                Err(e) => {
+                    meta = None;
+                    errors.push(format!("{rel}: {e}"));
+                }
             }
         } else if !is_photo(&file) {
             problems.push(unknown(&rel, "not a photo or case.toml; ignored"));
         } else if let Some((view, stage)) = split_stage(stem(&file)) {
-            let view = view.map_or_else(|| DEFAULT_VIEW.to_owned(), slug);
+            let view = view_id(view, name);
             views
                 .entry(view)
                 .or_default()
@@ -268,7 +370,26 @@ fn scan_case_dir(
     if views.is_empty() && errors.is_empty() {
         return None;
     }
-    Some(new_case(name, meta, default_consent, views, errors))
+    Some(new_case(name, meta, rules, views, errors))
+}
+
+/// A view's id from a file-name prefix. Photos are often named after the patient inside the
+/// patient's folder (`smith-07/smith-07_crown_before.jpg`): the folder's name is dropped from the
+/// front of the prefix, so it never becomes a public view name.
+fn view_id(prefix: Option<&str>, case_name: &str) -> String {
+    let Some(prefix) = prefix else {
+        return DEFAULT_VIEW.to_owned();
+    };
+    let (view, case) = (slug(prefix), slug(case_name));
+    let rest = match view.strip_prefix(&case) {
+        Some(rest) if !case.is_empty() => rest.trim_start_matches('-'),
+        _ => &view,
+    };
+    if rest.is_empty() {
+        DEFAULT_VIEW.to_owned()
+    } else {
+        rest.to_owned()
+    }
 }
 
 fn read_meta(path: &Path) -> Result<CaseMeta, String> {
@@ -282,12 +403,20 @@ fn read_meta(path: &Path) -> Result<CaseMeta, String> {
 fn parse_meta(text: &str) -> Result<CaseMeta, String> {
     let meta: CaseMeta = toml::from_str(text).map_err(|e| {
         format!(
-            "{}; allowed keys: title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
+            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
             e.message()
         )
     })?;
+    if let Some(s) = &meta.slug
+        && (s.is_empty() || slug(s) != *s)
+    {
+        return Err(format!(
+            "slug {s:?} is not a web address: use lower-case letters, digits and single dashes, such as slug = \"{}\"",
+            slug(s)
+        ));
+    }
     if let Some(date) = &meta.date
-        && crate::gallery::month(date).is_none()
+        && crate::dates::month(date).is_none()
     {
         return Err(format!(
             "date {date:?} is not a year and month; write it as date = \"2026-05\" \

@@ -25,8 +25,8 @@ pub struct Photo {
     pub orientation: u8,
     /// What was done about colour management, for the manifest.
     pub colour: String,
-    /// Capture year and month from EXIF, if present.
-    pub captured: Option<(u16, u8)>,
+    /// Capture day from EXIF, if present: used for checks, never published.
+    pub captured: Option<crate::dates::Day>,
 }
 
 /// Read a file's bytes, refusing empty and over-sized files before reading them.
@@ -237,8 +237,8 @@ fn profile_name(profile: &ColorProfile) -> String {
     }
 }
 
-/// EXIF orientation (1 when absent or invalid) and capture year and month.
-fn read_exif(bytes: &[u8]) -> (u8, Option<(u16, u8)>) {
+/// EXIF orientation (1 when absent or invalid) and capture day (kept private; see `dates`).
+fn read_exif(bytes: &[u8]) -> (u8, Option<crate::dates::Day>) {
     let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
         return (1, None);
     };
@@ -255,7 +255,9 @@ fn read_exif(bytes: &[u8]) -> (u8, Option<(u16, u8)>) {
                 return None;
             };
             let dt = exif::DateTime::from_ascii(parts.first()?).ok()?;
-            (dt.year > 1900 && (1..=12).contains(&dt.month)).then_some((dt.year, dt.month))
+            (dt.year > 1900)
+                .then(|| crate::dates::Day::new(dt.year, dt.month, dt.day))
+                .flatten()
         });
     (orientation, captured)
 }

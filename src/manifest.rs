@@ -1,32 +1,57 @@
-//! The audit trail, `<out>/manifest.json`: what was done to every published photo. It doubles as
-//! the cache index: each case records the key of everything that shaped its outputs, so an
-//! unchanged case is not decoded again.
+//! The audit trail, `<out>/manifest.json`: what was done to every published photo, with the
+//! exact values the renderer applied (typed records, never free-form JSON), so `verify` can
+//! re-derive every published image from the original photos and this file. It doubles as the
+//! cache index: each case records the key of everything that shaped its outputs, so an unchanged
+//! case is not decoded again.
 //!
-//! The output folder is uploaded as it is, so it names only published cases. The records of
-//! cases held for review or failed (why, and the alignment figures a reviewer needs) are kept in
-//! `<input>/.beforeafter/held.json`, beside the patients' photos, which are private anyway.
-//! Cases without marketing consent are recorded nowhere.
+//! The output folder is uploaded as it is, so the public manifest names no patient: no source
+//! paths (content hashes only), no case without consent, no held or failed case, no day. The
+//! private records beside the photos, in `<input>/.beforeafter/`, keep what the clinic needs:
+//! `held.json` (cases held for review or failed: why, and the figures a reviewer needs) and
+//! `published.json` (the published cases with their source paths: the clinic's own audit trail).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::align::{Matrix, Model};
+use crate::config::{CompositesConfig, LabelsConfig, OutputsConfig, WatermarkConfig};
 use crate::discover::CaseMeta;
 use crate::error::Fatal;
 use crate::output;
+use crate::tone::ToneFit;
 
 pub const FILE_NAME: &str = "manifest.json";
 /// The folder in the input folder that keeps records of cases that were not published.
 pub const HELD_DIR: &str = ".beforeafter";
 /// Those records, relative to the input folder.
 pub const HELD_FILE: &str = ".beforeafter/held.json";
-pub const SCHEMA: u32 = 1;
+/// The published cases with their source paths, relative to the input folder.
+pub const PRIVATE_FILE: &str = ".beforeafter/published.json";
+/// 2: typed `align`/`tone` records, `render` settings, no source paths in public.
+pub const SCHEMA: u32 = 2;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema: u32,
     pub generator: String,
+    /// The settings that shaped every published image (absent in private records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderRecord>,
     pub cases: Vec<CaseEntry>,
+}
+
+/// Everything besides the photos and the per-photo records that decides a published image's
+/// pixels and bytes: sizes, encoders, watermark, labels and composites. With the original photos
+/// and the per-stage records, `verify` renders every output again from this alone.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RenderRecord {
+    pub outputs: OutputsConfig,
+    /// The watermark settings; `logo` is the published copy of the mark (`assets/...png`), not a
+    /// path on the clinic's machine.
+    pub watermark: WatermarkConfig,
+    pub labels: LabelsConfig,
+    pub composites: CompositesConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,10 +64,16 @@ pub enum CaseStatus {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseEntry {
+    /// The public id: the case's web address (`case.toml` `slug`, or opaque).
     pub id: String,
+    /// The case folder or flat-pair name in the input folder: private records only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub title: String,
     pub status: CaseStatus,
     pub published: bool,
+    /// Flagged for review; with `published` too, it was published unconfirmed
+    /// (`--publish-review`), and its page says so.
     pub review: bool,
     pub reasons: Vec<String>,
     /// Hash of the inputs, settings and tool version that shaped this case's outputs.
@@ -63,8 +94,9 @@ pub struct ViewEntry {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageEntry {
     pub stage: String,
-    /// Path relative to the input folder.
-    pub source: String,
+    /// Path relative to the input folder: private records only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// BLAKE3 of the source file's bytes.
     pub source_hash: String,
     /// Pixel size after EXIF orientation.
@@ -73,21 +105,86 @@ pub struct StageEntry {
     pub orientation: u8,
     /// Colour management applied at ingest.
     pub colour: String,
-    /// Capture month ("YYYY-MM") from EXIF; the full date is never written out.
+    /// Time between the before photo and this one ("10 weeks"), from EXIF capture days; the
+    /// days themselves never leave the input folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_before: Option<String>,
+    /// Capture month ("YYYY-MM"), only with `[gallery] dates = "month"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured: Option<String>,
-    /// Registration: matrix, confidence, method. `null` until that stage runs.
-    pub align: Option<serde_json::Value>,
-    /// Photometric normalization parameters. `null` until that stage runs.
-    pub tone: Option<serde_json::Value>,
+    /// Registration: the matrix applied, how it was found, and how sure it is.
+    pub align: Option<AlignRecord>,
+    /// The global photometric transform applied to every output of this photo.
+    pub tone: Option<ToneFit>,
     /// How the photo was fitted to the before photo's frame when no alignment ran:
     /// the 2×3 matrix from this photo's pixels to the before photo's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub framing: Option<[[f64; 3]; 2]>,
+    pub framing: Option<Matrix>,
     /// `[x, y, w, h]` in the before photo's oriented full-resolution pixels.
     pub crop: [u32; 4],
     pub outputs: Vec<OutputEntry>,
     pub review: bool,
     pub reasons: Vec<String>,
+}
+
+impl StageEntry {
+    /// The matrix every output of this photo was rendered through: this photo's pixels to the
+    /// before photo's.
+    #[must_use]
+    pub fn matrix(&self) -> Matrix {
+        self.align
+            .as_ref()
+            .map(|a| a.matrix)
+            .or(self.framing)
+            .unwrap_or_else(crate::align::identity)
+    }
+}
+
+/// How a stage was registered onto the before photo. `matrix` is exactly what the renderer
+/// applied; the other figures say how it was found.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AlignRecord {
+    /// "reference" (the before photo), the estimator's hypothesis chain, or a case.toml method.
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+    /// Full-resolution pixels of this photo -> the before photo's.
+    pub matrix: Matrix,
+    /// In [0, 1]; `None` when given by hand.
+    pub confidence: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_deg: Option<f64>,
+    /// Framing scale against the before photo, both at the working size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framing_scale: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inlier_fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_size: Option<u32>,
+    /// Root-mean-square landmark residual (pixels) for `[[align]]` landmarks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmark_rms_px: Option<f64>,
+}
+
+impl AlignRecord {
+    /// The before photo's own record.
+    #[must_use]
+    pub fn reference() -> AlignRecord {
+        AlignRecord {
+            method: "reference".into(),
+            model: None,
+            matrix: crate::align::identity(),
+            confidence: Some(1.0),
+            rotation_deg: None,
+            framing_scale: None,
+            inlier_fraction: None,
+            overlap: None,
+            working_size: None,
+            landmark_rms_px: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -96,6 +193,9 @@ pub struct OutputEntry {
     pub path: String,
     pub width: u32,
     pub height: u32,
+    /// File size in bytes.
+    #[serde(default)]
+    pub bytes: u64,
     pub format: String,
     pub watermarked: bool,
     /// For composites: "side", "square" or "social".
@@ -108,23 +208,41 @@ impl Manifest {
         Manifest {
             schema: SCHEMA,
             generator: format!("beforeafter {}", env!("CARGO_PKG_VERSION")),
+            render: None,
             cases,
         }
     }
 
-    /// The previous run's records: the published manifest in `out` and the held records in
-    /// `input`. What is absent or unreadable counts as empty (its cases are simply redone), with
-    /// a note why.
+    /// The previous run's records: the published manifest in `out`, completed by the private
+    /// records in `input` (source paths of published cases, held and failed cases). What is
+    /// absent or unreadable counts as empty (its cases are simply redone), with a note why.
     pub fn load(out: &Path, input: &Path) -> (Manifest, Vec<String>) {
         let (mut m, public) = Manifest::load_file(&out.join(FILE_NAME));
-        let (held, private) = Manifest::load_file(&input.join(HELD_FILE));
+        let (private, private_note) = Manifest::load_file(&input.join(PRIVATE_FILE));
+        for case in &mut m.cases {
+            if let Some(p) = private
+                .cases
+                .iter()
+                .find(|p| p.id == case.id && p.key == case.key)
+            {
+                *case = p.clone();
+            }
+        }
+        let (held, held_note) = Manifest::load_file(&input.join(HELD_FILE));
         let ids: std::collections::HashSet<String> = m.cases.iter().map(|c| c.id.clone()).collect();
         m.cases.extend(
             held.cases
                 .into_iter()
                 .filter(|c| !c.published && !ids.contains(&c.id)),
         );
-        (m, public.into_iter().chain(private).collect())
+        let notes = [public, private_note, held_note].into_iter().flatten();
+        (m, notes.collect())
+    }
+
+    /// The private records of published cases (with their source paths), or none.
+    #[must_use]
+    pub fn load_private(input: &Path) -> Manifest {
+        Manifest::load_file(&input.join(PRIVATE_FILE)).0
     }
 
     fn load_file(path: &Path) -> (Manifest, Option<String>) {
@@ -151,24 +269,36 @@ impl Manifest {
         }
     }
 
-    /// Write the published cases to `out/manifest.json`, then the others to the held records in
-    /// `input`. The manifest failing is fatal; the held records failing (a read-only share, say)
-    /// only costs redoing those cases next time, so it comes back as a note.
-    pub fn save(&self, out: &Path, input: &Path) -> Result<Option<String>, Fatal> {
+    /// Write the published cases to `out/manifest.json` without their source paths, then the
+    /// private records in `input`. Files whose bytes would not change are not rewritten. The
+    /// manifest failing is fatal; the private records failing (a read-only share, say) only
+    /// costs redoing held cases next time, so it comes back as a note.
+    pub fn save(
+        &self,
+        out: &Path,
+        input: &Path,
+        render: &RenderRecord,
+    ) -> Result<Option<String>, Fatal> {
         let (published, held): (Vec<CaseEntry>, Vec<CaseEntry>) =
             self.cases.iter().cloned().partition(|c| c.published);
-        output::write_atomic(out, FILE_NAME, &Manifest::new(published).to_json()?)?;
-        let held_path = input.join(HELD_FILE);
-        if held.is_empty() && !held_path.exists() {
-            return Ok(None);
-        }
+        let mut public = Manifest::new(published.iter().map(CaseEntry::public).collect());
+        public.render = Some(render.clone());
+        output::write_if_changed(out, FILE_NAME, &public.to_json()?)?;
         let note = |e: Fatal| {
-            format!("cannot keep the records of held cases ({e}); they will be redone next run")
+            format!(
+                "cannot keep the private records in the input folder ({e}); held cases will be redone next run"
+            )
         };
-        let bytes = Manifest::new(held).to_json()?;
-        Ok(output::write_if_changed(input, HELD_FILE, &bytes)
-            .err()
-            .map(note))
+        for (rel, cases) in [(HELD_FILE, held), (PRIVATE_FILE, published)] {
+            if cases.is_empty() && !input.join(rel).exists() {
+                continue;
+            }
+            let bytes = Manifest::new(cases).to_json()?;
+            if let Err(e) = output::write_if_changed(input, rel, &bytes) {
+                return Ok(Some(note(e)));
+            }
+        }
+        Ok(None)
     }
 
     fn to_json(&self) -> Result<Vec<u8>, Fatal> {
@@ -189,6 +319,17 @@ impl Manifest {
 }
 
 impl CaseEntry {
+    /// This entry as the output folder may show it: no source paths.
+    #[must_use]
+    pub fn public(&self) -> CaseEntry {
+        let mut c = self.clone();
+        c.source = None;
+        for s in c.views.iter_mut().flat_map(|v| v.stages.iter_mut()) {
+            s.source = None;
+        }
+        c
+    }
+
     pub fn output_paths(&self) -> impl Iterator<Item = &str> {
         self.views.iter().flat_map(|v| {
             v.stages

@@ -82,7 +82,8 @@ fn photo(path: PathBuf, scene: &Scene, take: &Take, seed: u64) {
     write(&path, &jpeg_with_exif(&img, 1, QUALITY, Some(take.date)));
 }
 
-const SERIES_CASE: &str = r#"title = "Crown and top, three sessions"
+const SERIES_CASE: &str = r#"slug = "smp-crown-series"
+title = "Crown and top, three sessions"
 treatment = "Scalp micropigmentation"
 sessions = 3
 date = "2026-05"
@@ -93,7 +94,8 @@ credit = "Photos: Example Clinic"
 consent = true
 "#;
 
-const ROTATED_CASE: &str = r#"title = "Top view, phone held upright"
+const ROTATED_CASE: &str = r#"slug = "rotated-phone"
+title = "Top view, phone held upright"
 treatment = "Scalp micropigmentation"
 sessions = 2
 date = "2026-04"

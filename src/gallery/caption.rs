@@ -1,41 +1,9 @@
-//! Words the gallery derives from the manifest: dates shown as month and year only, stage
+//! Words the gallery derives from the manifest: stage
 //! names, filter keys, and the honesty note that says what was done to a case's photos.
 
 use crate::manifest::{CaseEntry, StageEntry};
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// `"YYYY-MM"` (a day after it is dropped) as `("YYYY-MM", "May 2026")`. Anything else is
-/// `None`: a free-text date could carry the day, which the gallery never shows.
-pub fn month(text: &str) -> Option<(String, String)> {
-    let text = text.trim();
-    let bytes = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_digit);
-    let shape_ok = bytes.len() >= 7
-        && digits(0..4)
-        && bytes[4] == b'-'
-        && digits(5..7)
-        && (bytes.len() == 7 || (bytes.len() == 10 && bytes[7] == b'-' && digits(8..10)));
-    if !shape_ok {
-        return None;
-    }
-    let m: usize = text[5..7].parse().ok()?;
-    let name = MONTHS.get(m.checked_sub(1)?)?;
-    Some((text[..7].to_owned(), format!("{name} {}", &text[..4])))
-}
+pub use crate::dates::month;
 
 /// A stage's name for people: "Before", "Session 2", "After". It uses
 /// the same words as the visible label (so a screen reader and the screen agree, in the
@@ -131,7 +99,14 @@ pub fn honesty(case: &CaseEntry) -> String {
             chars.as_str()
         )
     };
-    format!("{what}; no retouching.")
+    if case.published && case.review {
+        format!(
+            "{what}; no retouching. The alignment was flagged for review and published without \
+             being confirmed."
+        )
+    } else {
+        format!("{what}; no retouching.")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -142,26 +117,16 @@ enum ToneChange {
     Colour,
 }
 
-/// What a stage's recorded tone adjustment changed. A record whose gains and gammas are all 1
-/// changed nothing; a record of another shape counts as a colour change (never understate).
+/// What a stage's recorded tone adjustment changed: the record is the fit the renderer applied,
+/// so a fit whose gains and gammas are all 1 changed nothing.
 fn tone_change(stage: &StageEntry) -> Option<ToneChange> {
     let tone = stage.tone.as_ref()?;
-    let channels = |key: &str| -> Option<Vec<f64>> {
-        tone.get(key)?
-            .as_array()?
-            .iter()
-            .map(serde_json::Value::as_f64)
-            .collect()
-    };
-    let (Some(gain), Some(gamma)) = (channels("gain"), channels("gamma")) else {
-        return Some(ToneChange::Colour);
-    };
     let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
-    if gain.iter().chain(&gamma).all(|&v| near(v, 1.0)) {
+    if tone.gain.iter().chain(&tone.gamma).all(|&v| near(v, 1.0)) {
         return None;
     }
-    let uniform = |v: &[f64]| v.windows(2).all(|w| near(w[0], w[1]));
-    if uniform(&gain) && uniform(&gamma) {
+    let uniform = |v: &[f64; 3]| near(v[0], v[1]) && near(v[1], v[2]);
+    if uniform(&tone.gain) && uniform(&tone.gamma) {
         Some(ToneChange::Exposure)
     } else {
         Some(ToneChange::Colour)
@@ -171,26 +136,6 @@ fn tone_change(stage: &StageEntry) -> Option<ToneChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_show_month_and_year_only() {
-        assert_eq!(month("2026-05").unwrap().1, "May 2026");
-        assert_eq!(
-            month("2026-01-31").unwrap(),
-            ("2026-01".into(), "January 2026".into())
-        );
-        for bad in [
-            "2026",
-            "2026-13",
-            "2026-00",
-            "May 2026",
-            "14 May 2026",
-            "2026-05-1",
-            "",
-        ] {
-            assert_eq!(month(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn stage_and_view_names() {

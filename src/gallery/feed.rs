@@ -49,8 +49,12 @@ pub struct FeedView<'a> {
 #[derive(Serialize)]
 pub struct FeedStage<'a> {
     pub stage: &'a str,
-    /// Capture month, "YYYY-MM".
+    /// Capture month, "YYYY-MM" (only with `[gallery] dates = "month"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub captured: Option<&'a str>,
+    /// Time since the before photo, "10 weeks".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_before: Option<&'a str>,
     pub images: Vec<FeedImage<'a>>,
 }
 
@@ -106,6 +110,7 @@ fn feed_case(case: &CaseEntry) -> FeedCase<'_> {
                     .map(|s| FeedStage {
                         stage: &s.stage,
                         captured: s.captured.as_deref(),
+                        since_before: s.since_before.as_deref(),
                         images: s.outputs.iter().map(image).collect(),
                     })
                     .collect(),

@@ -24,7 +24,7 @@ use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
 use crate::output;
 
-pub use caption::{honesty, month};
+pub use caption::{honesty, month, stage_tag, view_name};
 pub use feed::FILE_NAME as FEED_FILE;
 
 /// Where pages find the assets, relative to the gallery root. CSS and JS carry a content hash

@@ -152,8 +152,13 @@ pub struct StageModel {
     pub name: String,
     /// "SESSION 1", from `[labels]`.
     pub tag: String,
-    /// Capture month, e.g. "February 2026".
+    /// Capture month, e.g. "February 2026" (only with `[gallery] dates = "month"`).
     pub month: Option<String>,
+    /// Time since the before photo, e.g. "10 weeks after".
+    pub since: Option<String>,
+    /// What the page shows under the stage's name: the month and/or the time since the before
+    /// photo, e.g. "10 weeks after" or "May 2026, 10 weeks after".
+    pub when: Option<String>,
     pub alt: String,
     pub picture: Picture,
     pub eager: bool,
@@ -411,15 +416,21 @@ fn stage_model(
     eager: bool,
     config: &Config,
 ) -> StageModel {
+    let month = stage
+        .captured
+        .as_deref()
+        .and_then(caption::month)
+        .map(|m| m.1);
+    let since = stage.since_before.as_ref().map(|s| format!("{s} after"));
+    let when = [month.clone(), since.clone()].into_iter().flatten();
+    let when = Some(when.collect::<Vec<_>>().join(", ")).filter(|w| !w.is_empty());
     StageModel {
         stage: stage.stage.clone(),
         name: caption::stage_name(&stage.stage, &config.labels),
         tag: caption::stage_tag(&stage.stage, &config.labels),
-        month: stage
-            .captured
-            .as_deref()
-            .and_then(caption::month)
-            .map(|m| m.1),
+        month,
+        since,
+        when,
         alt,
         picture: picture(id, &stage.outputs),
         eager,

@@ -5,24 +5,23 @@
 //! scale in the working matrix is a framing change, not a resolution change; matrices are then
 //! brought back to full resolution for rendering.
 
-use image::RgbImage;
-use serde_json::json;
-
 use crate::align::{self, Matrix};
 use crate::discover::{AlignOverride, Stage, View};
 use crate::ingest::Photo;
+use crate::manifest::AlignRecord;
 use crate::render;
 use crate::tone::{self, ToneFit, ToneMode};
+use image::RgbImage;
 
-use super::case::Settings;
+use super::settings::Settings;
 use super::timings::Stage as Timed;
 
 /// What fitting a view decided, per stage (index 0 is the before photo).
 pub struct ViewFit {
     /// This stage's full-resolution pixels -> the before photo's.
     pub matrices: Vec<Matrix>,
-    /// The manifest's `align` record (`None` when alignment is off).
-    pub align: Vec<Option<serde_json::Value>>,
+    /// The manifest's `align` record (`None` when alignment is off); its matrix is `matrices[i]`.
+    pub align: Vec<Option<AlignRecord>>,
     pub tone: Vec<Option<ToneFit>>,
     pub reasons: Vec<Vec<String>>,
     /// `[x, y, w, h]` in before pixels.
@@ -91,8 +90,7 @@ pub fn fit_view(
         })
         .collect();
     if cfg.align.enabled {
-        fit.align[0] =
-            Some(json!({"method": "reference", "matrix": align::identity(), "confidence": 1.0}));
+        fit.align[0] = Some(AlignRecord::reference());
         for i in 1..n {
             let over = find_override(view, view.stages[i].stage, overrides);
             register(&mut fit, i, &work, over, settings)?;
@@ -174,17 +172,18 @@ fn register(
     ));
     let (scale, rotation) = align::scale_rotation(&est.matrix);
     fit.matrices[i] = full;
-    fit.align[i] = Some(json!({
-        "method": est.method,
-        "model": params.model,
-        "matrix": full,
-        "confidence": round(est.confidence, 3),
-        "rotation_deg": round(rotation, 3),
-        "framing_scale": round(scale, 4),
-        "inlier_fraction": round(est.inlier_fraction, 3),
-        "overlap": round(est.overlap, 3),
-        "working_size": settings.config.align.working_size,
-    }));
+    fit.align[i] = Some(AlignRecord {
+        method: est.method,
+        model: Some(params.model),
+        matrix: full,
+        confidence: Some(round(est.confidence, 3)),
+        rotation_deg: Some(round(rotation, 3)),
+        framing_scale: Some(round(scale, 4)),
+        inlier_fraction: Some(round(est.inlier_fraction, 3)),
+        overlap: Some(round(est.overlap, 3)),
+        working_size: Some(settings.config.align.working_size),
+        landmark_rms_px: None,
+    });
     Ok(())
 }
 
@@ -194,7 +193,7 @@ fn round(v: f64, digits: i32) -> f64 {
 }
 
 /// A case.toml `[[align]]` entry as a matrix and its manifest record.
-fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, serde_json::Value), String> {
+fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, AlignRecord), String> {
     if let Some(m) = o.matrix {
         if align::invert(&m).is_none() {
             return Err(format!(
@@ -202,10 +201,13 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, serde_json:
                 o.stage
             ));
         }
-        return Ok((
-            m,
-            json!({"method": "manual matrix (case.toml)", "matrix": m, "confidence": null}),
-        ));
+        let record = AlignRecord {
+            method: "manual matrix (case.toml)".into(),
+            matrix: m,
+            confidence: None,
+            ..AlignRecord::reference()
+        };
+        return Ok((m, record));
     }
     let pairs: Vec<([f64; 2], [f64; 2])> = o
         .landmarks
@@ -223,13 +225,17 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, serde_json:
         .sum::<f64>()
         / pairs.len() as f64)
         .sqrt();
-    let record = json!({
-        "method": format!("landmarks (case.toml, {} pairs, least squares)", pairs.len()),
-        "model": model,
-        "matrix": m,
-        "confidence": null,
-        "landmark_rms_px": round(rms, 2),
-    });
+    let record = AlignRecord {
+        method: format!(
+            "landmarks (case.toml, {} pairs, least squares)",
+            pairs.len()
+        ),
+        model: Some(model),
+        matrix: m,
+        confidence: None,
+        landmark_rms_px: Some(round(rms, 2)),
+        ..AlignRecord::reference()
+    };
     Ok((m, record))
 }
 

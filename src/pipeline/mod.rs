@@ -6,7 +6,9 @@
 
 mod case;
 mod fit;
+pub mod outputs;
 mod report;
+pub mod settings;
 pub mod timings;
 
 use std::collections::{HashMap, HashSet};
@@ -25,8 +27,9 @@ use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
 use crate::output;
 
-pub use case::Settings;
+pub use case::Source;
 pub use report::Reporter;
+pub use settings::Settings;
 
 /// What happened to one case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,6 +48,10 @@ pub enum Outcome {
 pub struct CaseReport {
     pub id: String,
     pub outcome: Outcome,
+    /// Published although flagged for review (`--publish-review`): its page says the alignment
+    /// was not confirmed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub review_overridden: bool,
     pub reasons: Vec<String>,
 }
 
@@ -56,6 +63,8 @@ pub struct Summary {
     pub failed: usize,
     pub review: usize,
     pub no_consent: usize,
+    /// Of the published and up-to-date cases, those published although flagged for review.
+    pub review_overridden: usize,
     /// Cases left as they were this round (watch mode only).
     pub waiting: usize,
     /// Photos decoded in this run (0 when nothing changed).
@@ -68,9 +77,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Exit code: 0 all published, 3 some cases failed or need review.
+    /// Exit code: 0 all published, 3 some cases failed or need review (also when published
+    /// anyway with `--publish-review`: nobody has confirmed them yet).
     pub fn exit_code(&self) -> i32 {
-        if self.failed > 0 || self.review > 0 {
+        if self.failed > 0 || self.review > 0 || self.review_overridden > 0 {
             3
         } else {
             0
@@ -122,14 +132,15 @@ pub fn run(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Summary, Fatal> {
-    let inventory = discover::discover(input, config.cases.default_consent, &config.own_files())?;
+    let (rules, id_note) = discover::Rules::new(config, input);
+    let inventory = discover::discover(input, &rules, &config.own_files())?;
     std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
         path: out.to_owned(),
         source: e,
     })?;
     output::remove_stale_temps(out);
     let (old, notes) = Manifest::load(out, input);
-    let settings = Settings::new(config, options);
+    let settings = Settings::new(config, options.publish_review);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads())
         .build()
@@ -140,7 +151,7 @@ pub fn run(
             .cases
             .par_iter()
             .map(|c| {
-                let result = process(c, input, out, &settings, &old, options);
+                let result = process(c, out, &settings, &old, options);
                 if let Ok((report, _, _)) = &result {
                     reporter.case_done(report);
                 }
@@ -151,7 +162,7 @@ pub fn run(
     reporter.finish();
     let mut summary = Summary {
         unplaced: inventory.problems,
-        notes,
+        notes: notes.into_iter().chain(id_note).collect(),
         ..Summary::default()
     };
     let mut entries = Vec::new();
@@ -163,14 +174,20 @@ pub fn run(
     }
     summary.timings = settings.timings.snapshot();
     let manifest = Manifest::new(entries);
+    if let Some((rel, png)) = &settings.watermark_asset {
+        output::write_if_changed(out, rel, png)?;
+    }
     gallery::write(out, &manifest, config)?;
-    summary.notes.extend(manifest.save(out, input)?);
+    summary
+        .notes
+        .extend(manifest.save(out, input, &settings.render_record())?);
     prune(out, &old, &manifest);
     Ok(summary)
 }
 
 impl Summary {
     fn count(&mut self, report: &CaseReport) {
+        self.review_overridden += usize::from(report.review_overridden);
         match report.outcome {
             Outcome::Published => self.published += 1,
             Outcome::UpToDate => self.up_to_date += 1,
@@ -185,7 +202,6 @@ impl Summary {
 /// One case: skipped, reused from the last run, or processed.
 fn process(
     c: &Case,
-    input: &Path,
     out: &Path,
     settings: &Settings,
     old: &Manifest,
@@ -194,6 +210,7 @@ fn process(
     let report = |outcome, reasons| CaseReport {
         id: c.id.clone(),
         outcome,
+        review_overridden: false,
         reasons,
     };
     let known = match hold(c, options) {
@@ -242,13 +259,16 @@ fn process(
         return Ok(reused);
     }
     let decoded = sources.iter().map(Vec::len).sum();
-    let entry = case::render(c, input, out, settings, sources, key)?;
+    let entry = case::run_case(c, out, settings, sources, key)?;
     let outcome = match entry.status {
+        _ if entry.published => Outcome::Published,
         CaseStatus::Published => Outcome::Published,
         CaseStatus::Review => Outcome::Review,
         CaseStatus::Failed => Outcome::Failed,
     };
-    Ok((report(outcome, entry.reasons.clone()), Some(entry), decoded))
+    let mut r = report(outcome, entry.reasons.clone());
+    r.review_overridden = entry.published && entry.review;
+    Ok((r, Some(entry), decoded))
 }
 
 /// Watch mode: `Err(why)` when the case must be left as it was this round; otherwise every
@@ -307,15 +327,16 @@ fn reuse(
         return None;
     }
     let entry = case::refresh_meta(entry.clone(), c);
-    // A case published with --publish-review keeps counting as needing review.
-    let outcome = if entry.review {
-        Outcome::Review
-    } else {
+    let outcome = if entry.published {
         Outcome::UpToDate
+    } else {
+        Outcome::Review
     };
     let report = CaseReport {
         id: c.id.clone(),
         outcome,
+        // A case published with --publish-review keeps being counted as unconfirmed.
+        review_overridden: entry.published && entry.review,
         reasons: entry.reasons.clone(),
     };
     Some((report, Some(entry), 0))

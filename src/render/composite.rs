@@ -59,7 +59,9 @@ pub struct Layout {
 /// The layout of composite `kind` for a view whose crop is `crop`.
 ///
 /// The free-height side composite stacks photos wider than `stack_above_aspect`; the fixed-size
-/// ones pick whichever arrangement keeps more of the photo.
+/// ones pick whichever arrangement keeps more of the photo. Never upscaled: when the panels
+/// would be wider than the part of the crop they show, the whole composite is made smaller (a
+/// social image of small photos comes out at, say, 600×315 rather than blown up to 1200×630).
 pub fn layout(kind: Kind, crop: &Region, p: &CompositeParams) -> Layout {
     let (w, h) = match kind {
         Kind::Side => (p.width, 0),
@@ -67,6 +69,22 @@ pub fn layout(kind: Kind, crop: &Region, p: &CompositeParams) -> Layout {
         Kind::Square => (p.square, p.square),
         Kind::Social => (p.social[0], p.social[1]),
     };
+    let (mut w, mut h) = (w, h);
+    let mut l = layout_at(kind, crop, p, w, h);
+    // Rounding of the gap and panel sizes can leave a panel a pixel too wide: shrink again.
+    while f64::from(l.panels[0].2) > l.region.w + 1e-9 && w > 16 {
+        let k = l.region.w / f64::from(l.panels[0].2);
+        let scale = |v: u32| (f64::from(v) * k).floor() as u32;
+        (w, h) = (
+            scale(w).min(w - 1),
+            if h == 0 { 0 } else { scale(h).max(8) },
+        );
+        l = layout_at(kind, crop, p, w, h);
+    }
+    l
+}
+
+fn layout_at(kind: Kind, crop: &Region, p: &CompositeParams, w: u32, h: u32) -> Layout {
     let gap = (f64::from(w) * p.gap).round() as u32;
     let (stacked, pw, ph, size) = if matches!(kind, Kind::Side | Kind::Thumb) {
         if crop.aspect() > p.stack_above_aspect {
@@ -174,6 +192,29 @@ mod tests {
         let l = layout(Kind::Side, &Region::from_crop([0, 0, 1600, 900]), &params());
         assert_eq!(l.size, (2048, 2304));
         assert_eq!(l.panels[1], (0, 1152, 2048, 1152));
+    }
+
+    #[test]
+    fn small_crops_are_never_upscaled() {
+        let crop = Region::from_crop([0, 0, 400, 300]);
+        for kind in Kind::ALL {
+            let l = layout(kind, &crop, &params());
+            for (_, _, pw, ph) in l.panels {
+                assert!(
+                    f64::from(pw) <= l.region.w + 1e-9,
+                    "{kind:?}: {pw} > {}",
+                    l.region.w
+                );
+                assert!(
+                    f64::from(ph) <= l.region.h + 1.0,
+                    "{kind:?}: {ph} > {}",
+                    l.region.h
+                );
+            }
+        }
+        let social = layout(Kind::Social, &crop, &params());
+        let aspect = f64::from(social.size.0) / f64::from(social.size.1);
+        assert!((aspect - 1200.0 / 630.0).abs() < 0.02, "{:?}", social.size);
     }
 
     #[test]

@@ -68,6 +68,27 @@ pub fn output_sizes(crop_w: u32, crop_h: u32, widths: &[u32]) -> Vec<(u32, u32)>
         .collect()
 }
 
+/// The pixels of any published output of a photo, the one path they all take: `region` of the
+/// before photo's frame at `out_w`×`out_h`, resampled once from the source through `matrix`
+/// (this photo's pixels -> the before photo's), then the global tone fit, if any. Single photos
+/// at every width, composite panels and thumbnails all come from here, so they show the same
+/// colours; the watermark and labels go on afterwards.
+#[must_use]
+pub fn render_photo(
+    src: &RgbImage,
+    matrix: &Matrix,
+    tone: Option<&crate::tone::ToneFit>,
+    region: &Region,
+    out_w: u32,
+    out_h: u32,
+) -> RgbImage {
+    let mut img = resample(src, matrix, region, out_w, out_h);
+    if let Some(t) = tone {
+        crate::tone::apply_mut(&mut img, t);
+    }
+    img
+}
+
 /// The matrix from an output pixel of `region` rendered at `out_w`×`out_h` to a source pixel.
 pub fn out_to_src(src_to_before: &Matrix, region: &Region, out_w: u32, out_h: u32) -> Matrix {
     let sx = region.w / f64::from(out_w);

@@ -67,8 +67,9 @@ impl Default for ToneParams {
     }
 }
 
-/// A fitted global photometric transform.
-#[derive(Clone, Debug, serde::Serialize)]
+/// A fitted global photometric transform: what is recorded in the manifest is exactly what
+/// [`apply_mut`] applies.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToneFit {
     pub mode: ToneMode,
     pub model: String,

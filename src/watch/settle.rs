@@ -238,7 +238,9 @@ impl Tracker {
         for case in &manifest.cases {
             for view in &case.views {
                 for s in &view.stages {
-                    by_rel.insert(&s.source, &s.source_hash);
+                    if let Some(source) = &s.source {
+                        by_rel.insert(source, &s.source_hash);
+                    }
                 }
             }
         }

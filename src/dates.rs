@@ -1,0 +1,167 @@
+//! Dates, kept private: a photo's capture day is read from EXIF for the checks that need it
+//! (stages out of order, time since the before photo), and only an interval ("10 weeks") or,
+//! when the clinic asks for it, a month and year ever leaves the input folder. Under HIPAA's
+//! Safe Harbor rule every date element other than the year identifies a patient.
+
+use serde::{Deserialize, Serialize};
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A capture day from EXIF. Never serialized into the output folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Day {
+    /// A valid calendar day, or `None`.
+    #[must_use]
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Day> {
+        let d = Day { year, month, day };
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(d)
+    }
+
+    /// "YYYY-MM".
+    #[must_use]
+    pub fn month_key(&self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's `days_from_civil`).
+    fn ordinal(&self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Whole days from `earlier` to `self` (negative when `self` is earlier).
+    #[must_use]
+    pub fn days_since(&self, earlier: &Day) -> i64 {
+        self.ordinal() - earlier.ordinal()
+    }
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// How the gallery and the manifest show when photos were taken (`[gallery] dates`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateStyle {
+    /// Time since the before photo: "10 weeks after". No calendar date at all.
+    #[default]
+    Relative,
+    /// The calendar month and year ("May 2026"), plus the relative time.
+    Month,
+    /// No dates or times at all.
+    None,
+}
+
+/// An interval for people, rounded so that it names no day: "5 days", "10 weeks", "7 months",
+/// "2 years". `None` for a negative interval (dates out of order are reported, not shown).
+#[must_use]
+pub fn interval(days: i64) -> Option<String> {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match days {
+        ..0 => None,
+        0 => Some("the same day".into()),
+        1..14 => Some(plural(days, "day")),
+        14..183 => Some(plural((days as f64 / 7.0).round() as i64, "week")),
+        183..730 => Some(plural((days as f64 / 30.44).round() as i64, "month")),
+        _ => Some(plural((days as f64 / 365.25).round() as i64, "year")),
+    }
+}
+
+/// `"YYYY-MM"` (a day after it is dropped) as `("YYYY-MM", "May 2026")`. Anything else is
+/// `None`: a free-text date could carry the day, which is never published.
+#[must_use]
+pub fn month(text: &str) -> Option<(String, String)> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_digit);
+    let shape_ok = bytes.len() >= 7
+        && digits(0..4)
+        && bytes[4] == b'-'
+        && digits(5..7)
+        && (bytes.len() == 7 || (bytes.len() == 10 && bytes[7] == b'-' && digits(8..10)));
+    if !shape_ok {
+        return None;
+    }
+    let m: usize = text[5..7].parse().ok()?;
+    let name = MONTHS.get(m.checked_sub(1)?)?;
+    Some((text[..7].to_owned(), format!("{name} {}", &text[..4])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_show_month_and_year_only() {
+        assert_eq!(month("2026-05").unwrap().1, "May 2026");
+        assert_eq!(
+            month("2026-01-31").unwrap(),
+            ("2026-01".into(), "January 2026".into())
+        );
+        for bad in [
+            "2026",
+            "2026-13",
+            "2026-00",
+            "May 2026",
+            "14 May 2026",
+            "2026-05-1",
+            "",
+        ] {
+            assert_eq!(month(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn day_arithmetic_across_months_and_leap_years() {
+        let d = |y, m, d| Day::new(y, m, d).unwrap();
+        assert_eq!(d(2026, 3, 1).days_since(&d(2026, 2, 28)), 1);
+        assert_eq!(d(2024, 3, 1).days_since(&d(2024, 2, 28)), 2);
+        assert_eq!(d(2027, 1, 1).days_since(&d(2026, 1, 1)), 365);
+        assert_eq!(d(1970, 1, 1).ordinal(), 0);
+        assert_eq!(d(2026, 1, 1).days_since(&d(2026, 1, 2)), -1);
+        assert!(Day::new(2026, 2, 29).is_none());
+        assert!(Day::new(2026, 13, 1).is_none());
+    }
+
+    #[test]
+    fn intervals_name_no_day() {
+        assert_eq!(interval(-3), None);
+        assert_eq!(interval(0).unwrap(), "the same day");
+        assert_eq!(interval(1).unwrap(), "1 day");
+        assert_eq!(interval(13).unwrap(), "13 days");
+        assert_eq!(interval(70).unwrap(), "10 weeks");
+        assert_eq!(interval(200).unwrap(), "7 months");
+        assert_eq!(interval(800).unwrap(), "2 years");
+    }
+}

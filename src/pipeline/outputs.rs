@@ -1,0 +1,178 @@
+//! Every published image of a view, from one plan: each stage at every width and format, and
+//! the before|after composites. The batch writes what this renders; `verify` renders it again
+//! from the manifest and compares. Both go through [`render_view`], so what is checked is what
+//! is published.
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::align::Matrix;
+use crate::config::Format;
+use crate::error::Fatal;
+use crate::manifest::OutputEntry;
+use crate::render::composite;
+use crate::render::{self, Region, encode};
+use crate::tone::ToneFit;
+
+use super::settings::Settings;
+use super::timings::Stage as Timed;
+
+/// One photo of a view, placed: its pixels and exactly what is applied to them.
+pub struct PlannedStage<'a> {
+    /// "before", "session-2", "after".
+    pub stage: String,
+    pub pixels: &'a RgbImage,
+    /// This photo's pixels -> the before photo's.
+    pub matrix: Matrix,
+    pub tone: Option<ToneFit>,
+}
+
+/// What to render for one view.
+pub struct ViewPlan<'a> {
+    /// "<case id>/<view>": every output path starts with it.
+    pub prefix: String,
+    /// The case key; its first 8 hex digits go into every file name.
+    pub key: &'a str,
+    /// `[x, y, w, h]` in before pixels: the framing every photo of the view shares.
+    pub crop: [u32; 4],
+    /// In series order; the first is the before photo.
+    pub stages: Vec<PlannedStage<'a>>,
+}
+
+/// Where rendered files go: written into the output folder by a run, compared by `verify`.
+pub trait Sink: Sync {
+    fn accept(&self, rel: &str, bytes: &[u8]) -> Result<(), Fatal>;
+}
+
+/// The files of a view, as recorded in the manifest.
+pub struct ViewOutputs {
+    /// Per stage, in plan order.
+    pub stages: Vec<Vec<OutputEntry>>,
+    pub composites: Vec<OutputEntry>,
+}
+
+/// Render, watermark and encode every output of `plan` and hand each file to `sink`.
+pub fn render_view(
+    plan: &ViewPlan,
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Result<ViewOutputs, Fatal> {
+    let region = Region::from_crop(plan.crop);
+    let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &settings.config.outputs.widths);
+    let key8 = &plan.key[..8];
+    let stages = plan
+        .stages
+        .par_iter()
+        .map(|s| {
+            let mut written = Vec::new();
+            for &(w, h) in &sizes {
+                let mut img = settings.timings.time(Timed::Resample, || {
+                    render::render_photo(s.pixels, &s.matrix, s.tone.as_ref(), &region, w, h)
+                });
+                let rel = format!("{}-{}-{w}.{key8}", plan.prefix, s.stage);
+                written.extend(finish(&mut img, &rel, settings, None, sink)?);
+            }
+            Ok(written)
+        })
+        .collect::<Result<_, Fatal>>()?;
+    let composites = match &settings.composite {
+        Some(params) => render_composites(plan, &region, params, settings, sink)?,
+        None => Vec::new(),
+    };
+    Ok(ViewOutputs { stages, composites })
+}
+
+/// Before | last stage, in every composite kind.
+fn render_composites(
+    plan: &ViewPlan,
+    region: &Region,
+    params: &composite::CompositeParams,
+    settings: &Settings,
+    sink: &dyn Sink,
+) -> Result<Vec<OutputEntry>, Fatal> {
+    let pair = [&plan.stages[0], &plan.stages[plan.stages.len() - 1]];
+    let labels = pair.map(|s| crate::gallery::stage_tag(&s.stage, &settings.config.labels));
+    composite::Kind::ALL
+        .par_iter()
+        .map(|&kind| {
+            let layout = composite::layout(kind, region, params);
+            let panels: Vec<RgbImage> = pair
+                .iter()
+                .zip(&layout.panels)
+                .map(|(s, &(_, _, pw, ph))| {
+                    settings.timings.time(Timed::Resample, || {
+                        render::render_photo(
+                            s.pixels,
+                            &s.matrix,
+                            s.tone.as_ref(),
+                            &layout.region,
+                            pw,
+                            ph,
+                        )
+                    })
+                })
+                .collect();
+            let mut img = composite::assemble(
+                &layout,
+                [&panels[0], &panels[1]],
+                [&labels[0], &labels[1]],
+                params,
+            );
+            let rel = format!("{}-{}.{}", plan.prefix, kind.name(), &plan.key[..8]);
+            finish(&mut img, &rel, settings, Some(kind.name()), sink)
+        })
+        .collect::<Result<Vec<_>, Fatal>>()
+        .map(|v| v.into_iter().flatten().collect())
+}
+
+/// Watermark (when wide enough), encode in every configured format (composites: JPEG only) and
+/// hand each file to the sink. `rel` is the path without extension.
+fn finish(
+    img: &mut RgbImage,
+    rel: &str,
+    settings: &Settings,
+    kind: Option<&str>,
+    sink: &dyn Sink,
+) -> Result<Vec<OutputEntry>, Fatal> {
+    let watermarked = match &settings.watermark {
+        Some(wm) if wm.applies_to(img.width()) => {
+            settings
+                .timings
+                .time(Timed::Watermark, || wm.apply_mut(img));
+            true
+        }
+        _ => false,
+    };
+    let o = &settings.config.outputs;
+    let formats: &[Format] = if kind.is_some() {
+        &[Format::Jpeg]
+    } else {
+        &o.formats
+    };
+    let params = encode::EncodeParams {
+        jpeg_quality: o.jpeg_quality,
+        webp_quality: o.webp_quality,
+        webp_effort: o.webp_effort,
+        avif_quality: o.avif_quality,
+        avif_speed: o.avif_speed,
+    };
+    let mut written = Vec::new();
+    for &format in formats {
+        let path = format!("{rel}.{}", format.extension());
+        let len = settings.timings.time(Timed::Encode, || {
+            let bytes = encode::encode(img, format, &params)
+                .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
+            sink.accept(&path, &bytes).map(|()| bytes.len() as u64)
+        })?;
+        written.push(OutputEntry {
+            path,
+            width: img.width(),
+            height: img.height(),
+            bytes: len,
+            format: format!("{format:?}").to_lowercase(),
+            watermarked,
+            kind: kind.map(str::to_owned),
+        });
+    }
+    Ok(written)
+}
