@@ -120,11 +120,24 @@ pub(crate) fn load_config(
     }
 }
 
+const CONSENT_HELP: &str = "Cases without recorded consent are not published: add `consent = true` to a \
+case's case.toml once the patient has agreed, or set `[cases] default_consent = true` if your \
+clinic records marketing consent elsewhere and every case in the folder may be published.";
+
 fn print_summary(s: &Summary, out: &Path) {
     println!(
         "{} published, {} up to date, {} failed, {} need review, {} without consent",
         s.published, s.up_to_date, s.failed, s.review, s.no_consent
     );
+    if s.review_overridden > 0 {
+        println!(
+            "{} published without confirmed alignment (--publish-review); their pages say so",
+            s.review_overridden
+        );
+    }
+    if s.no_consent > 0 {
+        println!("{CONSENT_HELP}");
+    }
     if s.decoded == 0 {
         println!("Nothing changed: no photo was decoded.");
     } else {
@@ -157,11 +170,13 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     }
     let mut bad = 0;
     println!("{} case(s) in {}", inv.cases.len(), input.display());
+    println!("(public id, then the folder it comes from, which is never published)");
+    let waiting = inv.cases.iter().filter(|c| !c.consent).count();
     for c in &inv.cases {
         let consent = if c.consent {
             ""
         } else {
-            "  [no consent: will not be published]"
+            "  [no recorded consent: will not be published]"
         };
         println!("{}  (from {}){consent}", c.id, c.source);
         for v in &c.views {
@@ -182,6 +197,9 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         for p in &inv.problems {
             println!("  {}: {}", p.path, p.reason);
         }
+    }
+    if waiting > 0 {
+        println!("{waiting} case(s) wait for consent. {CONSENT_HELP}");
     }
     let shown = config
         .source

@@ -685,7 +685,12 @@ mod tests {
     fn defaults_parse_and_validate() {
         let c = Config::defaults();
         assert_eq!(c.outputs.widths, vec![480, 1024, 2048]);
-        assert!(c.cases.default_consent);
+        assert!(
+            !c.cases.default_consent,
+            "nothing is published without recorded consent"
+        );
+        assert_eq!(c.cases.ids, crate::ids::PublicIds::Opaque);
+        assert_eq!(c.gallery.dates, crate::dates::DateStyle::Relative);
     }
 
     #[test]

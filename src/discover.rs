@@ -108,6 +108,8 @@ pub struct Case {
     pub named: bool,
     /// How dates may be published (`[gallery] dates`).
     pub dates: DateStyle,
+    /// Its case.toml could not be read, so consent is unknown (and counts as refused).
+    pub consent_unknown: bool,
     pub meta: CaseMeta,
     pub consent: bool,
     pub views: Vec<View>,
@@ -298,6 +300,7 @@ fn new_case(
     let consent = meta
         .as_ref()
         .is_some_and(|m| m.consent.unwrap_or(rules.default_consent));
+    let consent_unknown = meta.is_none();
     let meta = meta.unwrap_or_default();
     let (id, named) = match (&meta.slug, rules.ids) {
         (Some(s), _) => (s.clone(), true),
@@ -314,6 +317,7 @@ fn new_case(
         source: source.to_owned(),
         named,
         dates: rules.dates,
+        consent_unknown,
         consent,
         meta,
         views,
@@ -690,6 +694,14 @@ mod tests {
             assert!(e.contains(bad) && e.contains("2026-05"), "{bad}: {e}");
         }
         assert!(parse_meta("title = \"x\"").unwrap().date.is_none());
+    }
+
+    #[test]
+    fn a_view_prefix_repeating_the_patients_folder_name_is_dropped() {
+        assert_eq!(view_id(Some("smith-07_crown"), "smith-07"), "crown");
+        assert_eq!(view_id(Some("Smith 07"), "smith-07"), DEFAULT_VIEW);
+        assert_eq!(view_id(Some("crown"), "smith-07"), "crown");
+        assert_eq!(view_id(None, "smith-07"), DEFAULT_VIEW);
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn with_avif_enabled_chromium_shows_the_avif_files() {
     let seen = watch(&tab);
     open(
         &tab,
-        &format!("{}hairline-07/index.html", server.base_url()),
+        &format!("{}{}/index.html", server.base_url(), sample::FLAT_PAIR_ID),
     );
     let shown = eval(
         &tab,
@@ -287,7 +287,7 @@ fn filters_hide_and_show_the_right_cards() {
     let tab = browser.new_tab().unwrap();
     open(&tab, &format!("{}/index.html", file_url(out)));
     screenshot(&tab, "index.png");
-    let all = ["hairline-07", "rotated-phone", "smp-crown-series"];
+    let all = [sample::FLAT_PAIR_ID, "rotated-phone", "smp-crown-series"];
     assert_eq!(visible_cards(&tab), all);
     click(&tab, r#"button[data-group="tag"][data-value="crown"]"#);
     assert_eq!(visible_cards(&tab), ["smp-crown-series"]);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use beforeafter::discover::{ProblemKind, Stage, discover};
+use beforeafter::discover::{ProblemKind, Rules, Stage, discover};
 use common::TestEnv;
 
 fn layout(env: &TestEnv, files: &[&str]) {
@@ -38,7 +38,7 @@ fn conventions_table() {
             "series/IMG_1234.jpg",
         ],
     );
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     let ids: Vec<&str> = inv.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["jones", "series", "smith-01", "views"]);
     let series = &inv.cases[1];
@@ -76,11 +76,11 @@ fn case_toml_sets_captions_and_consent() {
         "a/case.toml",
         b"title = \"Crown\"\ntags = [\"x\"]\nconsent = false\n",
     );
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     assert_eq!(inv.cases[0].meta.title.as_deref(), Some("Crown"));
     assert!(!inv.cases[0].consent);
     assert!(inv.cases[1].consent, "default consent from config");
-    let inv = discover(&env.input(), false, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(false), &[]).unwrap();
     assert!(!inv.cases[1].consent);
 }
 
@@ -89,7 +89,7 @@ fn bad_case_toml_fails_that_case_with_file_and_key() {
     let env = TestEnv::new();
     layout(&env, &["a/before.jpg", "a/after.jpg"]);
     env.put("a/case.toml", b"titel = \"typo\"\n");
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     let e = &inv.cases[0].errors[0];
     assert!(e.contains("a/case.toml") && e.contains("titel"), "{e}");
 }
@@ -106,7 +106,7 @@ fn colliding_ids_fail_both_and_name_both() {
             "case-1_after.jpg",
         ],
     );
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     assert_eq!(inv.cases.len(), 2);
     for c in &inv.cases {
         let e = c.errors.join(" ");
@@ -118,7 +118,7 @@ fn colliding_ids_fail_both_and_name_both() {
 fn a_case_named_assets_fails_instead_of_writing_into_the_gallerys_assets() {
     let env = TestEnv::new();
     layout(&env, &["Assets/before.jpg", "Assets/after.jpg"]);
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     let e = inv.cases[0].errors.join(" ");
     assert!(e.contains("`assets`") && e.contains("rename Assets"), "{e}");
 }
@@ -127,7 +127,7 @@ fn a_case_named_assets_fails_instead_of_writing_into_the_gallerys_assets() {
 fn duplicate_stage_is_an_error() {
     let env = TestEnv::new();
     layout(&env, &["a/before.jpg", "a/before.png", "a/after.jpg"]);
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     assert!(inv.cases[0].errors[0].contains("keep one"));
 }
 
@@ -143,7 +143,7 @@ fn hostile_names_make_safe_ids() {
             "Pat. O'Neil <b>/after.jpg",
         ],
     );
-    let inv = discover(&env.input(), true, &[]).unwrap();
+    let inv = discover(&env.input(), &Rules::folder_ids(true), &[]).unwrap();
     assert_eq!(inv.cases[0].id, "pat-o-neil-b");
     assert_eq!(inv.cases[1].id, "x-2f-2fetc");
 }

@@ -12,13 +12,13 @@ use std::path::Path;
 use beforeafter::config::Config;
 use beforeafter::gallery;
 use beforeafter::manifest::{CaseEntry, Manifest};
-use sample::{attr, normalise, sample_gallery, tags};
+use sample::{FLAT_PAIR_ID, attr, normalise, sample_gallery, tags};
 use serde_json::json;
 
 const PAGES: [&str; 4] = [
     "index.html",
     "smp-crown-series/index.html",
-    "hairline-07/index.html",
+    "case-644c32/index.html",
     "rotated-phone/index.html",
 ];
 
@@ -128,13 +128,15 @@ fn the_case_without_consent_leaves_no_trace_in_pages_or_feed() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["hairline-07", "rotated-phone", "smp-crown-series"]);
+    assert_eq!(ids, [FLAT_PAIR_ID, "rotated-phone", "smp-crown-series"]);
     for page in PAGES.iter().copied().chain(["gallery.json"]) {
         let text = read(&out.join(page)).to_lowercase();
         assert!(
             !text.contains("private") && !text.contains("temple"),
             "{page}"
         );
+        // The flat pair's name (as a patient's would be) is not published either.
+        assert!(!text.contains("hairline"), "{page}");
     }
     assert!(!out.join("private-case").exists());
 }
@@ -233,7 +235,15 @@ fn script_in_a_caption_shows_as_text_and_held_cases_leave_no_trace() {
         pair("held-case", "review", json!({"title": "Held for review"})),
         pair("broken-case", "failed", json!({"title": "Broken"})),
     ];
-    let dir = render(cases, &Config::defaults());
+    let mut config = Config::defaults();
+    // By default no calendar date is shown at all; the month only when the clinic asks.
+    let plain = render(cases.clone(), &config);
+    assert!(
+        !all_text(plain.path()).contains("May 2026"),
+        "no month by default"
+    );
+    config.gallery.dates = beforeafter::dates::DateStyle::Month;
+    let dir = render(cases, &config);
     let text = all_text(dir.path());
     let html: String = ["index.html", "xss/index.html"]
         .map(|p| read(&dir.path().join(p)))
@@ -265,10 +275,15 @@ fn script_in_a_caption_shows_as_text_and_held_cases_leave_no_trace() {
 #[test]
 fn honesty_note_says_only_what_the_manifest_shows() {
     let null = serde_json::Value::Null;
-    let align = json!({"matrix": [[1.0, 0.0, 2.0], [0.0, 1.0, -3.0]], "confidence": 0.9});
-    let identity = json!({"gain": [1.0, 1.0, 1.0], "gamma": [1.0, 1.0, 1.0]});
-    let exposure = json!({"gain": [1.2, 1.2, 1.2], "gamma": [1.0, 1.0, 1.0]});
-    let colour = json!({"gain": [1.2, 1.1, 1.0], "gamma": [1.0, 1.0, 1.0]});
+    let align = json!({"method": "fourier-mellin+ecc",
+                       "matrix": [[1.0, 0.0, 2.0], [0.0, 1.0, -3.0]], "confidence": 0.9});
+    let tone = |gain: [f64; 3]| {
+        json!({"mode": "match_before", "model": "gain + gamma", "gain": gain,
+               "gamma": [1.0, 1.0, 1.0], "inlier_fraction": 0.9, "clamped": false})
+    };
+    let identity = tone([1.0, 1.0, 1.0]);
+    let exposure = tone([1.2, 1.2, 1.2]);
+    let colour = tone([1.2, 1.1, 1.0]);
     let rows = [
         (
             null.clone(),

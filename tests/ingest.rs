@@ -217,6 +217,6 @@ fn exif_orientations_1_to_8_are_applied_exactly_once() {
                 "orientation {o} at ({x},{y}): {got:?} vs {want:?}"
             );
         }
-        assert_eq!(photo.captured, Some((2026, 3)));
+        assert_eq!(photo.captured, beforeafter::dates::Day::new(2026, 3, 14));
     }
 }

@@ -85,11 +85,15 @@ fn unrelated_pair_is_held_for_review_and_never_published() {
     assert_eq!(env.manifest()["cases"], manifest["cases"]);
     assert_eq!(env.held()["cases"], held["cases"]);
 
-    // The flag publishes it, still marked for review in the manifest.
+    // The flag publishes it, still marked for review in the manifest: it counts as published,
+    // with a separate count of overridden reviews, and its page says so.
     let (out, summary) = env.batch(&["--publish-review"]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(summary["review"], 1, "{summary}");
+    assert_eq!(summary["review"], 0, "{summary}");
+    assert_eq!(summary["review_overridden"], 1, "{summary}");
     assert!(files(&env.out()).iter().any(|f| f.starts_with("mixup/")));
+    let page = std::fs::read_to_string(env.out().join("mixup/index.html")).unwrap();
+    assert!(page.contains("published without being confirmed"), "{page}");
 }
 
 #[test]

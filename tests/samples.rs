@@ -92,6 +92,10 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
         ]
         .map(String::from),
     );
+    // The watermark logo, published (re-encoded from its pixels) so `verify` can use it.
+    let logo = manifest["render"]["watermark"]["logo"].as_str().unwrap();
+    assert!(logo.starts_with("assets/watermark."), "{logo}");
+    listed.push(logo.to_owned());
     listed.sort();
     assert_eq!(files(out), listed);
 }

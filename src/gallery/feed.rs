@@ -69,18 +69,26 @@ pub struct FeedImage<'a> {
 }
 
 /// The feed for `cases` (published ones only: the caller filters).
-pub fn feed<'a>(title: &'a str, base_url: String, cases: &[&'a CaseEntry]) -> Feed<'a> {
+/// Calendar months appear only when `months` (`[gallery] dates = "month"`).
+pub fn feed<'a>(
+    title: &'a str,
+    base_url: String,
+    cases: &[&'a CaseEntry],
+    months: bool,
+) -> Feed<'a> {
     Feed {
         schema: SCHEMA,
         title,
         base_url,
-        cases: cases.iter().map(|c| feed_case(c)).collect(),
+        cases: cases.iter().map(|c| feed_case(c, months)).collect(),
     }
 }
 
-fn feed_case(case: &CaseEntry) -> FeedCase<'_> {
+fn feed_case(case: &CaseEntry, months: bool) -> FeedCase<'_> {
     let meta = &case.meta;
-    let month = meta.date.as_deref().and_then(caption::month);
+    let month = (meta.date.as_deref())
+        .and_then(caption::month)
+        .filter(|_| months);
     FeedCase {
         id: &case.id,
         page: format!("{}/index.html", case.id),
@@ -109,7 +117,7 @@ fn feed_case(case: &CaseEntry) -> FeedCase<'_> {
                     .iter()
                     .map(|s| FeedStage {
                         stage: &s.stage,
-                        captured: s.captured.as_deref(),
+                        captured: s.captured.as_deref().filter(|_| months),
                         since_before: s.since_before.as_deref(),
                         images: s.outputs.iter().map(image).collect(),
                     })

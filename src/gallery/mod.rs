@@ -78,7 +78,8 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
         },
     )?;
     output::write_if_changed(out, "index.html", index.as_bytes())?;
-    let feed = feed::feed(&g.title, base_url, &published);
+    let months = g.dates == crate::dates::DateStyle::Month;
+    let feed = feed::feed(&g.title, base_url, &published, months);
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
     json.push('\n');
     output::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;

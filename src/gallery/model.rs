@@ -8,6 +8,7 @@ use minijinja::Value;
 
 use super::caption;
 use crate::config::{Config, GalleryConfig};
+use crate::dates::DateStyle;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
 
@@ -154,10 +155,10 @@ pub struct StageModel {
     pub tag: String,
     /// Capture month, e.g. "February 2026" (only with `[gallery] dates = "month"`).
     pub month: Option<String>,
-    /// Time since the before photo, e.g. "10 weeks after".
+    /// Time since the before photo, e.g. "10 weeks after the before photo".
     pub since: Option<String>,
-    /// What the page shows under the stage's name: the month and/or the time since the before
-    /// photo, e.g. "10 weeks after" or "May 2026, 10 weeks after".
+    /// What the page shows beside the stage's name: the month and/or the time since the before
+    /// photo, e.g. "+10 weeks" or "May 2026, +10 weeks".
     pub when: Option<String>,
     pub alt: String,
     pub picture: Picture,
@@ -338,7 +339,10 @@ pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
         title: case.title.clone(),
         treatment: caption::text(meta.treatment.as_ref()),
         sessions: meta.sessions,
-        date: meta.date.as_deref().and_then(caption::month).map(|m| m.1),
+        date: (meta.date.as_deref())
+            .and_then(caption::month)
+            .filter(|_| config.gallery.dates == DateStyle::Month)
+            .map(|m| m.1),
         technician: caption::text(meta.technician.as_ref()),
         notes: caption::text(meta.notes.as_ref()),
         credit: caption::text(meta.credit.as_ref()),
@@ -416,13 +420,16 @@ fn stage_model(
     eager: bool,
     config: &Config,
 ) -> StageModel {
-    let month = stage
-        .captured
-        .as_deref()
+    let month = (stage.captured.as_deref())
         .and_then(caption::month)
+        .filter(|_| config.gallery.dates == DateStyle::Month)
         .map(|m| m.1);
-    let since = stage.since_before.as_ref().map(|s| format!("{s} after"));
-    let when = [month.clone(), since.clone()].into_iter().flatten();
+    let interval =
+        (stage.since_before.as_ref()).filter(|_| config.gallery.dates != DateStyle::None);
+    let since = interval.map(|s| format!("{s} after the before photo"));
+    let when = [month.clone(), interval.map(|s| format!("+{s}"))]
+        .into_iter()
+        .flatten();
     let when = Some(when.collect::<Vec<_>>().join(", ")).filter(|w| !w.is_empty());
     StageModel {
         stage: stage.stage.clone(),

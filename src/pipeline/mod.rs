@@ -213,18 +213,28 @@ fn process(
         review_overridden: false,
         reasons,
     };
-    let known = match hold(c, options) {
+    // Consent first, before anything else (watch mode's waiting included): a case without it
+    // is recorded nowhere, even when it also has a problem, and what it had published is pruned.
+    // An unreadable case.toml fails the case (recorded only in the private held records).
+    if c.consent_unknown {
+        let entry = case::failed_entry(c, String::new(), c.errors.clone());
+        return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
+    }
+    if !c.consent {
+        let why = if c.meta.consent == Some(false) {
+            "no marketing consent (consent = false in case.toml): nothing published"
+        } else {
+            "no recorded consent: add consent = true to its case.toml to publish it"
+        };
+        return Ok((report(Outcome::NoConsent, vec![why.to_owned()]), None, 0));
+    }
+    let known = match settled_hashes(c, options) {
         Ok(known) => known,
         Err(why) => {
             let kept = old.case(&c.id).cloned();
             return Ok((report(Outcome::Waiting, vec![why]), kept, 0));
         }
     };
-    // Consent first: a case without it is recorded nowhere, even when it also has a problem.
-    if !c.consent {
-        let why = "no marketing consent (consent = false): nothing published".to_owned();
-        return Ok((report(Outcome::NoConsent, vec![why]), None, 0));
-    }
     if !c.errors.is_empty() {
         let entry = case::failed_entry(c, String::new(), c.errors.clone());
         return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
@@ -273,7 +283,7 @@ fn process(
 
 /// Watch mode: `Err(why)` when the case must be left as it was this round; otherwise every
 /// photo's hash per view and stage when the watcher knows them all (`None` when any must be read).
-fn hold(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<String>>>, String> {
+fn settled_hashes(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<String>>>, String> {
     if options
         .cancel
         .as_ref()

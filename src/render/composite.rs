@@ -182,14 +182,22 @@ mod tests {
 
     #[test]
     fn portrait_photos_go_side_by_side() {
-        let l = layout(Kind::Side, &Region::from_crop([0, 0, 900, 1200]), &params());
+        let l = layout(
+            Kind::Side,
+            &Region::from_crop([0, 0, 3000, 4000]),
+            &params(),
+        );
         assert_eq!(l.size, (2048, 1365));
         assert_eq!(l.panels[1].0, 1024);
     }
 
     #[test]
     fn wide_photos_are_stacked() {
-        let l = layout(Kind::Side, &Region::from_crop([0, 0, 1600, 900]), &params());
+        let l = layout(
+            Kind::Side,
+            &Region::from_crop([0, 0, 3200, 1800]),
+            &params(),
+        );
         assert_eq!(l.size, (2048, 2304));
         assert_eq!(l.panels[1], (0, 1152, 2048, 1152));
     }

@@ -10,11 +10,25 @@ pub struct TestEnv {
     pub dir: tempfile::TempDir,
 }
 
+/// The test clinic's settings: its cases are named by number and consent is recorded
+/// elsewhere, so folder names are public ids and every case may be published. Tests of the
+/// defaults (opaque ids, no consent) use [`TestEnv::with_defaults`].
+pub const TEST_CLINIC: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n";
+
 impl TestEnv {
     pub fn new() -> TestEnv {
-        TestEnv {
+        let env = TestEnv::with_defaults();
+        env.put("beforeafter.toml", TEST_CLINIC.as_bytes());
+        env
+    }
+
+    /// An empty input folder: the shipped defaults apply.
+    pub fn with_defaults() -> TestEnv {
+        let env = TestEnv {
             dir: tempfile::tempdir().unwrap(),
-        }
+        };
+        std::fs::create_dir_all(env.input()).unwrap();
+        env
     }
 
     pub fn input(&self) -> PathBuf {

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// The public id of the sample flat pair `hairline-07_before.jpg` / `_after.jpg`: opaque, from
+/// the sample clinic's committed key (`samples/.beforeafter/id-key`), since a flat pair's name is
+/// usually a patient's.
+pub const FLAT_PAIR_ID: &str = "case-644c32";
+
 /// `samples/` rendered into `target/tmp/<name>/gallery`; built on first use.
 pub fn sample_gallery(name: &str) -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

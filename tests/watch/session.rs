@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::common::TestEnv;
 
 /// Settings that keep the tests quick: one small JPEG size, no composites, short quiet period.
-pub const FAST_CONFIG: &str = "[outputs]\nwidths = [320]\nformats = [\"jpeg\"]\n\
+pub const FAST_CONFIG: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n\
+[outputs]\nwidths = [320]\nformats = [\"jpeg\"]\n\
 [composites]\nenabled = false\n[watch]\nquiet_ms = 200\npoll_ms = 150\nbroken_after_ms = 1200\n";
 
 pub struct Session {
@@ -23,10 +24,12 @@ pub struct Session {
 
 impl Session {
     /// `beforeafter watch <in> --out <out> --json` plus `args`, with [`FAST_CONFIG`] in the input
-    /// folder unless it already has a `beforeafter.toml`; returns after the first round.
+    /// folder unless a test wrote its own `beforeafter.toml`; returns after the first round.
     pub fn start(env: &TestEnv, args: &[&str]) -> Session {
         std::fs::create_dir_all(env.input()).unwrap();
-        if !env.input().join("beforeafter.toml").exists() {
+        let own = std::fs::read_to_string(env.input().join("beforeafter.toml"))
+            .is_ok_and(|t| t != crate::common::TEST_CLINIC);
+        if !own {
             env.put("beforeafter.toml", FAST_CONFIG.as_bytes());
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_beforeafter"))
