@@ -123,3 +123,19 @@ fn measures_detect_an_after_photo_under_other_light() {
     assert!(m.delta_e_off > 3.0, "{m:#?}");
     assert!(m.slider_vs_composite_max() > 3.0, "{m:#?}");
 }
+
+#[test]
+fn verify_after_batch_makes_every_published_image_again() {
+    let r = run();
+    let input = r.out.parent().expect("run dir").join("in");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_beforeafter"))
+        .args(["verify", input.to_str().unwrap(), "--out"])
+        .arg(&r.out)
+        .arg("--json")
+        .output()
+        .expect("verify runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert!(report["compared"].as_u64().unwrap() > 0, "{report:#}");
+    assert_eq!(report["problems"].as_array().unwrap().len(), 0);
+}
