@@ -139,7 +139,7 @@ fn latency(samples: usize, poll: bool) {
     let source = support::pairs(12);
     let dir = tempfile::tempdir().unwrap();
     let (input, out) = (dir.path().join("in"), dir.path().join("out"));
-    std::fs::create_dir_all(&input).unwrap();
+    support::clinic_config(&input);
     let mode = if poll { "--poll" } else { "events" };
     let w = Watcher::start(&input, &out, if poll { &["--poll"] } else { &[] });
     let mut times = Vec::new();
@@ -177,6 +177,7 @@ fn latency(samples: usize, poll: bool) {
 /// `n` pairs of cheap 1600×1200 textured photos (the scalp renderer would take minutes for 200).
 fn small_pairs(n: usize) -> PathBuf {
     let dir = support::cache_dir().join("pairs-2mp");
+    support::clinic_config(&dir);
     for i in 0..n {
         let case = dir.join(format!("case-{i:03}"));
         if case.join("after.jpg").is_file() {
@@ -227,7 +228,7 @@ fn burst(n: usize) {
     let batch_secs = start.elapsed().as_secs_f64();
 
     let (input, out) = (dir.path().join("in"), dir.path().join("out"));
-    std::fs::create_dir_all(&input).unwrap();
+    support::clinic_config(&input);
     let w = Watcher::start(&input, &out, &[]);
     let start = Instant::now();
     for i in 0..n {

@@ -14,8 +14,19 @@ pub fn cache_dir() -> PathBuf {
 }
 
 /// A folder of `n` cases, each `case-NN/before.jpg` + `after.jpg` at 12 MP, created once.
+/// The bench clinic's settings, written into every bench input folder: the photos are
+/// synthetic, so every case may be published, under its folder name.
+pub const BENCH_CLINIC: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n";
+
+/// Write [`BENCH_CLINIC`] as `dir/beforeafter.toml`.
+pub fn clinic_config(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("beforeafter.toml"), BENCH_CLINIC).unwrap();
+}
+
 pub fn pairs(n: usize) -> PathBuf {
     let dir = cache_dir().join("pairs-12mp");
+    clinic_config(&dir);
     let views = [View::Crown, View::Top, View::Front, View::Side];
     for i in 0..n {
         let case = dir.join(format!("case-{i:02}"));
