@@ -45,6 +45,9 @@ Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cas
         /// Publish cases that need review anyway.
         #[arg(long)]
         publish_review: bool,
+        /// If another run is writing the output folder, wait for it instead of refusing.
+        #[arg(long)]
+        wait: bool,
     },
     /// Bring the gallery up to date like `batch`, then keep it so while photos arrive in INPUT.
     #[command(after_help = "Examples:
@@ -86,6 +89,9 @@ Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.
         /// Publish cases that need review anyway.
         #[arg(long)]
         publish_review: bool,
+        /// If another run is writing the output folder, wait for it instead of refusing.
+        #[arg(long)]
+        wait: bool,
     },
     /// List the cases found in INPUT, files that could not be placed, and config problems. Writes nothing.
     #[command(after_help = "Examples:

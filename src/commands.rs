@@ -18,7 +18,15 @@ pub fn run(command: Command) -> Result<i32> {
             jobs,
             json,
             publish_review,
-        } => batch(&input, &out, config.as_deref(), jobs, json, publish_review),
+            wait,
+        } => batch(
+            &input,
+            &out,
+            config.as_deref(),
+            jobs,
+            json,
+            (publish_review, wait),
+        ),
         Command::Watch {
             input,
             out,
@@ -28,6 +36,7 @@ pub fn run(command: Command) -> Result<i32> {
             poll,
             serve,
             publish_review,
+            wait,
         } => {
             crate::watch::run(&crate::watch::WatchOptions {
                 input,
@@ -38,6 +47,7 @@ pub fn run(command: Command) -> Result<i32> {
                 poll,
                 serve,
                 publish_review,
+                wait,
             })?;
             Ok(0)
         }
@@ -53,12 +63,14 @@ fn batch(
     config_path: Option<&Path>,
     jobs: Option<usize>,
     json: bool,
-    publish_review: bool,
+    (publish_review, wait): (bool, bool),
 ) -> Result<i32> {
     let mut config = load_config(input, config_path)?;
     if let Some(jobs) = jobs {
         config.jobs = jobs;
     }
+    crate::output::check_apart(input, out)?;
+    let _lock = crate::journal::Lock::acquire(out, wait)?;
     let reporter = Reporter::new(false);
     let options = RunOptions {
         publish_review,

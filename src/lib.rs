@@ -16,6 +16,7 @@ pub mod error;
 pub mod gallery;
 pub mod ids;
 pub mod ingest;
+pub mod journal;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

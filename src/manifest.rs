@@ -284,9 +284,14 @@ impl Manifest {
         let mut public = Manifest::new(published.iter().map(CaseEntry::public).collect());
         public.render = Some(render.clone());
         output::write_if_changed(out, FILE_NAME, &public.to_json()?)?;
+        // Not `Fatal`'s own words: those speak of the output folder.
         let note = |e: Fatal| {
+            let what = match e {
+                Fatal::Output { path, source } => format!("{}: {source}", path.display()),
+                other => other.to_string(),
+            };
             format!(
-                "cannot keep the private records in the input folder ({e}); held cases will be redone next run"
+                "cannot keep the private records in the photo folder ({what}); held cases will be redone next run"
             )
         };
         for (rel, cases) in [(HELD_FILE, held), (PRIVATE_FILE, published)] {

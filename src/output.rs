@@ -26,6 +26,45 @@ pub fn resolve(out: &Path, rel: &str) -> Result<PathBuf, Fatal> {
     Ok(out.join(rel_path))
 }
 
+/// Refuse an output folder that is the input folder, inside it, or holds it: the output folder
+/// is uploaded as it is, so it must never sit among (or contain) the patients' photos, and the
+/// gallery must never be written into case folders.
+pub fn check_apart(input: &Path, out: &Path) -> Result<(), Fatal> {
+    let (Some(i), Some(o)) = (absolute(input), absolute(out)) else {
+        return Ok(());
+    };
+    let why = if o == i {
+        "is the photo folder itself"
+    } else if o.starts_with(&i) {
+        "is inside the photo folder"
+    } else if i.starts_with(&o) {
+        "holds the photo folder"
+    } else {
+        return Ok(());
+    };
+    Err(Fatal::Other(format!(
+        "--out {}: the output folder {why} ({}); it is uploaded as it is, so it must be apart \
+         from the patients' photos: give --out a folder outside it, such as {}",
+        out.display(),
+        input.display(),
+        i.parent().unwrap_or(&i).join("gallery").display()
+    )))
+}
+
+/// `path` made absolute with symlinks resolved, for the part of it that exists.
+fn absolute(path: &Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(existing) {
+            return Some(rest.iter().rev().fold(c, |p: PathBuf, r| p.join(r)));
+        }
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+}
+
 /// Set once the user asked twice to stop (a second Ctrl-C or SIGTERM): from then on no write
 /// starts and none is renamed into place, so the process can end at once with no partial file.
 static ABANDONED: AtomicBool = AtomicBool::new(false);
@@ -53,6 +92,8 @@ pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
     if ABANDONED.load(Ordering::SeqCst) {
         return Err(abandoned());
     }
+    // Journaled first, so a kill at any moment after this leaves nothing the next run misses.
+    crate::journal::record(out, rel)?;
     std::fs::create_dir_all(dir).map_err(io)?;
     let (tmp, mut file) = tempfile_in(dir).map_err(io)?;
     let written = file.write_all(bytes).and_then(|()| file.sync_data());
@@ -153,6 +194,30 @@ mod tests {
             assert!(resolve(out, bad).is_err(), "{bad}");
         }
         assert_eq!(resolve(out, "case/a.jpg").unwrap(), out.join("case/a.jpg"));
+    }
+
+    #[test]
+    fn output_and_input_folders_must_stay_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("photos");
+        std::fs::create_dir_all(input.join("case-1")).unwrap();
+        for bad in [
+            input.clone(),
+            input.join("gallery"),
+            input.join("case-1"),
+            dir.path().to_owned(),
+        ] {
+            assert!(check_apart(&input, &bad).is_err(), "{}", bad.display());
+        }
+        assert!(check_apart(&input, &dir.path().join("gallery")).is_ok());
+        assert!(check_apart(&input, &input.join("../gallery")).is_ok());
+        let e = check_apart(&input, &input.join("new/out"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("inside the photo folder") && e.contains("uploaded"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -139,27 +139,10 @@ pub fn run(
         source: e,
     })?;
     output::remove_stale_temps(out);
-    let (old, notes) = Manifest::load(out, input);
+    let (mut old, notes) = Manifest::load(out, input);
+    resume(&mut old, out);
     let settings = Settings::new(config, options.publish_review);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads())
-        .build()
-        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))?;
-    reporter.start(inventory.cases.len());
-    let results: Vec<(CaseReport, Option<CaseEntry>, usize)> = pool.install(|| {
-        inventory
-            .cases
-            .par_iter()
-            .map(|c| {
-                let result = process(c, out, &settings, &old, options);
-                if let Ok((report, _, _)) = &result {
-                    reporter.case_done(report);
-                }
-                result
-            })
-            .collect::<Result<_, Fatal>>()
-    })?;
-    reporter.finish();
+    let results = process_all(&inventory.cases, out, &settings, &old, options, reporter)?;
     let mut summary = Summary {
         unplaced: inventory.problems,
         notes: notes.into_iter().chain(id_note).collect(),
@@ -182,7 +165,82 @@ pub fn run(
         .notes
         .extend(manifest.save(out, input, &settings.render_record())?);
     prune(out, &old, &manifest);
+    prune_journal(out, &manifest, &settings);
+    crate::journal::clear(out);
     Ok(summary)
+}
+
+/// Every case, in parallel on `jobs` threads. Each runs behind a panic boundary: a bug that
+/// panics fails that case ("internal error, please report") and the others go on.
+fn process_all(
+    cases: &[Case],
+    out: &Path,
+    settings: &Settings,
+    old: &Manifest,
+    options: &RunOptions,
+    reporter: &Reporter,
+) -> Result<Vec<(CaseReport, Option<CaseEntry>, usize)>, Fatal> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.config.threads())
+        .build()
+        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))?;
+    reporter.start(cases.len());
+    let results = pool.install(|| {
+        cases
+            .par_iter()
+            .map(|c| {
+                let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    process(c, out, settings, old, options)
+                }));
+                let result = guarded.unwrap_or_else(|panic| Ok(internal_error(c, &panic)));
+                if let Ok((report, entry, _)) = &result {
+                    reporter.case_done(report);
+                    if let Some(e) = entry
+                        .as_ref()
+                        .filter(|_| report.outcome == Outcome::Published)
+                    {
+                        crate::journal::finished(out, e);
+                    }
+                }
+                result
+            })
+            .collect::<Result<_, Fatal>>()
+    });
+    reporter.finish();
+    results
+}
+
+/// A case whose processing panicked: failed, with what to report.
+fn internal_error(
+    c: &Case,
+    panic: &Box<dyn std::any::Any + Send>,
+) -> (CaseReport, Option<CaseEntry>, usize) {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    let why =
+        format!("internal error, please report it (with the photos if you can share them): {what}");
+    let report = CaseReport {
+        id: c.id.clone(),
+        outcome: Outcome::Failed,
+        review_overridden: false,
+        reasons: vec![why.clone()],
+    };
+    let entry = case::failed_entry(c, String::new(), vec![why]);
+    (report, Some(entry), 0)
+}
+
+/// Cases an interrupted run finished (recorded as they finished) replace the older records, so
+/// they are reused rather than redone.
+fn resume(old: &mut Manifest, out: &Path) {
+    for entry in crate::journal::finished_cases(out) {
+        match old.cases.iter_mut().find(|c| c.id == entry.id) {
+            Some(c) => *c = entry,
+            None => old.cases.push(entry),
+        }
+    }
 }
 
 impl Summary {
@@ -350,6 +408,24 @@ fn reuse(
         reasons: entry.reasons.clone(),
     };
     Some((report, Some(entry), 0))
+}
+
+/// Remove every file the journal says a run wrote (finished or not: killed, crashed, out of
+/// disk) that no published case, page or asset of this run uses. Only journaled files are
+/// candidates, so files the tool did not write are never touched.
+fn prune_journal(out: &Path, new: &Manifest, settings: &Settings) {
+    let mut keep: HashSet<String> = new.output_paths().map(str::to_owned).collect();
+    for c in new.cases.iter().filter(|c| c.published) {
+        keep.insert(format!("{}/index.html", c.id));
+    }
+    keep.extend(["index.html", "gallery.json", crate::manifest::FILE_NAME].map(String::from));
+    let watermark = settings.watermark_asset.as_ref().map(|(p, _)| p.as_str());
+    for rel in crate::journal::written(out) {
+        let asset = rel.starts_with("assets/") && !rel.starts_with("assets/watermark.");
+        if !keep.contains(&rel) && !asset && Some(rel.as_str()) != watermark {
+            output::remove(out, &rel);
+        }
+    }
 }
 
 /// Remove outputs and pages that the previous run wrote and this one does not use.

@@ -43,6 +43,8 @@ pub struct WatchOptions {
     pub poll: bool,
     pub serve: Option<SocketAddr>,
     pub publish_review: bool,
+    /// Wait for another run that holds the output folder instead of refusing.
+    pub wait: bool,
 }
 
 /// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only.
@@ -52,6 +54,7 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
         message: format!("{e}; give the folder that holds the clinic's photos"),
     })?;
     let mut config = load_config(&input, opts)?;
+    crate::output::check_apart(&input, &opts.out)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| Fatal::Output {
         path: opts.out.clone(),
         source: e,
@@ -60,6 +63,8 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
         path: opts.out.clone(),
         source: e,
     })?;
+    // Held for the whole watch: one writer at a time.
+    let _lock = crate::journal::Lock::acquire(&out, opts.wait)?;
     let log = Log { json: opts.json };
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
