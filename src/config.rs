@@ -4,6 +4,8 @@
 //! The defaults live only in `config/default.toml`: the structs below have no `Default`, so a
 //! key missing from that file is a build-time test failure rather than a silent hard-coded value.
 //! Unknown keys and out-of-range values are refused with the file, the key and what is allowed.
+//! Each section lists what its keys allow ([`Allowed`]) and checks the rest in its own
+//! `validate`, next to its fields.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,10 @@ pub struct Config {
     /// The logo PNG's bytes, read once at load time so a missing logo is a config error.
     #[serde(skip)]
     pub logo_png: Option<Vec<u8>>,
+}
+
+impl Config {
+    const BOUNDS: Bounds = &[("jobs", Int(0, 1024))];
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -79,6 +85,35 @@ pub struct OutputsConfig {
     pub avif_speed: u8,
 }
 
+impl OutputsConfig {
+    const BOUNDS: Bounds = &[
+        ("widths", Ints(1, 8192)),
+        ("jpeg_quality", Int(1, 100)),
+        ("webp_quality", Int(1, 100)),
+        ("webp_effort", Int(0, 6)),
+        ("avif_quality", Int(1, 100)),
+        ("avif_speed", Int(1, 10)),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        if self.widths.is_empty() {
+            return Err(invalid(
+                path,
+                "outputs.widths",
+                "[]: give 1 to 8192 pixels each, at least one".into(),
+            ));
+        }
+        if self.formats.is_empty() {
+            return Err(invalid(
+                path,
+                "outputs.formats",
+                "give at least one of \"jpeg\", \"webp\", \"avif\"".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Anchor {
@@ -107,6 +142,28 @@ pub struct WatermarkConfig {
     pub min_width: u32,
 }
 
+impl WatermarkConfig {
+    const BOUNDS: Bounds = &[
+        ("logo", PATH),
+        ("text", Text(200)),
+        ("opacity", Number(0.0, 1.0)),
+        ("size", Number(0.02, 1.0)),
+        ("margin", Number(0.0, 0.2)),
+        ("min_width", Int(0, 100_000)),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        if self.enabled && self.logo.is_empty() && self.text.trim().is_empty() {
+            return Err(invalid(
+                path,
+                "watermark.text",
+                "empty while watermark.logo is empty too: give one, or set watermark.enabled = false".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelsConfig {
@@ -115,6 +172,30 @@ pub struct LabelsConfig {
     pub after: String,
     pub session: String,
     pub size: f32,
+}
+
+impl LabelsConfig {
+    const BOUNDS: Bounds = &[
+        ("before", Text(40)),
+        ("after", Text(40)),
+        ("session", Text(40)),
+        ("size", Number(0.01, 0.2)),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let times = self.session.matches("{n}").count();
+        if times > 1 {
+            return Err(invalid(
+                path,
+                "labels.session",
+                format!(
+                    "{:?} has \"{{n}}\" {times} times: write it at most once",
+                    self.session
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -128,6 +209,22 @@ pub struct CompositesConfig {
     pub stack_above_aspect: f32,
     pub gap: f32,
     pub background: String,
+}
+
+impl CompositesConfig {
+    const BOUNDS: Bounds = &[
+        ("width", Int(64, 8192)),
+        ("thumb_width", Int(64, 2048)),
+        ("square", Int(64, 8192)),
+        ("social", Ints(64, 8192)),
+        ("stack_above_aspect", Number(0.1, 10.0)),
+        ("gap", Number(0.0, 0.1)),
+        ("background", COLOUR),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        check_colour(path, "composites.background", &self.background)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -144,6 +241,25 @@ pub struct AlignConfig {
 }
 
 impl AlignConfig {
+    const BOUNDS: Bounds = &[
+        ("working_size", Int(256, 4096)),
+        ("min_confidence", Number(0.0, 1.0)),
+        ("max_rotation", Number(0.0, 90.0)),
+        ("min_scale", Number(0.1, 10.0)),
+        ("max_scale", Number(0.1, 10.0)),
+        ("max_shift", Number(0.0, 1.0)),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        in_range(
+            path,
+            "align.max_scale",
+            self.max_scale,
+            self.min_scale,
+            10.0,
+        )
+    }
+
     /// The registration settings: config keys over the estimator's tuned internals.
     pub fn params(&self) -> crate::align::AlignParams {
         crate::align::AlignParams {
@@ -168,6 +284,16 @@ pub struct ToneConfig {
 }
 
 impl ToneConfig {
+    const BOUNDS: Bounds = &[
+        ("max_gain", Number(1.0, 4.0)),
+        ("min_gamma", Number(0.2, 5.0)),
+        ("max_gamma", Number(0.2, 5.0)),
+    ];
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        in_range(path, "tone.max_gamma", self.max_gamma, self.min_gamma, 5.0)
+    }
+
     pub fn params(&self) -> crate::tone::ToneParams {
         crate::tone::ToneParams {
             mode: self.mode,
@@ -187,6 +313,11 @@ pub struct LimitsConfig {
 }
 
 impl LimitsConfig {
+    const BOUNDS: Bounds = &[
+        ("max_megapixels", Int(1, 1000)),
+        ("max_file_mb", Int(1, 2000)),
+    ];
+
     pub fn max_pixels(&self) -> u64 {
         u64::from(self.max_megapixels) * 1_000_000
     }
@@ -231,6 +362,18 @@ pub struct GalleryLogo {
 }
 
 impl GalleryConfig {
+    const BOUNDS: Bounds = &[
+        ("title", Text(200)),
+        ("clinic", Text(200)),
+        ("logo", PATH),
+        ("background", COLOUR),
+        ("text", COLOUR),
+        ("accent", COLOUR),
+        ("footer", Text(500)),
+        ("base_url", Text(2000)),
+        ("templates", PATH),
+    ];
+
     /// `base_url` with exactly one trailing `/`, or "" when unset.
     pub fn base_url(&self) -> String {
         let trimmed = self.base_url.trim_end_matches('/');
@@ -242,23 +385,9 @@ impl GalleryConfig {
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            key: format!("gallery.{key}"),
-            message,
-        };
-        for (key, value) in [
-            ("background", &self.background),
-            ("text", &self.text),
-            ("accent", &self.accent),
-        ] {
-            if parse_hex_colour(value).is_none() {
-                return Err(bad(
-                    key,
-                    format!("{value:?} is not a colour: write it as \"#rrggbb\""),
-                ));
-            }
-        }
+        check_colour(path, "gallery.background", &self.background)?;
+        check_colour(path, "gallery.text", &self.text)?;
+        check_colour(path, "gallery.accent", &self.accent)?;
         let url = &self.base_url;
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         let chars_ok = !url
@@ -266,8 +395,9 @@ impl GalleryConfig {
             .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c));
         let well_formed = scheme_ok && chars_ok && url.len() > "https://".len();
         if !url.is_empty() && !well_formed {
-            return Err(bad(
-                "base_url",
+            return Err(invalid(
+                path,
+                "gallery.base_url",
                 format!(
                     "{url:?}: give the gallery folder's public address, such as \"https://clinic.example/results/\", or \"\""
                 ),
@@ -352,6 +482,14 @@ pub struct WatchConfig {
     pub broken_after_ms: u64,
 }
 
+impl WatchConfig {
+    const BOUNDS: Bounds = &[
+        ("quiet_ms", Int(50, 60_000)),
+        ("poll_ms", Int(100, 600_000)),
+        ("broken_after_ms", Int(100, 600_000)),
+    ];
+}
+
 impl Config {
     /// The defaults alone.
     pub fn defaults() -> Config {
@@ -383,6 +521,7 @@ impl Config {
 
     fn from_table(table: toml::Table, path: Option<&Path>) -> Result<Config, ConfigError> {
         let shown = path.map_or_else(|| PathBuf::from("config/default.toml"), Path::to_owned);
+        check_bounds(&table, &shown)?;
         let mut config: Config =
             toml::Value::Table(table)
                 .try_into()
@@ -461,166 +600,149 @@ impl Config {
         Ok(())
     }
 
+    /// The checks that need more than one key or more than a range (see [`Allowed`]).
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            message,
-        };
-        let o = &self.outputs;
-        if o.widths.is_empty() || o.widths.iter().any(|w| !(1..=8192).contains(w)) {
-            return Err(bad(
-                "outputs.widths",
-                format!("{:?}: give 1 to 8192 pixels each, at least one", o.widths),
-            ));
-        }
-        if o.formats.is_empty() {
-            return Err(bad(
-                "outputs.formats",
-                "give at least one of \"jpeg\", \"webp\", \"avif\"".into(),
-            ));
-        }
-        in_range(
-            path,
-            "outputs.jpeg_quality",
-            f64::from(o.jpeg_quality),
-            1.0,
-            100.0,
-        )?;
-        in_range(
-            path,
-            "outputs.webp_quality",
-            f64::from(o.webp_quality),
-            1.0,
-            100.0,
-        )?;
-        in_range(
-            path,
-            "outputs.webp_effort",
-            f64::from(o.webp_effort),
-            0.0,
-            6.0,
-        )?;
-        in_range(
-            path,
-            "outputs.avif_quality",
-            f64::from(o.avif_quality),
-            1.0,
-            100.0,
-        )?;
-        in_range(
-            path,
-            "outputs.avif_speed",
-            f64::from(o.avif_speed),
-            1.0,
-            10.0,
-        )?;
-        let w = &self.watermark;
-        in_range(path, "watermark.opacity", f64::from(w.opacity), 0.0, 1.0)?;
-        in_range(path, "watermark.size", f64::from(w.size), 0.02, 1.0)?;
-        in_range(path, "watermark.margin", f64::from(w.margin), 0.0, 0.2)?;
-        if w.enabled && w.logo.is_empty() && w.text.trim().is_empty() {
-            return Err(bad(
-                "watermark.text",
-                "empty while watermark.logo is empty too: give one, or set watermark.enabled = false".into(),
-            ));
-        }
-        in_range(path, "labels.size", f64::from(self.labels.size), 0.01, 0.2)?;
-        let c = &self.composites;
-        in_range(path, "composites.width", f64::from(c.width), 64.0, 8192.0)?;
-        in_range(
-            path,
-            "composites.thumb_width",
-            f64::from(c.thumb_width),
-            64.0,
-            2048.0,
-        )?;
-        in_range(path, "composites.square", f64::from(c.square), 64.0, 8192.0)?;
-        in_range(
-            path,
-            "composites.social[0]",
-            f64::from(c.social[0]),
-            64.0,
-            8192.0,
-        )?;
-        in_range(
-            path,
-            "composites.social[1]",
-            f64::from(c.social[1]),
-            64.0,
-            8192.0,
-        )?;
-        in_range(
-            path,
-            "composites.stack_above_aspect",
-            f64::from(c.stack_above_aspect),
-            0.1,
-            10.0,
-        )?;
-        in_range(path, "composites.gap", f64::from(c.gap), 0.0, 0.1)?;
-        if parse_hex_colour(&c.background).is_none() {
-            return Err(bad(
-                "composites.background",
-                format!(
-                    "{:?} is not a colour: write it as \"#rrggbb\"",
-                    c.background
-                ),
-            ));
-        }
-        let a = &self.align;
-        in_range(
-            path,
-            "align.working_size",
-            f64::from(a.working_size),
-            256.0,
-            4096.0,
-        )?;
-        in_range(path, "align.min_confidence", a.min_confidence, 0.0, 1.0)?;
-        in_range(path, "align.max_rotation", a.max_rotation, 0.0, 90.0)?;
-        in_range(path, "align.min_scale", a.min_scale, 0.1, 10.0)?;
-        in_range(path, "align.max_scale", a.max_scale, a.min_scale, 10.0)?;
-        in_range(path, "align.max_shift", a.max_shift, 0.0, 1.0)?;
-        let t = &self.tone;
-        in_range(path, "tone.max_gain", t.max_gain, 1.0, 4.0)?;
-        in_range(path, "tone.min_gamma", t.min_gamma, 0.2, 5.0)?;
-        in_range(path, "tone.max_gamma", t.max_gamma, t.min_gamma, 5.0)?;
-        in_range(
-            path,
-            "limits.max_megapixels",
-            f64::from(self.limits.max_megapixels),
-            1.0,
-            1000.0,
-        )?;
-        in_range(
-            path,
-            "limits.max_file_mb",
-            f64::from(self.limits.max_file_mb),
-            1.0,
-            2000.0,
-        )?;
-        let w = &self.watch;
-        in_range(path, "watch.quiet_ms", w.quiet_ms as f64, 50.0, 60000.0)?;
-        in_range(path, "watch.poll_ms", w.poll_ms as f64, 100.0, 600000.0)?;
-        in_range(
-            path,
-            "watch.broken_after_ms",
-            w.broken_after_ms as f64,
-            100.0,
-            600000.0,
-        )?;
+        self.outputs.validate(path)?;
+        self.watermark.validate(path)?;
+        self.labels.validate(path)?;
+        self.composites.validate(path)?;
+        self.align.validate(path)?;
+        self.tone.validate(path)?;
         self.gallery.validate(path)
     }
 }
 
+/// What a key allows. Checked on the merged TOML before it is deserialized into the structs
+/// above, so that an integer out of range (`jpeg_quality = 820`, `jobs = -1`) gets the same
+/// message as any other range rather than serde's "expected u8"; a float range holds its ends
+/// exactly as written (`gap = 0.1`: the `f32` widened to `f64` would be 0.10000000149011612, past
+/// the end) and the message shows the value as written; and a 100 000-character string is refused
+/// here instead of exhausting memory in the renderer. A value of another type is left to serde,
+/// which names the type expected.
+#[derive(Clone, Copy, Debug)]
+enum Allowed {
+    /// An integer from the first to the second, both included.
+    Int(i64, i64),
+    /// An array of integers, each from the first to the second.
+    Ints(i64, i64),
+    /// A number, float or integer, from the first to the second, both included.
+    Number(f64, f64),
+    /// Text of at most this many characters.
+    Text(usize),
+}
+
+use Allowed::{Int, Ints, Number, Text};
+
+/// A file path, relative to the config file.
+const PATH: Allowed = Text(4096);
+/// A colour, `"#rrggbb"` (the format is checked by the section's `validate`).
+const COLOUR: Allowed = Text(7);
+
+/// A section's keys and what each allows.
+type Bounds = &'static [(&'static str, Allowed)];
+
+/// Every section's bounds; "" is the top level.
+const SECTIONS: [(&str, Bounds); 10] = [
+    ("", Config::BOUNDS),
+    ("outputs", OutputsConfig::BOUNDS),
+    ("watermark", WatermarkConfig::BOUNDS),
+    ("labels", LabelsConfig::BOUNDS),
+    ("composites", CompositesConfig::BOUNDS),
+    ("align", AlignConfig::BOUNDS),
+    ("tone", ToneConfig::BOUNDS),
+    ("limits", LimitsConfig::BOUNDS),
+    ("gallery", GalleryConfig::BOUNDS),
+    ("watch", WatchConfig::BOUNDS),
+];
+
+/// Check every bounded key of the merged `table` (see [`Allowed`]).
+fn check_bounds(table: &toml::Table, path: &Path) -> Result<(), ConfigError> {
+    for (section, bounds) in SECTIONS {
+        let keys = if section.is_empty() {
+            Some(table)
+        } else {
+            table.get(section).and_then(toml::Value::as_table)
+        };
+        for (key, allowed) in bounds {
+            let Some(value) = keys.and_then(|keys| keys.get(*key)) else {
+                continue;
+            };
+            let dotted = if section.is_empty() {
+                (*key).to_owned()
+            } else {
+                format!("{section}.{key}")
+            };
+            check_value(path, &dotted, *allowed, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_value(
+    path: &Path,
+    key: &str,
+    allowed: Allowed,
+    value: &toml::Value,
+) -> Result<(), ConfigError> {
+    use toml::Value;
+    let message = match (allowed, value) {
+        (Int(min, max), Value::Integer(n)) if !(min..=max).contains(n) => out_of_range(n, min, max),
+        (Number(min, max), Value::Integer(n)) if !(min..=max).contains(&(*n as f64)) => {
+            out_of_range(n, min, max)
+        }
+        (Number(min, max), Value::Float(x)) if !(min..=max).contains(x) => {
+            out_of_range(x, min, max)
+        }
+        (Ints(min, max), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_value(path, &format!("{key}[{i}]"), Int(min, max), item)?;
+            }
+            return Ok(());
+        }
+        (Text(max), Value::String(text)) if text.chars().count() > max => format!(
+            "{} characters is too long: allowed at most {max}",
+            text.chars().count()
+        ),
+        _ => return Ok(()),
+    };
+    Err(invalid(path, key, message))
+}
+
+/// A range that depends on another key (`align.max_scale` from `align.min_scale` up).
 fn in_range(path: &Path, key: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
-    if value.is_finite() && value >= min && value <= max {
+    if (min..=max).contains(&value) {
         Ok(())
     } else {
-        Err(ConfigError::Invalid {
-            path: path.to_owned(),
-            key: key.to_owned(),
-            message: format!("{value} is out of range: allowed {min} to {max}"),
-        })
+        Err(invalid(path, key, out_of_range(value, min, max)))
+    }
+}
+
+/// The value as written (`{:?}` keeps a float's point and writes 1e300 short), the range as
+/// documented.
+fn out_of_range(
+    value: impl std::fmt::Debug,
+    min: impl std::fmt::Display,
+    max: impl std::fmt::Display,
+) -> String {
+    format!("{value:?} is out of range: allowed {min} to {max}")
+}
+
+fn check_colour(path: &Path, key: &str, value: &str) -> Result<(), ConfigError> {
+    match parse_hex_colour(value) {
+        Some(_) => Ok(()),
+        None => Err(invalid(
+            path,
+            key,
+            format!("{value:?} is not a colour: write it as \"#rrggbb\""),
+        )),
+    }
+}
+
+fn invalid(path: &Path, key: &str, message: String) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        message,
     }
 }
 
@@ -759,6 +881,50 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("#rrggbb"));
         let e = Config::from_str_at("[watermark]\nposition = \"middle\"\n", Path::new("c.toml"));
         assert!(e.unwrap_err().to_string().contains("watermark"));
+    }
+
+    #[test]
+    fn every_number_and_text_key_has_bounds_and_every_bound_names_a_key() {
+        // Names checked by serde against their enum, which lists what is allowed.
+        const NAMES: [&str; 6] = [
+            "cases.ids",
+            "outputs.formats",
+            "watermark.position",
+            "align.model",
+            "tone.mode",
+            "gallery.dates",
+        ];
+        let defaults = default_table();
+        let mut bounded = Vec::new();
+        for (section, bounds) in SECTIONS {
+            let keys = if section.is_empty() {
+                Some(&defaults)
+            } else {
+                defaults.get(section).and_then(toml::Value::as_table)
+            };
+            for (key, _) in bounds {
+                let dotted = format!("{section}.{key}");
+                let dotted = dotted.trim_start_matches('.').to_owned();
+                assert!(
+                    keys.is_some_and(|keys| keys.contains_key(*key)),
+                    "{dotted} is not in config/default.toml"
+                );
+                bounded.push(dotted);
+            }
+        }
+        let mut leaves = Vec::new();
+        for (key, value) in &defaults {
+            match value {
+                toml::Value::Table(inner) => {
+                    leaves.extend(inner.iter().map(|(k, v)| (format!("{key}.{k}"), v)));
+                }
+                other => leaves.push((key.clone(), other)),
+            }
+        }
+        for (key, value) in leaves {
+            let free = !matches!(value, toml::Value::Boolean(_)) && !NAMES.contains(&&*key);
+            assert!(!free || bounded.contains(&key), "{key} has no bounds");
+        }
     }
 
     #[test]
