@@ -67,11 +67,9 @@ impl Lock {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(&path, e)),
         }
-        let me = format!(
-            "process {}: {}",
-            std::process::id(),
-            std::env::args().collect::<Vec<_>>().join(" ")
-        );
+        // The process id only: the command line would name the photo folder, and this folder
+        // is uploaded.
+        let me = format!("process {}", std::process::id());
         let _ = file.set_len(0);
         let _ = file.write_all(me.as_bytes());
         register(out);
