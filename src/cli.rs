@@ -37,7 +37,7 @@ Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cas
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
-        #[arg(long, short)]
+        #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
         jobs: Option<usize>,
         /// Print the summary as JSON on stdout.
         #[arg(long)]
@@ -71,7 +71,7 @@ Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
-        #[arg(long, short)]
+        #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
         jobs: Option<usize>,
         /// One JSON object per event on stdout instead of log lines on stderr.
         #[arg(long)]

@@ -428,7 +428,7 @@ impl GalleryConfig {
         }
         if !self.logo.is_empty() {
             let file = base.join(&self.logo);
-            let bytes = std::fs::read(&file).map_err(|e| {
+            let bytes = read_small_file(&file).map_err(|e| {
                 bad(
                     "logo",
                     format!(
@@ -581,7 +581,7 @@ impl Config {
             .and_then(Path::parent)
             .unwrap_or(Path::new("."));
         let logo = base.join(&self.watermark.logo);
-        let bytes = std::fs::read(&logo).map_err(|e| ConfigError::Invalid {
+        let bytes = read_small_file(&logo).map_err(|e| ConfigError::Invalid {
             path: shown.to_owned(),
             key: "watermark.logo".into(),
             message: format!(
@@ -747,6 +747,25 @@ fn invalid(path: &Path, key: &str, message: String) -> ConfigError {
 }
 
 /// `"#rrggbb"` to bytes.
+/// Largest logo file read, in bytes: a logo is a small picture.
+const MAX_LOGO_BYTES: u64 = 20_000_000;
+
+/// A regular file of at most [`MAX_LOGO_BYTES`], so `/dev/zero` or a named pipe given as a
+/// logo is refused instead of filling memory or hanging.
+fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_LOGO_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes; a logo must be at most {MAX_LOGO_BYTES}",
+            meta.len()
+        )));
+    }
+    std::fs::read(path)
+}
+
 pub fn parse_hex_colour(text: &str) -> Option<[u8; 3]> {
     let hex = text.strip_prefix('#')?;
     if hex.len() != 6 || !hex.is_ascii() {
