@@ -310,12 +310,15 @@ impl ToneConfig {
 pub struct LimitsConfig {
     pub max_megapixels: u32,
     pub max_file_mb: u32,
+    /// Time budget of one case, in seconds.
+    pub case_seconds: u32,
 }
 
 impl LimitsConfig {
     const BOUNDS: Bounds = &[
         ("max_megapixels", Int(1, 1000)),
         ("max_file_mb", Int(1, 2000)),
+        ("case_seconds", Int(10, 86_400)),
     ];
 
     pub fn max_pixels(&self) -> u64 {

@@ -78,17 +78,34 @@ pub fn run_case(
     if let Err(e) = fit::check_overrides(&c.views, &c.meta.align) {
         return Ok(failed_entry(c, key, vec![e]));
     }
+    let started = std::time::Instant::now();
+    let budget = std::time::Duration::from_secs(u64::from(settings.config.limits.case_seconds));
+    let over_budget = || {
+        (started.elapsed() > budget).then(|| {
+            format!(
+                "processing took {:.0} s, more than [limits] case_seconds ({} s): check its photos, or raise the limit",
+                started.elapsed().as_secs_f64(),
+                budget.as_secs()
+            )
+        })
+    };
     for (view, srcs) in c.views.iter().zip(sources) {
         let prepared = match prepare_view(view, srcs, &c.meta.align, settings) {
             Ok(p) => p,
             Err(e) => return Ok(failed_entry(c, key, vec![e])),
         };
+        if let Some(why) = over_budget() {
+            return Ok(failed_entry(c, key, vec![why]));
+        }
         review.extend(prepared.review_reasons(view));
         views.push(prepared);
     }
     let held = !review.is_empty() && !settings.publish_review;
     let mut entries = Vec::new();
     for (view, prepared) in c.views.iter().zip(views) {
+        if let Some(why) = over_budget() {
+            return Ok(failed_entry(c, key, vec![why]));
+        }
         let entry = if held {
             prepared.into_entry(view, Vec::new())
         } else {
