@@ -71,12 +71,13 @@ fn display_p3_photo_is_converted_to_srgb_without_colour_shift() {
         [128, 128, 128],
         [230, 200, 180],
     ];
-    let img = RgbImage::from_fn(4, 1, |x, _| Rgb(colours[x as usize]));
+    // Photos under 64 px are refused, so each colour is a 64×64 block.
+    let img = RgbImage::from_fn(256, 64, |x, _| Rgb(colours[(x / 64) as usize]));
     let photo = decode(&p3_png(&img), Path::new("p3.png"), &PARAMS).unwrap();
     assert!(photo.colour.contains("converted"), "{}", photo.colour);
     for (x, c) in colours.iter().enumerate() {
         let want = p3_to_srgb(*c);
-        let got = photo.pixels.get_pixel(x as u32, 0).0;
+        let got = photo.pixels.get_pixel(x as u32 * 64 + 32, 32).0;
         for k in 0..3 {
             assert!(
                 (f64::from(got[k]) - want[k]).abs() <= 2.5,
@@ -90,7 +91,7 @@ fn display_p3_photo_is_converted_to_srgb_without_colour_shift() {
 
 #[test]
 fn untagged_photo_is_left_alone() {
-    let img = common::photo(32, 24, 1);
+    let img = common::photo(96, 72, 1);
     let photo = decode(&common::png(&img), Path::new("a.png"), &PARAMS).unwrap();
     assert_eq!(photo.pixels, img);
     assert!(photo.colour.contains("assumed"));
@@ -148,7 +149,7 @@ fn bomb_header_is_refused_before_decoding() {
 
 #[test]
 fn truncated_jpeg_is_refused() {
-    let bytes = common::jpeg(&common::photo(64, 48, 2));
+    let bytes = common::jpeg(&common::photo(128, 96, 2));
     let e = decode(&bytes[..bytes.len() * 2 / 3], Path::new("cut.jpg"), &PARAMS).unwrap_err();
     assert!(e.reason.contains("truncated"), "{e}");
 }
@@ -185,7 +186,7 @@ fn check_complete_refuses_every_partial_write_and_passes_whole_files() {
     assert!(check_complete(&presized, path, &PARAMS).is_err());
     let motion_photo = [&whole[..], b"....ftypmp42 video data"].concat();
     assert!(check_complete(&motion_photo, path, &PARAMS).is_ok());
-    let png = common::png(&common::photo(64, 48, 6));
+    let png = common::png(&common::photo(128, 96, 6));
     assert!(check_complete(&png, Path::new("a.png"), &PARAMS).is_ok());
     assert!(check_complete(&png[..png.len() - 5], Path::new("a.png"), &PARAMS).is_err());
 }
@@ -195,8 +196,8 @@ fn check_complete_refuses_every_partial_write_and_passes_whole_files() {
 #[test]
 fn exif_orientations_1_to_8_are_applied_exactly_once() {
     // Asymmetric, non-square, big blocks so JPEG error stays small.
-    let upright = RgbImage::from_fn(64, 40, |x, y| {
-        let q = (x / 32) + 2 * (y / 20);
+    let upright = RgbImage::from_fn(128, 80, |x, y| {
+        let q = (x / 64) + 2 * (y / 40);
         Rgb([[230, 30, 30], [30, 200, 40], [40, 60, 220], [240, 220, 40]][q as usize])
     });
     for o in 1..=8u8 {
@@ -204,8 +205,8 @@ fn exif_orientations_1_to_8_are_applied_exactly_once() {
             beforeafter::synth::jpeg_with_exif(&upright, o, 95, Some("2026:03:14 10:20:30"));
         let photo = decode(&bytes, Path::new(&format!("exif_{o}.jpg")), &PARAMS).unwrap();
         assert_eq!(photo.orientation, o);
-        assert_eq!(photo.pixels.dimensions(), (64, 40), "orientation {o}");
-        for (x, y) in [(8, 5), (56, 5), (8, 35), (56, 35)] {
+        assert_eq!(photo.pixels.dimensions(), (128, 80), "orientation {o}");
+        for (x, y) in [(16, 10), (112, 10), (16, 70), (112, 70)] {
             let got = photo.pixels.get_pixel(x, y).0;
             let want = upright.get_pixel(x, y).0;
             let err = (0..3)
