@@ -1,6 +1,10 @@
 //! Decode one photo into upright sRGB pixels: size and pixel limits checked before any pixel is
-//! decoded, EXIF orientation applied exactly once, an embedded ICC profile converted to sRGB, and
-//! the capture month read (for series order and captions only; nothing else leaves here).
+//! decoded, the file checked strictly (a damaged or cut-off photo is refused, never decoded into
+//! grey or garbage the way decoders recover), EXIF orientation applied exactly once, an embedded
+//! ICC profile converted to sRGB, and the capture month read (for series order and captions
+//! only; nothing else leaves here).
+
+mod jpeg;
 
 use std::io::Cursor;
 use std::path::Path;
@@ -9,6 +13,10 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use moxcms::{ColorProfile, Layout, TransformOptions};
 
 use crate::error::PhotoError;
+
+/// The shortest side a photo may have, in pixels. Anything smaller is a thumbnail or an icon,
+/// not a clinical photo: nothing useful can be registered or shown from it.
+pub const MIN_SIDE_PX: u32 = 64;
 
 /// Limits that keep a hostile or huge file from taking the machine's memory.
 #[derive(Clone, Copy, Debug)]
@@ -66,11 +74,7 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
         )));
     }
     check_dimensions(bytes, format, params).map_err(err)?;
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(err(
-            "the JPEG is truncated (it ends before its last image data): copy it again; the copy was probably interrupted".into(),
-        ));
-    }
+    check_whole(bytes, format).map_err(err)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits(params));
     let mut decoder = reader
@@ -98,51 +102,110 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
     })
 }
 
-/// Whether a file that stopped changing holds a whole photo, checked cheaply where the format
-/// allows: the header reads, the pixel limit holds, and the file ends where the format says a
-/// finished file ends (a JPEG with the end-of-image marker after its main scan, a PNG with its
-/// IEND chunk). A file still being written, or pre-sized and still being filled, fails that.
-/// Other files, and a JPEG with data after its image (a phone's motion-photo video, say), are
-/// decoded in full. Watch mode uses this so that a new photo is decoded once, by the pipeline.
+/// Whether a file that stopped changing holds a whole, undamaged photo, checked without
+/// decoding pixels where the format allows: the header reads, the size limits hold, and the
+/// file passes [`check_whole`] (for a JPEG every scan's data is walked, so one still being
+/// written, pre-sized and still being filled, or overwritten in the middle fails; for a PNG every
+/// chunk's CRC holds up to the end chunk). Other files are decoded in full. Watch mode uses this
+/// so that a new photo is decoded once, by the pipeline.
 pub fn check_complete(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<(), PhotoError> {
-    let format = image::guess_format(bytes).ok();
-    let ends_whole = match format {
-        Some(ImageFormat::Jpeg) => jpeg_main_scan(bytes)
-            .is_some_and(|sos| bytes.len() > sos + 4 && bytes.ends_with(&[0xFF, 0xD9])),
-        Some(ImageFormat::Png) => bytes.ends_with(&PNG_IEND),
-        _ => false,
-    };
-    match format {
-        Some(format) if ends_whole => {
-            check_dimensions(bytes, format, params).map_err(|reason| PhotoError::new(path, reason))
+    match image::guess_format(bytes) {
+        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png)) => {
+            check_dimensions(bytes, format, params)
+                .and_then(|()| check_whole(bytes, format))
+                .map_err(|reason| PhotoError::new(path, reason))
         }
         _ => decode(bytes, path, params).map(|_| ()),
     }
 }
 
-/// The last 12 bytes of every complete PNG: an empty IEND chunk and its CRC.
-const PNG_IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
-
-/// Where the main image's first start-of-scan marker is, found by walking the marker segments
-/// from the start (so an EXIF thumbnail, which sits inside APP1, is skipped as a whole).
-fn jpeg_main_scan(bytes: &[u8]) -> Option<usize> {
-    let mut at = 2;
-    loop {
-        let marker = *bytes.get(at + 1)?;
-        if bytes[at] != 0xFF {
-            return None;
-        }
-        match marker {
-            0xDA => return Some(at),
-            // Fill bytes and markers without a length.
-            0xFF => at += 1,
-            0x01 | 0xD0..=0xD7 => at += 2,
-            _ => {
-                let len = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]);
-                at += 2 + usize::from(len);
+/// What decoders let pass: a JPEG whose entropy-coded data is damaged or cut short (they fill or
+/// guess and return an image), a PNG whose ancillary chunk fails its CRC (skipped silently) or
+/// that ends before its end chunk, a WebP shorter than its RIFF header says. TIFF decoding fails
+/// by itself on a cut-off file.
+fn check_whole(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
+    const AGAIN: &str = "copy it again; the copy was probably interrupted";
+    match format {
+        ImageFormat::Jpeg => jpeg::check(bytes).map_err(|damage| match damage {
+            jpeg::Damage::Truncated => {
+                format!("the JPEG is truncated (it ends before its last image data): {AGAIN}")
             }
+            jpeg::Damage::Corrupt(why) => format!(
+                "the JPEG's image data is damaged ({why}), so it would show wrong pixels: copy it again from the camera or phone, or export it again"
+            ),
+        }),
+        ImageFormat::Png => png_chunks(bytes),
+        ImageFormat::WebP => {
+            let riff = bytes.get(4..8).map_or(u32::MAX, |b| {
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            });
+            if u64::from(riff) + 8 > bytes.len() as u64 {
+                return Err(format!(
+                    "the WebP is truncated (it is shorter than its header says): {AGAIN}"
+                ));
+            }
+            Ok(())
         }
+        _ => Ok(()),
     }
+}
+
+/// Every chunk of a PNG up to its end chunk, each with its CRC checked.
+fn png_chunks(bytes: &[u8]) -> Result<(), String> {
+    let cut = |place: &str| {
+        format!(
+            "the PNG is truncated (it ends {place}): copy it again; the copy was probably interrupted"
+        )
+    };
+    let mut at = 8;
+    loop {
+        let Some(head) = bytes.get(at..at + 8) else {
+            return Err(cut("before its end chunk"));
+        };
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = String::from_utf8_lossy(&head[4..8]).into_owned();
+        let (Some(body), Some(stored)) = (
+            bytes.get(at + 4..at + 8 + len),
+            bytes.get(at + 8 + len..at + 12 + len),
+        ) else {
+            return Err(cut(&format!("inside its {kind} chunk")));
+        };
+        if crc32(body) != u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]) {
+            return Err(format!(
+                "the PNG is damaged (its {kind} chunk fails its checksum): copy it again from the original, or export it again"
+            ));
+        }
+        if kind == "IEND" {
+            return Ok(());
+        }
+        at += 12 + len;
+    }
+}
+
+/// CRC-32 (ISO-HDLC, as PNG uses) of `bytes`.
+fn crc32(bytes: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    };
+    !bytes.iter().fold(!0u32, |c, &b| {
+        TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
+    })
 }
 
 fn limits(params: &IngestParams) -> image::Limits {
@@ -163,8 +226,13 @@ fn check_dimensions(
     let (w, h) = reader
         .into_dimensions()
         .map_err(|e| format!("cannot read the image header ({e}): the file is damaged or not a photo; export it again"))?;
+    if w.min(h) < MIN_SIDE_PX {
+        return Err(format!(
+            "the photo is {w}×{h} pixels; photos must be at least {MIN_SIDE_PX} px on each side: use the original photo, not a thumbnail"
+        ));
+    }
     let pixels = u64::from(w) * u64::from(h);
-    if pixels > params.max_pixels || w == 0 || h == 0 {
+    if pixels > params.max_pixels {
         return Err(format!(
             "image is {w}×{h} ({:.0} MP), outside limits.max_megapixels = {}: resize it or raise the limit",
             pixels as f64 / 1e6,
@@ -194,17 +262,6 @@ fn is_heif_brand(brand: &[u8]) -> bool {
         brand,
         b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"hevc"
     )
-}
-
-/// A complete JPEG has an end-of-image marker after its last start-of-scan marker.
-/// (Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so these byte
-/// pairs can only be real markers.)
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        Some(sos) => bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]),
-        None => false,
-    }
 }
 
 /// Convert pixels described by an embedded ICC profile to sRGB, in place.
@@ -311,12 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn truncation_detector_needs_eoi_after_last_scan() {
-        assert!(jpeg_is_complete(&[
-            0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0xD9
-        ]));
-        assert!(!jpeg_is_complete(&[
-            0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xDA, 1, 2
-        ]));
+    fn crc32_matches_the_png_end_chunk() {
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
     }
 }

@@ -53,10 +53,21 @@ fn test_pairs() -> Vec<[f64; 4]> {
     out
 }
 
+/// Whether `oriented_fast` can run on an image of this size with this edge radius. It samples
+/// 1 000 pixels uniformly in `[edge, size - edge)` to pick its threshold and indexes that sorted
+/// sample: an image narrower than twice the edge underflows (a near-endless loop in release
+/// builds, a panic in debug ones) or leaves the range empty (a panic), and one of fewer than
+/// 1 000 pixels indexes past the sample (a panic).
+fn fast_fits(img: &GrayImage, edge: u32) -> bool {
+    let (w, h) = img.dimensions();
+    w > 2 * edge && h > 2 * edge && u64::from(w) * u64::from(h) >= 1_000
+}
+
 fn features(img: &GrayImage, pairs: &[[f64; 4]]) -> Vec<Feature> {
     let mut out = Vec::new();
     let mut level = img.clone();
     let mut scale = 1.0;
+    let r = PATCH_RADIUS.ceil() as u32 + 2;
     for l in 0..LEVELS {
         if l > 0 {
             scale *= LEVEL_SCALE;
@@ -66,8 +77,11 @@ fn features(img: &GrayImage, pairs: &[[f64; 4]]) -> Vec<Feature> {
             );
             level = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle);
         }
+        // Levels only get smaller: once one is too small for the detector, so are the rest.
+        if !fast_fits(&level, r) {
+            break;
+        }
         let smooth = imageproc::filter::box_filter(&level, 2, 2);
-        let r = PATCH_RADIUS.ceil() as u32 + 2;
         for c in oriented_fast(&level, None, CORNERS_PER_LEVEL, r, Some(7 + l as u64)) {
             let (x, y) = (c.corner.x, c.corner.y);
             let angle = centroid_angle(&smooth, x, y);

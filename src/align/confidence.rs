@@ -71,7 +71,7 @@ pub fn agreement(fixed: &Plane, moving: &Plane, m: &Matrix, params: &AlignParams
     };
     Agreement {
         tile_ncc,
-        overlap: covered as f64 / (fixed.w * fixed.h) as f64,
+        overlap: covered as f64 / (fixed.w * fixed.h).max(1) as f64,
     }
 }
 

@@ -129,6 +129,9 @@ pub fn warp_plane(p: &Plane, m: &Matrix, w: usize, h: usize) -> Plane {
 /// Ranked coarse candidates (moving->fixed, in these planes' coordinates).
 #[must_use]
 pub fn candidates(fixed: &Plane, moving: &Plane, params: &AlignParams) -> Vec<Candidate> {
+    if fixed.data.is_empty() || moving.data.is_empty() {
+        return Vec::new();
+    }
     let mut planner = FftPlanner::new();
     let n = fixed.w.max(fixed.h).next_power_of_two();
     let mut ff = windowed(fixed, n);

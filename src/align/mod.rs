@@ -221,6 +221,14 @@ pub fn estimate(
     moving: &image::RgbImage,
     params: &AlignParams,
 ) -> Estimate {
+    let shortest = [fixed.dimensions(), moving.dimensions()]
+        .iter()
+        .map(|&(w, h)| w.min(h))
+        .min()
+        .unwrap_or(0);
+    if shortest < params.min_side.max(1) {
+        return unregistered(moving);
+    }
     let mut lv = Levels::new(fixed, moving, params);
     let coarse = lv.coarse();
     let fm_level = (0..=coarse)
@@ -242,6 +250,20 @@ pub fn estimate(
         overlap: agree.overlap,
         moving_size: moving.dimensions(),
         hypotheses: n_hyps,
+    }
+}
+
+/// The estimate for photos too small to register: the identity, with no confidence.
+fn unregistered(moving: &image::RgbImage) -> Estimate {
+    Estimate {
+        matrix: identity(),
+        confidence: 0.0,
+        method: "none (photo too small to register)".into(),
+        inlier_fraction: 0.0,
+        tile_ncc: 0.0,
+        overlap: 0.0,
+        moving_size: moving.dimensions(),
+        hypotheses: 0,
     }
 }
 

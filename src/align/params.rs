@@ -8,6 +8,10 @@ use super::Model;
 pub struct AlignParams {
     /// Geometric model of the final refinement (the coarse stages are always similarity).
     pub model: Model,
+    /// Shortest side (px at working resolution, either photo) worth registering: below it there
+    /// are too few pixels to tell a match from chance, so [`super::estimate`] returns the identity
+    /// with confidence 0 (review then holds the case). Empty images are never registered.
+    pub min_side: u32,
     /// Number of pyramid levels (each halves the previous one; level 0 = working resolution).
     pub pyramid_levels: u32,
     /// Finest level refined (0 = working resolution; 1 = half, faster, ~0.1 px less precise).
@@ -78,6 +82,7 @@ impl Default for AlignParams {
     fn default() -> Self {
         Self {
             model: Model::Similarity,
+            min_side: 32,
             pyramid_levels: 4,
             finest_level: 1,
             min_confidence: 0.5,

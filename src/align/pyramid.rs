@@ -40,9 +40,13 @@ impl Plane {
         Self { w, h, data }
     }
 
-    /// 2x2 box reduction; pixel centre mapping `x_half = (x + 0.5) / 2 - 0.5`.
+    /// 2x2 box reduction; pixel centre mapping `x_half = (x + 0.5) / 2 - 0.5`. A side of one
+    /// pixel stays one pixel; an empty plane stays empty.
     #[must_use]
     pub fn half(&self) -> Self {
+        if self.data.is_empty() {
+            return Self::new(0, 0);
+        }
         let (w, h) = ((self.w / 2).max(1), (self.h / 2).max(1));
         let mut out = Self::new(w, h);
         for y in 0..h {
@@ -61,7 +65,9 @@ impl Plane {
     #[inline]
     #[must_use]
     pub fn sample(&self, x: f32, y: f32) -> Option<f32> {
-        if !(x >= 0.0 && y >= 0.0 && x <= (self.w - 1) as f32 && y <= (self.h - 1) as f32) {
+        if self.data.is_empty()
+            || !(x >= 0.0 && y >= 0.0 && x <= (self.w - 1) as f32 && y <= (self.h - 1) as f32)
+        {
             return None;
         }
         let (x0, y0) = (
@@ -104,6 +110,9 @@ pub fn build(img: &RgbImage, levels: usize) -> Vec<Plane> {
 #[must_use]
 pub fn box_blur(p: &Plane, r: usize) -> Plane {
     let (w, h) = (p.w, p.h);
+    if p.data.is_empty() {
+        return p.clone();
+    }
     let mut tmp = Plane::new(w, h);
     for y in 0..h {
         blur_line(&p.data[y * w..][..w], &mut tmp.data[y * w..][..w], r);
