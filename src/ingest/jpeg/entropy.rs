@@ -297,8 +297,18 @@ impl<'a> Bits<'a> {
         }
     }
 
+    /// Top up the buffer to more than 56 bits, or to what is left before the marker.
     #[inline]
     fn fill(&mut self) {
+        // Most of the time the next four bytes hold no 0xFF and go in as they are.
+        if self.n <= 32
+            && let Some(&[a, b, c, d]) = self.data.get(self.pos..self.pos + 4)
+            && ![a, b, c, d].contains(&0xFF)
+        {
+            self.acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - self.n);
+            self.n += 32;
+            self.pos += 4;
+        }
         while self.n <= 56 && self.marker.is_none() && !self.eof {
             let byte = match (self.data.get(self.pos), self.data.get(self.pos + 1)) {
                 (Some(0xFF), Some(0)) => {
