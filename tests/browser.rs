@@ -230,7 +230,8 @@ fn with_avif_enabled_chromium_shows_the_avif_files() {
     }
     std::fs::write(
         input.path().join("beforeafter.toml"),
-        "[outputs]\nwidths = [480, 800]\nformats = [\"jpeg\", \"webp\", \"avif\"]\n",
+        "[cases]\ndefault_consent = true\nids = \"folder\"\n\
+         [outputs]\nwidths = [480, 800]\nformats = [\"jpeg\", \"webp\", \"avif\"]\n",
     )
     .unwrap();
     let out = sample::target_dir("tmp/browser-avif");
@@ -246,7 +247,7 @@ fn with_avif_enabled_chromium_shows_the_avif_files() {
     let seen = watch(&tab);
     open(
         &tab,
-        &format!("{}{}/index.html", server.base_url(), sample::FLAT_PAIR_ID),
+        &format!("{}hairline-07/index.html", server.base_url()),
     );
     let shown = eval(
         &tab,
