@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestEnv, files, jpeg, photo, run};
+use common::{TestEnv, files, jpeg, photo};
 
 fn cases(env: &TestEnv, n: u32) {
     for i in 0..n {
@@ -74,17 +74,6 @@ fn orphans_and_missing(out: &Path) -> (Vec<String>, Vec<String>) {
     (orphans, missing)
 }
 
-fn verify(env: &TestEnv) -> (i32, String) {
-    let out = run(&[
-        "verify",
-        env.input().to_str().unwrap(),
-        "--out",
-        env.out().to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap(), text)
-}
-
 fn kill_loop(kills: u32) {
     let env = TestEnv::new();
     cases(&env, 4);
@@ -112,7 +101,7 @@ fn kill_loop(kills: u32) {
     let (orphans, missing) = orphans_and_missing(&env.out());
     assert!(orphans.is_empty(), "orphans: {orphans:?}");
     assert!(missing.is_empty(), "missing: {missing:?}");
-    let (code, text) = verify(&env);
+    let (code, text) = env.verify();
     assert_eq!(code, 0, "{text}");
 }
 

@@ -3,22 +3,11 @@
 
 mod common;
 
-use common::{TestEnv, jpeg, photo, run};
+use common::{TestEnv, jpeg, photo};
 
 fn pair(env: &TestEnv, case: &str) {
     env.put(&format!("{case}/before.jpg"), &jpeg(&photo(900, 700, 1)));
     env.put(&format!("{case}/after.jpg"), &jpeg(&photo(1000, 760, 2)));
-}
-
-fn verify(env: &TestEnv) -> (i32, String) {
-    let out = run(&[
-        "verify",
-        env.input().to_str().unwrap(),
-        "--out",
-        env.out().to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap(), text)
 }
 
 /// The largest slider photo of a case's `after` stage, as published.
@@ -49,7 +38,7 @@ fn an_honest_gallery_verifies() {
     pair(&env, "c2");
     let (out, _) = env.batch(&["--publish-review"]);
     assert!(out.status.code().is_some_and(|c| c == 0 || c == 3));
-    let (code, text) = verify(&env);
+    let (code, text) = env.verify();
     assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("0 problem(s)") && text.contains("identical"),
@@ -73,7 +62,7 @@ fn a_retouched_published_photo_is_named() {
         }
     }
     std::fs::write(&path, jpeg(&img)).unwrap();
-    let (code, text) = verify(&env);
+    let (code, text) = env.verify();
     assert_eq!(code, 3, "{text}");
     assert!(
         text.lines()
@@ -88,7 +77,7 @@ fn a_swapped_original_is_named() {
     pair(&env, "c1");
     env.batch(&["--publish-review"]);
     env.put("c1/after.jpg", &jpeg(&photo(1000, 760, 3)));
-    let (code, text) = verify(&env);
+    let (code, text) = env.verify();
     assert_eq!(code, 3, "{text}");
     assert!(
         text.lines()
@@ -111,7 +100,7 @@ fn unlisted_images_and_metadata_are_named() {
         Some("2026:03:14 10:20:30"),
     );
     std::fs::write(env.out().join(&rel), tagged).unwrap();
-    let (code, text) = verify(&env);
+    let (code, text) = env.verify();
     assert_eq!(code, 3, "{text}");
     assert!(
         text.contains("c1/extra.jpg: an image no published case accounts for"),
@@ -128,6 +117,6 @@ fn unlisted_images_and_metadata_are_named() {
 fn verify_without_a_gallery_is_fatal() {
     let env = TestEnv::new();
     pair(&env, "c1");
-    let (code, _) = verify(&env);
+    let (code, _) = env.verify();
     assert_eq!(code, 1);
 }

@@ -63,6 +63,18 @@ impl TestEnv {
         (out, summary)
     }
 
+    /// `beforeafter verify <in> --out <out>`: exit code and what it printed.
+    pub fn verify(&self) -> (i32, String) {
+        let out = run(&[
+            "verify",
+            self.input().to_str().unwrap(),
+            "--out",
+            self.out().to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code().unwrap(), text)
+    }
+
     pub fn manifest(&self) -> serde_json::Value {
         let text = std::fs::read_to_string(self.out().join("manifest.json")).unwrap();
         serde_json::from_str(&text).unwrap()

@@ -1,7 +1,7 @@
 //! The measures, taken on the files the binary published and compared with the pair's truth.
 
 use beforeafter::align::{self, Matrix};
-use beforeafter::config::{Config, parse_hex_colour};
+use beforeafter::config::Config;
 use beforeafter::render::Region;
 use beforeafter::render::composite::{self, CompositeParams, Kind};
 use beforeafter::render::watermark::Watermark;
@@ -165,19 +165,11 @@ fn grow(mask: &GrayImage, r: u32) -> GrayImage {
     })
 }
 
-/// The side composite's settings as the binary resolves them from the default config.
+/// The composite settings exactly as the binary resolves them from the default config.
 fn composite_params(cfg: &Config) -> CompositeParams {
-    let c = &cfg.composites;
-    CompositeParams {
-        width: c.width,
-        thumb_width: c.thumb_width,
-        square: c.square,
-        social: c.social,
-        stack_above_aspect: f64::from(c.stack_above_aspect),
-        gap: f64::from(c.gap),
-        background: parse_hex_colour(&c.background).expect("default colour"),
-        label_size: cfg.labels.enabled.then_some(f64::from(cfg.labels.size)),
-    }
+    beforeafter::pipeline::Settings::new(cfg, false)
+        .composite
+        .expect("composites are on by default")
 }
 
 /// The side composite's after panel minus the slider after photo sampled (bilinear) on the
