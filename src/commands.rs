@@ -65,7 +65,7 @@ fn batch(
     json: bool,
     (publish_review, wait): (bool, bool),
 ) -> Result<i32> {
-    let mut config = load_config(input, config_path)?;
+    let mut config = Config::for_input(input, config_path)?;
     if let Some(jobs) = jobs {
         config.jobs = jobs;
     }
@@ -120,18 +120,6 @@ fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
 }
 
 /// `--config`, else `<input>/beforeafter.toml` when present, else the defaults.
-pub(crate) fn load_config(
-    input: &Path,
-    explicit: Option<&Path>,
-) -> Result<Config, crate::error::ConfigError> {
-    let in_input = input.join(discover::CONFIG_NAME);
-    match explicit {
-        Some(path) => Config::load(Some(path)),
-        None if in_input.is_file() => Config::load(Some(&in_input)),
-        None => Config::load(None),
-    }
-}
-
 const CONSENT_HELP: &str = "Cases without recorded consent are not published: add `consent = true` to a \
 case's case.toml once the patient has agreed, or set `[cases] default_consent = true` if your \
 clinic records marketing consent elsewhere and every case in the folder may be published.";
@@ -168,7 +156,7 @@ fn print_summary(s: &Summary, out: &Path) {
 }
 
 fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
-    let config = match load_config(input, config_path) {
+    let config = match Config::for_input(input, config_path) {
         Ok(c) => c,
         Err(e) => {
             println!("config problem: {e}");

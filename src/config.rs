@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 
+/// The configuration file a run finds in its input folder.
+pub const CONFIG_NAME: &str = "beforeafter.toml";
+
 /// The embedded defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -497,6 +500,17 @@ impl Config {
     /// The defaults alone.
     pub fn defaults() -> Config {
         Config::from_table(default_table(), None).expect("config/default.toml is valid")
+    }
+
+    /// The configuration for a run over `input`: `explicit` (`--config`) if given, else the
+    /// input folder's own `beforeafter.toml` if it has one, else the defaults.
+    pub fn for_input(input: &Path, explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let in_input = input.join(CONFIG_NAME);
+        match explicit {
+            Some(path) => Config::load(Some(path)),
+            None if in_input.is_file() => Config::load(Some(&in_input)),
+            None => Config::load(None),
+        }
     }
 
     /// Defaults overlaid with `path` (if any), validated.

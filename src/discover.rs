@@ -221,7 +221,6 @@ pub struct Inventory {
 }
 
 /// The clinic's config file, picked up from the input folder when `--config` is not given.
-pub const CONFIG_NAME: &str = "beforeafter.toml";
 
 /// Scan `input` (one level of case folders) into cases. `own` lists files the tool itself uses
 /// (config, watermark logo), which are not photos of a case.
@@ -238,7 +237,7 @@ pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventor
             continue;
         } else if is_hidden(&name) || is_partial(&name) {
             inv.problems.push(skipped(&name));
-        } else if is_own(&path, own) || name == CONFIG_NAME {
+        } else if is_own(&path, own) || name == crate::config::CONFIG_NAME {
             continue;
         } else if is_notes(&name) {
             inv.problems.push(skipped_notes(&name));

@@ -402,10 +402,10 @@ impl Watch {
 fn config_file(input: &Path, opts: &WatchOptions) -> PathBuf {
     match &opts.config {
         Some(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
-        None => input.join(crate::discover::CONFIG_NAME),
+        None => input.join(crate::config::CONFIG_NAME),
     }
 }
 
 fn load_config(input: &Path, opts: &WatchOptions) -> Result<Config, Fatal> {
-    Ok(crate::commands::load_config(input, opts.config.as_deref())?)
+    Ok(Config::for_input(input, opts.config.as_deref())?)
 }
