@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::casefile::{self, CaseMeta};
 use crate::dates::DateStyle;
 use crate::error::Fatal;
-use crate::ids::{IdKey, PublicIds};
+use crate::ids::{IdKey, PublicIds, slug};
 
 /// File extensions read as photos.
 const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif"];
@@ -38,47 +39,6 @@ impl fmt::Display for Stage {
             Stage::After => f.write_str("after"),
         }
     }
-}
-
-/// `case.toml`: captions and consent for one case.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CaseMeta {
-    /// The case's public id (its web address): lower-case letters, digits and dashes. Without
-    /// it the id is opaque (see `ids`), since folder names are often patients' names.
-    pub slug: Option<String>,
-    pub title: Option<String>,
-    pub treatment: Option<String>,
-    pub sessions: Option<u32>,
-    /// "2026-05" (a day after it is allowed and dropped); the gallery shows month and year
-    /// only. Any other form fails the case with a message.
-    pub date: Option<String>,
-    pub technician: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
-    pub credit: Option<String>,
-    pub consent: Option<bool>,
-    /// Manual alignment for stages the estimator gets wrong.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub align: Vec<AlignOverride>,
-}
-
-/// `[[align]]` in case.toml: the transform of one stage given by hand, either as landmark pairs
-/// (the same point in the before photo and in this stage, in oriented full-resolution pixels)
-/// fitted by least squares, or as a matrix outright.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AlignOverride {
-    /// The view; may be left out when the case has one view.
-    pub view: Option<String>,
-    /// "after", "session-2", …
-    pub stage: String,
-    /// `[before_x, before_y, stage_x, stage_y]` per landmark; at least 2 (similarity) or 3 (affine).
-    #[serde(default)]
-    pub landmarks: Vec<[f64; 4]>,
-    /// The 2×3 matrix from this stage's pixels to the before photo's.
-    pub matrix: Option<[[f64; 3]; 2]>,
 }
 
 /// One photo placed in a case.
@@ -132,7 +92,7 @@ impl Case {
             return t.to_owned();
         }
         if self.meta.slug.is_some() {
-            return crate::gallery::view_name(&self.id);
+            return view_name(&self.id);
         }
         if self.named {
             return self.source.clone();
@@ -350,7 +310,7 @@ fn scan_case_dir(
                 "folders inside a case folder are not read: move its photos up into the case folder",
             ));
         } else if file.eq_ignore_ascii_case("case.toml") {
-            match read_meta(&path) {
+            match casefile::read(&path) {
                 Ok(m) => meta = Some(m),
                 Err(e) => {
                     meta = None;
@@ -395,38 +355,13 @@ fn view_id(prefix: Option<&str>, case_name: &str) -> String {
     }
 }
 
-fn read_meta(path: &Path) -> Result<CaseMeta, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    parse_meta(&text)
-}
-
-/// `case.toml`'s text as captions. A `date` the gallery cannot show as month and year ("May
-/// 2026", "5/2026") fails the case rather than vanishing from the page unnoticed: the clinic
-/// wrote it to be shown.
-fn parse_meta(text: &str) -> Result<CaseMeta, String> {
-    let meta: CaseMeta = toml::from_str(text).map_err(|e| {
-        format!(
-            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
-            e.message()
-        )
-    })?;
-    if let Some(s) = &meta.slug
-        && (s.is_empty() || slug(s) != *s)
-    {
-        return Err(format!(
-            "slug {s:?} is not a web address: use lower-case letters, digits and single dashes, such as slug = \"{}\"",
-            slug(s)
-        ));
-    }
-    if let Some(date) = &meta.date
-        && crate::dates::month(date).is_none()
-    {
-        return Err(format!(
-            "date {date:?} is not a year and month; write it as date = \"2026-05\" \
-             (the gallery shows \"May 2026\"; a day, if given, is dropped)"
-        ));
-    }
-    Ok(meta)
+/// A view's heading: "Crown", "Front hairline".
+pub fn view_name(view: &str) -> String {
+    let words = view.replace(['-', '_'], " ");
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// Keep views with a before and at least one later stage; report the rest as unpaired.
@@ -630,22 +565,6 @@ fn stage_suffix(lower: &str) -> Option<(Stage, usize)> {
     ))
 }
 
-/// A URL- and path-safe id: lower-case ASCII letters, digits and single dashes.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,37 +603,11 @@ mod tests {
     }
 
     #[test]
-    fn case_toml_date_must_be_year_and_month() {
-        for ok in ["2026-05", "2026-05-17", " 2026-12 "] {
-            assert!(parse_meta(&format!("date = {ok:?}")).is_ok(), "{ok}");
-        }
-        for bad in ["May 2026", "5/2026", "2026-13", "2026-00", "2026", "2026-5"] {
-            let e = parse_meta(&format!("date = {bad:?}")).unwrap_err();
-            assert!(e.contains(bad) && e.contains("2026-05"), "{bad}: {e}");
-        }
-        assert!(parse_meta("title = \"x\"").unwrap().date.is_none());
-    }
-
-    #[test]
     fn a_view_prefix_repeating_the_patients_folder_name_is_dropped() {
         assert_eq!(view_id(Some("smith-07_crown"), "smith-07"), "crown");
         assert_eq!(view_id(Some("Smith 07"), "smith-07"), DEFAULT_VIEW);
         assert_eq!(view_id(Some("crown"), "smith-07"), "crown");
         assert_eq!(view_id(None, "smith-07"), DEFAULT_VIEW);
-    }
-
-    #[test]
-    fn slug_table() {
-        for (name, want) in [
-            ("Smith Case 07", "smith-case-07"),
-            ("../../etc", "etc"),
-            ("a__b--c", "a-b-c"),
-            ("ÜBER", "ber"),
-            ("...", ""),
-            ("hairline-07", "hairline-07"),
-        ] {
-            assert_eq!(slug(name), want, "{name}");
-        }
     }
 
     #[test]

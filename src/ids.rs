@@ -98,9 +98,39 @@ fn getrandom(buf: &mut [u8; 32]) -> Result<(), crate::error::Fatal> {
     Ok(())
 }
 
+/// A URL- and path-safe id: lower-case ASCII letters, digits and single dashes.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slug_table() {
+        for (name, want) in [
+            ("Smith Case 07", "smith-case-07"),
+            ("../../etc", "etc"),
+            ("a__b--c", "a-b-c"),
+            ("ÜBER", "ber"),
+            ("...", ""),
+            ("hairline-07", "hairline-07"),
+        ] {
+            assert_eq!(slug(name), want, "{name}");
+        }
+    }
 
     #[test]
     fn key_is_created_once_and_reused() {

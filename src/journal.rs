@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use crate::error::Fatal;
-use crate::manifest::CaseEntry;
 
 /// The folder, relative to the output folder.
 pub const DIR: &str = ".beforeafter";
@@ -154,9 +153,10 @@ pub fn clear(out: &Path) {
     }
 }
 
-/// Record a finished case (its public record) so a rerun after a kill can reuse it.
-pub fn finished(out: &Path, entry: &CaseEntry) {
-    let Ok(line) = serde_json::to_string(&entry.public()) else {
+/// Record a finished case (the caller passes its public record) so a rerun after a kill can
+/// reuse it.
+pub fn finished<T: serde::Serialize>(out: &Path, entry: &T) {
+    let Ok(line) = serde_json::to_string(entry) else {
         return;
     };
     let path = out.join(FINISHED);
@@ -169,7 +169,7 @@ pub fn finished(out: &Path, entry: &CaseEntry) {
 
 /// The cases an interrupted run finished, newest last.
 #[must_use]
-pub fn finished_cases(out: &Path) -> Vec<CaseEntry> {
+pub fn finished_cases<T: serde::de::DeserializeOwned>(out: &Path) -> Vec<T> {
     read_lines(&out.join(FINISHED))
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect()

@@ -7,6 +7,7 @@
 //! and [`watch`] runs it again whenever the input folder changes.
 
 pub mod align;
+pub mod casefile;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -15,8 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::align::{Matrix, Model};
+use crate::casefile::CaseMeta;
 use crate::config::{CompositesConfig, LabelsConfig, OutputsConfig, WatermarkConfig};
-use crate::discover::CaseMeta;
 use crate::error::Fatal;
 use crate::output;
 use crate::tone::ToneFit;

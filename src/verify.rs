@@ -286,7 +286,7 @@ fn verify_view(
         out,
         report: Mutex::new(Report::default()),
     };
-    let rendered = render_view(&plan, settings, &sink);
+    let rendered = render_view(&plan, settings.renderer(), &sink);
     let mut found = sink.report.into_inner().expect("no panics while comparing");
     match rendered {
         Ok(outputs) => {

@@ -4,6 +4,7 @@
 use crate::manifest::{CaseEntry, StageEntry};
 
 pub use crate::dates::month;
+pub use crate::discover::view_name;
 
 /// A stage's name for people: "Before", "Session 2", "After". It uses
 /// the same words as the visible label (so a screen reader and the screen agree, in the
@@ -33,15 +34,6 @@ pub fn stage_tag(stage: &str, labels: &crate::config::LabelsConfig) -> String {
             None => other.to_uppercase(),
         },
     }
-}
-
-/// A view's heading: "Crown", "Front hairline".
-pub fn view_name(view: &str) -> String {
-    let words = view.replace(['-', '_'], " ");
-    let mut chars = words.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 /// A filter key: lower-case letters and digits (any script) joined by single dashes, so keys

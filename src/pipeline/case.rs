@@ -6,7 +6,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::discover::{AlignOverride, Case, Stage, View};
+use crate::casefile::AlignOverride;
+use crate::discover::{Case, Stage, View};
 use crate::error::{Fatal, PhotoError};
 use crate::ingest::{self, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, StageEntry, ViewEntry};
@@ -15,31 +16,8 @@ use crate::output;
 use super::fit;
 use super::outputs::{self, PlannedStage, Sink, ViewPlan};
 use super::settings::Settings;
+use super::source::Source;
 use super::timings::Stage as Timed;
-
-/// A source file's bytes and content hash.
-pub struct Source {
-    pub bytes: Vec<u8>,
-    pub hash: String,
-}
-
-/// Read (not decode) every photo of a case, per view and stage.
-pub fn read_sources(c: &Case, settings: &Settings) -> Result<Vec<Vec<Source>>, PhotoError> {
-    c.views
-        .iter()
-        .map(|v| {
-            v.stages
-                .iter()
-                .map(|s| {
-                    let bytes = ingest::read_bytes(&s.path, &settings.ingest)
-                        .map_err(|e| PhotoError::new(&s.rel, e.reason))?;
-                    let hash = blake3::hash(&bytes).to_hex().to_string();
-                    Ok(Source { bytes, hash })
-                })
-                .collect()
-        })
-        .collect()
-}
 
 pub fn failed_entry(c: &Case, key: String, reasons: Vec<String>) -> CaseEntry {
     CaseEntry {
@@ -160,7 +138,7 @@ fn prepare_view(
         .collect::<Result<_, PhotoError>>()
         .map_err(|e| e.to_string())?;
     let (photos, hashes): (Vec<Photo>, Vec<String>) = decoded.into_iter().unzip();
-    let fitted = fit::fit_view(view, &photos, overrides, settings)?;
+    let fitted = fit::fit_view(view, &photos, overrides, &settings.fit, &settings.timings)?;
     let before_day = photos[0].captured;
     let months = settings.config.gallery.dates == crate::dates::DateStyle::Month;
     let show_times = settings.config.gallery.dates != crate::dates::DateStyle::None;
@@ -263,7 +241,7 @@ fn write_view(
             })
             .collect(),
     };
-    let written = outputs::render_view(&plan, settings, &WriteSink { out })?;
+    let written = outputs::render_view(&plan, settings.renderer(), &WriteSink { out })?;
     for (stage, outs) in prepared.stages.iter_mut().zip(written.stages) {
         stage.outputs = outs;
     }

@@ -6,15 +6,16 @@
 //! brought back to full resolution for rendering.
 
 use crate::align::{self, Matrix};
-use crate::discover::{AlignOverride, Stage, View};
+use crate::casefile::AlignOverride;
+use crate::config::{AlignConfig, ToneConfig};
+use crate::discover::{Stage, View};
 use crate::ingest::Photo;
 use crate::manifest::AlignRecord;
 use crate::render;
 use crate::tone::{self, ToneFit, ToneMode};
 use image::RgbImage;
 
-use super::settings::Settings;
-use super::timings::Stage as Timed;
+use super::timings::{Stage as Timed, Timings};
 
 /// What fitting a view decided, per stage (index 0 is the before photo).
 pub struct ViewFit {
@@ -26,6 +27,12 @@ pub struct ViewFit {
     pub reasons: Vec<Vec<String>>,
     /// `[x, y, w, h]` in before pixels.
     pub crop: [u32; 4],
+}
+
+/// What fitting needs from the configuration: the `[align]` and `[tone]` sections.
+pub struct FitParams {
+    pub align: AlignConfig,
+    pub tone: ToneConfig,
 }
 
 /// A copy at working resolution and its scale (working size / full size, per axis).
@@ -60,7 +67,8 @@ pub fn fit_view(
     view: &View,
     photos: &[Photo],
     overrides: &[AlignOverride],
-    settings: &Settings,
+    cfg: &FitParams,
+    timings: &Timings,
 ) -> Result<ViewFit, String> {
     let (bw, bh) = photos[0].pixels.dimensions();
     let n = photos.len();
@@ -71,7 +79,6 @@ pub fn fit_view(
         reasons: vec![Vec::new(); n],
         crop: [0, 0, bw, bh],
     };
-    let cfg = &settings.config;
     if !cfg.align.enabled {
         for (i, p) in photos.iter().enumerate().skip(1) {
             fit.matrices[i] = fit_to_frame(p.pixels.dimensions(), (bw, bh));
@@ -83,17 +90,13 @@ pub fn fit_view(
     }
     let work: Vec<Working> = photos
         .iter()
-        .map(|p| {
-            settings
-                .timings
-                .time(Timed::Align, || working(p, cfg.align.working_size))
-        })
+        .map(|p| timings.time(Timed::Resample, || working(p, cfg.align.working_size)))
         .collect();
     if cfg.align.enabled {
         fit.align[0] = Some(AlignRecord::reference());
         for i in 1..n {
             let over = find_override(view, view.stages[i].stage, overrides);
-            register(&mut fit, i, &work, over, settings)?;
+            register(&mut fit, i, &work, over, &cfg.align, timings)?;
         }
         let movings: Vec<_> = (1..n)
             .map(|i| (fit.matrices[i], photos[i].pixels.dimensions()))
@@ -106,7 +109,7 @@ pub fn fit_view(
             ),
         }
     }
-    fit_tone(&mut fit, &work, settings);
+    fit_tone(&mut fit, &work, &cfg.tone, timings);
     Ok(fit)
 }
 
@@ -120,7 +123,7 @@ fn find_override<'a>(
         let view_matches = o
             .view
             .as_deref()
-            .is_none_or(|v| crate::discover::slug(v) == view.name);
+            .is_none_or(|v| crate::ids::slug(v) == view.name);
         view_matches && o.stage.eq_ignore_ascii_case(&stage.to_string())
     })
 }
@@ -152,16 +155,17 @@ fn register(
     i: usize,
     work: &[Working],
     over: Option<&AlignOverride>,
-    settings: &Settings,
+    cfg: &AlignConfig,
+    timings: &Timings,
 ) -> Result<(), String> {
-    let params = settings.config.align.params();
+    let params = cfg.params();
     if let Some(o) = over {
         let (m, record) = manual(o, params.model)?;
         fit.matrices[i] = m;
         fit.align[i] = Some(record);
         return Ok(());
     }
-    let est = settings.timings.time(Timed::Align, || {
+    let est = timings.time(Timed::Align, || {
         align::estimate(&work[0].image, &work[i].image, &params)
     });
     let full = align::rescale_xy(&est.matrix, work[i].scale, work[0].scale);
@@ -181,7 +185,7 @@ fn register(
         framing_scale: Some(round(scale, 4)),
         inlier_fraction: Some(round(est.inlier_fraction, 3)),
         overlap: Some(round(est.overlap, 3)),
-        working_size: Some(settings.config.align.working_size),
+        working_size: Some(cfg.working_size),
         landmark_rms_px: None,
     });
     Ok(())
@@ -241,17 +245,14 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, AlignRecord
 
 /// Fit the global photometric transform of each stage (mode `match_before`: on aligned working
 /// copies, the before photo as reference; `grey_world`: every photo on its own).
-fn fit_tone(fit: &mut ViewFit, work: &[Working], settings: &Settings) {
-    let params = settings.config.tone.params();
+fn fit_tone(fit: &mut ViewFit, work: &[Working], cfg: &ToneConfig, timings: &Timings) {
+    let params = cfg.params();
     match params.mode {
         ToneMode::Off => {}
         ToneMode::GreyWorld => {
             for (i, w) in work.iter().enumerate() {
-                fit.tone[i] = Some(
-                    settings
-                        .timings
-                        .time(Timed::Tone, || tone::fit_neutral(&w.image, &params)),
-                );
+                fit.tone[i] =
+                    Some(timings.time(Timed::Tone, || tone::fit_neutral(&w.image, &params)));
             }
         }
         ToneMode::MatchBefore => {
@@ -263,7 +264,7 @@ fn fit_tone(fit: &mut ViewFit, work: &[Working], settings: &Settings) {
                     [1.0 / work[i].scale[0], 1.0 / work[i].scale[1]],
                     [1.0 / work[0].scale[0], 1.0 / work[0].scale[1]],
                 );
-                let result = settings.timings.time(Timed::Tone, || {
+                let result = timings.time(Timed::Tone, || {
                     let inv = align::invert(&m)?;
                     let warped = align::warp(&work[i].image, &inv, fixed.width(), fixed.height());
                     let valid =

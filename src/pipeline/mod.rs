@@ -9,6 +9,7 @@ mod fit;
 pub mod outputs;
 mod report;
 pub mod settings;
+mod source;
 pub mod timings;
 
 use std::collections::{HashMap, HashSet};
@@ -27,9 +28,9 @@ use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
 use crate::output;
 
-pub use case::Source;
 pub use report::Reporter;
 pub use settings::Settings;
+pub use source::Source;
 
 /// What happened to one case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -199,7 +200,7 @@ fn process_all(
                         .as_ref()
                         .filter(|_| report.outcome == Outcome::Published)
                     {
-                        crate::journal::finished(out, e);
+                        crate::journal::finished(out, &e.public());
                     }
                 }
                 result
@@ -235,7 +236,7 @@ fn internal_error(
 /// Cases an interrupted run finished (recorded as they finished) replace the older records, so
 /// they are reused rather than redone.
 fn resume(old: &mut Manifest, out: &Path) {
-    for entry in crate::journal::finished_cases(out) {
+    for entry in crate::journal::finished_cases::<CaseEntry>(out) {
         match old.cases.iter_mut().find(|c| c.id == entry.id) {
             Some(c) => *c = entry,
             None => old.cases.push(entry),
@@ -302,7 +303,7 @@ fn process(
             .into_iter()
             .map(|v| {
                 v.into_iter()
-                    .map(|hash| case::Source {
+                    .map(|hash| Source {
                         bytes: Vec::new(),
                         hash,
                     })
@@ -314,7 +315,7 @@ fn process(
             return Ok(reused);
         }
     }
-    let sources = match case::read_sources(c, settings) {
+    let sources = match source::read_sources(c, &settings.ingest) {
         Ok(sources) => sources,
         Err(e) => {
             let reasons = vec![e.to_string()];

@@ -7,15 +7,31 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::align::Matrix;
-use crate::config::Format;
+use crate::config::{Format, LabelsConfig, OutputsConfig};
 use crate::error::Fatal;
 use crate::manifest::OutputEntry;
-use crate::render::composite;
+use crate::render::composite::{self, CompositeParams};
+use crate::render::watermark::Watermark;
 use crate::render::{self, Region, encode};
 use crate::tone::ToneFit;
 
-use super::settings::Settings;
-use super::timings::Stage as Timed;
+use super::timings::{Stage as Timed, Timings};
+
+/// What rendering needs from the configuration: sizes and encoders, labels, the watermark and
+/// the composites.
+pub struct RenderParams {
+    pub outputs: OutputsConfig,
+    pub labels: LabelsConfig,
+    pub watermark: Option<Watermark>,
+    pub composite: Option<CompositeParams>,
+}
+
+/// Where the time goes and what settings apply, for every image of a run.
+#[derive(Clone, Copy)]
+pub struct Renderer<'a> {
+    pub params: &'a RenderParams,
+    pub timings: &'a Timings,
+}
 
 /// One photo of a view, placed: its pixels and exactly what is applied to them.
 pub struct PlannedStage<'a> {
@@ -52,13 +68,9 @@ pub struct ViewOutputs {
 }
 
 /// Render, watermark and encode every output of `plan` and hand each file to `sink`.
-pub fn render_view(
-    plan: &ViewPlan,
-    settings: &Settings,
-    sink: &dyn Sink,
-) -> Result<ViewOutputs, Fatal> {
+pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<ViewOutputs, Fatal> {
     let region = Region::from_crop(plan.crop);
-    let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &settings.config.outputs.widths);
+    let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &r.params.outputs.widths);
     let key8 = &plan.key[..8];
     let stages = plan
         .stages
@@ -66,17 +78,17 @@ pub fn render_view(
         .map(|s| {
             let mut written = Vec::new();
             for &(w, h) in &sizes {
-                let mut img = settings.timings.time(Timed::Resample, || {
+                let mut img = r.timings.time(Timed::Resample, || {
                     render::render_photo(s.pixels, &s.matrix, s.tone.as_ref(), &region, w, h)
                 });
                 let rel = format!("{}-{}-{w}.{key8}", plan.prefix, s.stage);
-                written.extend(finish(&mut img, &rel, settings, None, sink)?);
+                written.extend(finish(&mut img, &rel, r, None, sink)?);
             }
             Ok(written)
         })
         .collect::<Result<_, Fatal>>()?;
-    let composites = match &settings.composite {
-        Some(params) => render_composites(plan, &region, params, settings, sink)?,
+    let composites = match &r.params.composite {
+        Some(params) => render_composites(plan, &region, params, r, sink)?,
         None => Vec::new(),
     };
     Ok(ViewOutputs { stages, composites })
@@ -86,12 +98,12 @@ pub fn render_view(
 fn render_composites(
     plan: &ViewPlan,
     region: &Region,
-    params: &composite::CompositeParams,
-    settings: &Settings,
+    params: &CompositeParams,
+    r: Renderer,
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
     let pair = [&plan.stages[0], &plan.stages[plan.stages.len() - 1]];
-    let labels = pair.map(|s| crate::gallery::stage_tag(&s.stage, &settings.config.labels));
+    let labels = pair.map(|s| crate::gallery::stage_tag(&s.stage, &r.params.labels));
     composite::Kind::ALL
         .par_iter()
         .map(|&kind| {
@@ -100,7 +112,7 @@ fn render_composites(
                 .iter()
                 .zip(&layout.panels)
                 .map(|(s, &(_, _, pw, ph))| {
-                    settings.timings.time(Timed::Resample, || {
+                    r.timings.time(Timed::Resample, || {
                         render::render_photo(
                             s.pixels,
                             &s.matrix,
@@ -119,7 +131,7 @@ fn render_composites(
                 params,
             );
             let rel = format!("{}-{}.{}", plan.prefix, kind.name(), &plan.key[..8]);
-            finish(&mut img, &rel, settings, Some(kind.name()), sink)
+            finish(&mut img, &rel, r, Some(kind.name()), sink)
         })
         .collect::<Result<Vec<_>, Fatal>>()
         .map(|v| v.into_iter().flatten().collect())
@@ -130,20 +142,18 @@ fn render_composites(
 fn finish(
     img: &mut RgbImage,
     rel: &str,
-    settings: &Settings,
+    r: Renderer,
     kind: Option<&str>,
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
-    let watermarked = match &settings.watermark {
+    let watermarked = match &r.params.watermark {
         Some(wm) if wm.applies_to(img.width()) => {
-            settings
-                .timings
-                .time(Timed::Watermark, || wm.apply_mut(img));
+            r.timings.time(Timed::Watermark, || wm.apply_mut(img));
             true
         }
         _ => false,
     };
-    let o = &settings.config.outputs;
+    let o = &r.params.outputs;
     let formats: &[Format] = if kind.is_some() {
         &[Format::Jpeg]
     } else {
@@ -159,7 +169,7 @@ fn finish(
     let mut written = Vec::new();
     for &format in formats {
         let path = format!("{rel}.{}", format.extension());
-        let len = settings.timings.time(Timed::Encode, || {
+        let len = r.timings.time(Timed::Encode, || {
             let bytes = encode::encode(img, format, &params)
                 .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
             sink.accept(&path, &bytes).map(|()| bytes.len() as u64)

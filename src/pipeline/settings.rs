@@ -11,7 +11,9 @@ use crate::manifest::RenderRecord;
 use crate::render::composite::CompositeParams;
 use crate::render::watermark::Watermark;
 
-use super::case::Source;
+use super::fit::FitParams;
+use super::outputs::{RenderParams, Renderer};
+use super::source::Source;
 use super::timings::Timings;
 
 /// Everything a case needs from the configuration, resolved once per run.
@@ -20,11 +22,11 @@ pub struct Settings {
     /// Hash of the settings that shape images, plus the tool version.
     pub key: String,
     pub ingest: IngestParams,
-    pub watermark: Option<Watermark>,
+    pub fit: FitParams,
+    pub render: RenderParams,
     /// The watermark logo as published (`assets/watermark.<hash>.png`, re-encoded from its
     /// pixels so no metadata of the clinic's file goes along), when a logo is used.
     pub watermark_asset: Option<(String, Vec<u8>)>,
-    pub composite: Option<CompositeParams>,
     pub publish_review: bool,
     pub timings: Timings,
 }
@@ -68,15 +70,31 @@ impl Settings {
                 max_pixels: config.limits.max_pixels(),
                 max_file_bytes: config.limits.max_file_bytes(),
             },
-            watermark: Watermark::new(
-                &config.watermark,
-                watermark_asset.as_ref().map(|(_, png)| png.as_slice()),
-            ),
+            fit: FitParams {
+                align: config.align.clone(),
+                tone: config.tone.clone(),
+            },
+            render: RenderParams {
+                outputs: config.outputs.clone(),
+                labels: config.labels.clone(),
+                watermark: Watermark::new(
+                    &config.watermark,
+                    watermark_asset.as_ref().map(|(_, png)| png.as_slice()),
+                ),
+                composite: composite_params(config),
+            },
             watermark_asset,
-            composite: composite_params(config),
             publish_review,
             timings: Timings::default(),
             config: config.clone(),
+        }
+    }
+
+    /// The render stage's view of these settings.
+    pub fn renderer(&self) -> Renderer<'_> {
+        Renderer {
+            params: &self.render,
+            timings: &self.timings,
         }
     }
 

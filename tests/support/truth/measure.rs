@@ -168,6 +168,7 @@ fn grow(mask: &GrayImage, r: u32) -> GrayImage {
 /// The composite settings exactly as the binary resolves them from the default config.
 fn composite_params(cfg: &Config) -> CompositeParams {
     beforeafter::pipeline::Settings::new(cfg, false)
+        .render
         .composite
         .expect("composites are on by default")
 }

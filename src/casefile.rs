@@ -1,0 +1,100 @@
+//! `case.toml`: what a clinic writes about one case (captions, consent, manual alignment), its
+//! schema and its checks. Discovery reads it; the manifest publishes its public part.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::slug;
+
+/// `case.toml`: captions and consent for one case.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaseMeta {
+    /// The case's public id (its web address): lower-case letters, digits and dashes. Without
+    /// it the id is opaque (see `ids`), since folder names are often patients' names.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub treatment: Option<String>,
+    pub sessions: Option<u32>,
+    /// "2026-05" (a day after it is allowed and dropped); the gallery shows month and year
+    /// only. Any other form fails the case with a message.
+    pub date: Option<String>,
+    pub technician: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub credit: Option<String>,
+    pub consent: Option<bool>,
+    /// Manual alignment for stages the estimator gets wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub align: Vec<AlignOverride>,
+}
+
+/// `[[align]]` in case.toml: the transform of one stage given by hand, either as landmark pairs
+/// (the same point in the before photo and in this stage, in oriented full-resolution pixels)
+/// fitted by least squares, or as a matrix outright.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlignOverride {
+    /// The view; may be left out when the case has one view.
+    pub view: Option<String>,
+    /// "after", "session-2", …
+    pub stage: String,
+    /// `[before_x, before_y, stage_x, stage_y]` per landmark; at least 2 (similarity) or 3 (affine).
+    #[serde(default)]
+    pub landmarks: Vec<[f64; 4]>,
+    /// The 2×3 matrix from this stage's pixels to the before photo's.
+    pub matrix: Option<[[f64; 3]; 2]>,
+}
+
+pub fn read(path: &Path) -> Result<CaseMeta, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse(&text)
+}
+
+/// `case.toml`'s text as captions. A `date` the gallery cannot show as month and year ("May
+/// 2026", "5/2026") fails the case rather than vanishing from the page unnoticed: the clinic
+/// wrote it to be shown.
+pub fn parse(text: &str) -> Result<CaseMeta, String> {
+    let meta: CaseMeta = toml::from_str(text).map_err(|e| {
+        format!(
+            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
+            e.message()
+        )
+    })?;
+    if let Some(s) = &meta.slug
+        && (s.is_empty() || slug(s) != *s)
+    {
+        return Err(format!(
+            "slug {s:?} is not a web address: use lower-case letters, digits and single dashes, such as slug = \"{}\"",
+            slug(s)
+        ));
+    }
+    if let Some(date) = &meta.date
+        && crate::dates::month(date).is_none()
+    {
+        return Err(format!(
+            "date {date:?} is not a year and month; write it as date = \"2026-05\" \
+             (the gallery shows \"May 2026\"; a day, if given, is dropped)"
+        ));
+    }
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_toml_date_must_be_year_and_month() {
+        for ok in ["2026-05", "2026-05-17", " 2026-12 "] {
+            assert!(parse(&format!("date = {ok:?}")).is_ok(), "{ok}");
+        }
+        for bad in ["May 2026", "5/2026", "2026-13", "2026-00", "2026", "2026-5"] {
+            let e = parse(&format!("date = {bad:?}")).unwrap_err();
+            assert!(e.contains(bad) && e.contains("2026-05"), "{bad}: {e}");
+        }
+        assert!(parse("title = \"x\"").unwrap().date.is_none());
+    }
+}
