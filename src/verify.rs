@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Fatal;
-use crate::ingest::{self, IngestParams};
-use crate::manifest::{self, CaseEntry, Manifest, ViewEntry};
+use crate::ingest::{self, IngestParams, Photo};
+use crate::manifest::{self, CaseEntry, Manifest, StageEntry, ViewEntry};
 use crate::pipeline::Settings;
-use crate::pipeline::outputs::{PlannedStage, Sink, ViewPlan, render_view};
+use crate::pipeline::outputs::{PlannedStage, Sink, ViewOutputs, ViewPlan, render_view};
 
 /// Where bytes differ, the largest mean absolute difference (levels, 0–255) any 8×8 block of
 /// any channel may have. Rounding differences of another machine stay well below it; a
@@ -227,40 +227,14 @@ fn verify_view(
     settings: &Settings,
     report: &mut Report,
 ) {
-    let limits = IngestParams {
-        max_pixels: settings.config.limits.max_pixels(),
-        max_file_bytes: settings.config.limits.max_file_bytes(),
-    };
     let mut photos = Vec::new();
     for (j, stage) in view.stages.iter().enumerate() {
         let recorded = private
             .and_then(|v| v.stages.get(j))
             .and_then(|s| s.source.clone());
-        let Some(path) = originals.by_hash.get(&stage.source_hash) else {
-            let (path, problem) = match recorded {
-                Some(rel) if originals.root.join(&rel).is_file() => (
-                    rel,
-                    "this original changed since it was published: its content hash is not the manifest's",
-                ),
-                Some(rel) => (rel, "this original is missing from the input folder"),
-                None => (
-                    format!("{}/{}/{}", case.id, view.view, stage.stage),
-                    "no photo in the input folder has this stage's recorded content hash",
-                ),
-            };
-            report.problem(path, problem);
-            continue;
-        };
-        let rel = originals.rel(path);
-        let decoded = std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| ingest::decode(&b, Path::new(&rel), &limits).map_err(|e| e.reason));
-        match decoded {
-            Ok(p) if p.pixels.dimensions() == (stage.oriented_size[0], stage.oriented_size[1]) => {
-                photos.push(p);
-            }
-            Ok(_) => report.problem(rel, "its upright size is not the manifest's oriented_size"),
-            Err(e) => report.problem(rel, format!("cannot be decoded: {e}")),
+        let at = (case.id.as_str(), view.view.as_str());
+        if let Some(p) = original(stage, recorded, at, originals, &settings.ingest, report) {
+            photos.push(p);
         }
     }
     if photos.len() != view.stages.len() {
@@ -289,35 +263,78 @@ fn verify_view(
     let rendered = render_view(&plan, settings.renderer(), &sink);
     let mut found = sink.report.into_inner().expect("no panics while comparing");
     match rendered {
-        Ok(outputs) => {
-            let listed: Vec<&str> = view
-                .stages
-                .iter()
-                .flat_map(|s| &s.outputs)
-                .chain(&view.composites)
-                .map(|o| o.path.as_str())
-                .collect();
-            let made = outputs.stages.iter().flatten().chain(&outputs.composites);
-            let made: Vec<&str> = made.map(|o| o.path.as_str()).collect();
-            for path in made.iter().filter(|p| !listed.contains(p)) {
-                found.problem(
-                    *path,
-                    "the manifest's settings make this file, but it is not listed",
-                );
-            }
-            for path in listed.iter().filter(|p| !made.contains(p)) {
-                found.problem(
-                    *path,
-                    "listed, but the manifest's settings do not make this file",
-                );
-            }
-        }
+        Ok(outputs) => check_listed(view, &outputs, &mut found),
         Err(e) => found.problem(&plan.prefix, format!("cannot be rendered again: {e}")),
     }
     report.compared += found.compared;
     report.identical += found.identical;
     report.within_tolerance += found.within_tolerance;
     report.problems.extend(found.problems);
+}
+
+/// The original of one stage, found by content hash and decoded, or the problem reported:
+/// changed or missing (named by the private record, when there is one), undecodable, or not
+/// the recorded size.
+fn original(
+    stage: &StageEntry,
+    recorded: Option<String>,
+    (case, view): (&str, &str),
+    originals: &Originals,
+    limits: &IngestParams,
+    report: &mut Report,
+) -> Option<Photo> {
+    let Some(path) = originals.by_hash.get(&stage.source_hash) else {
+        let (path, problem) = match recorded {
+            Some(rel) if originals.root.join(&rel).is_file() => (
+                rel,
+                "this original changed since it was published: its content hash is not the manifest's",
+            ),
+            Some(rel) => (rel, "this original is missing from the input folder"),
+            None => (
+                format!("{case}/{view}/{}", stage.stage),
+                "no photo in the input folder has this stage's recorded content hash",
+            ),
+        };
+        report.problem(path, problem);
+        return None;
+    };
+    let rel = originals.rel(path);
+    let decoded = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| ingest::decode(&b, Path::new(&rel), limits).map_err(|e| e.reason));
+    match decoded {
+        Ok(p) if p.pixels.dimensions() == (stage.oriented_size[0], stage.oriented_size[1]) => {
+            return Some(p);
+        }
+        Ok(_) => report.problem(rel, "its upright size is not the manifest's oriented_size"),
+        Err(e) => report.problem(rel, format!("cannot be decoded: {e}")),
+    }
+    None
+}
+
+/// The files the manifest lists for a view and the files its settings make must be the same.
+fn check_listed(view: &ViewEntry, outputs: &ViewOutputs, found: &mut Report) {
+    let listed: Vec<&str> = view
+        .stages
+        .iter()
+        .flat_map(|s| &s.outputs)
+        .chain(&view.composites)
+        .map(|o| o.path.as_str())
+        .collect();
+    let made = outputs.stages.iter().flatten().chain(&outputs.composites);
+    let made: Vec<&str> = made.map(|o| o.path.as_str()).collect();
+    for path in made.iter().filter(|p| !listed.contains(p)) {
+        found.problem(
+            *path,
+            "the manifest's settings make this file, but it is not listed",
+        );
+    }
+    for path in listed.iter().filter(|p| !made.contains(p)) {
+        found.problem(
+            *path,
+            "listed, but the manifest's settings do not make this file",
+        );
+    }
 }
 
 /// Compares each rendered file with the published one.

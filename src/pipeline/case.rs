@@ -7,6 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::casefile::AlignOverride;
+use crate::dates::DateStyle;
 use crate::discover::{Case, Stage, View};
 use crate::error::{Fatal, PhotoError};
 use crate::ingest::{self, Photo};
@@ -51,28 +52,18 @@ pub fn run_case(
     sources: Vec<Vec<Source>>,
     key: String,
 ) -> Result<CaseEntry, Fatal> {
-    let mut views = Vec::new();
-    let mut review = Vec::new();
     if let Err(e) = fit::check_overrides(&c.views, &c.meta.align) {
         return Ok(failed_entry(c, key, vec![e]));
     }
-    let started = std::time::Instant::now();
-    let budget = std::time::Duration::from_secs(u64::from(settings.config.limits.case_seconds));
-    let over_budget = || {
-        (started.elapsed() > budget).then(|| {
-            format!(
-                "processing took {:.0} s, more than [limits] case_seconds ({} s): check its photos, or raise the limit",
-                started.elapsed().as_secs_f64(),
-                budget.as_secs()
-            )
-        })
-    };
+    let budget = Budget::start(settings.config.limits.case_seconds);
+    let mut views = Vec::new();
+    let mut review = Vec::new();
     for (view, srcs) in c.views.iter().zip(sources) {
         let prepared = match prepare_view(view, srcs, &c.meta.align, settings) {
             Ok(p) => p,
             Err(e) => return Ok(failed_entry(c, key, vec![e])),
         };
-        if let Some(why) = over_budget() {
+        if let Some(why) = budget.exceeded() {
             return Ok(failed_entry(c, key, vec![why]));
         }
         review.extend(prepared.review_reasons(view));
@@ -81,23 +72,33 @@ pub fn run_case(
     let held = !review.is_empty() && !settings.publish_review;
     let mut entries = Vec::new();
     for (view, prepared) in c.views.iter().zip(views) {
-        if let Some(why) = over_budget() {
+        if let Some(why) = budget.exceeded() {
             return Ok(failed_entry(c, key, vec![why]));
         }
-        let entry = if held {
+        entries.push(if held {
             prepared.into_entry(view, Vec::new())
         } else {
             write_view(c, view, prepared, out, settings, &key)?
-        };
-        entries.push(entry);
+        });
     }
-    // Published anyway with --publish-review, a case still counts as needing review (exit 3).
+    Ok(case_entry(c, key, review, held, entries))
+}
+
+/// The record of a processed case. Published anyway with --publish-review, a case still counts
+/// as needing review (exit 3).
+fn case_entry(
+    c: &Case,
+    key: String,
+    review: Vec<String>,
+    held: bool,
+    views: Vec<ViewEntry>,
+) -> CaseEntry {
     let status = if review.is_empty() {
         CaseStatus::Published
     } else {
         CaseStatus::Review
     };
-    Ok(CaseEntry {
+    CaseEntry {
         id: c.id.clone(),
         source: Some(c.source.clone()),
         title: c.title(),
@@ -107,8 +108,34 @@ pub fn run_case(
         reasons: review,
         key,
         meta: c.public_meta(),
-        views: entries,
-    })
+        views,
+    }
+}
+
+/// `[limits] case_seconds`: a case that takes longer fails rather than stalling the run.
+struct Budget {
+    started: std::time::Instant,
+    limit: std::time::Duration,
+}
+
+impl Budget {
+    fn start(seconds: u32) -> Budget {
+        Budget {
+            started: std::time::Instant::now(),
+            limit: std::time::Duration::from_secs(u64::from(seconds)),
+        }
+    }
+
+    fn exceeded(&self) -> Option<String> {
+        let elapsed = self.started.elapsed();
+        (elapsed > self.limit).then(|| {
+            format!(
+                "processing took {:.0} s, more than [limits] case_seconds ({} s): check its photos, or raise the limit",
+                elapsed.as_secs_f64(),
+                self.limit.as_secs()
+            )
+        })
+    }
 }
 
 /// A view decoded and fitted, before anything is written.
@@ -125,6 +152,35 @@ fn prepare_view(
     overrides: &[AlignOverride],
     settings: &Settings,
 ) -> Result<Prepared, String> {
+    let (photos, hashes) = decode_view(view, sources, settings)?;
+    let fitted = fit::fit_view(view, &photos, overrides, &settings.fit, &settings.timings)?;
+    let ctx = RecordContext {
+        fitted: &fitted,
+        before_day: photos[0].captured,
+        aligned: settings.fit.align.enabled,
+        dates: settings.config.gallery.dates,
+    };
+    let stages = view
+        .stages
+        .iter()
+        .zip(&photos)
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, ((s, photo), hash))| stage_record(i, s, photo, hash, &ctx))
+        .collect();
+    Ok(Prepared {
+        photos,
+        crop: fitted.crop,
+        stages,
+    })
+}
+
+/// Every photo of a view decoded (in parallel), with its content hash.
+fn decode_view(
+    view: &View,
+    sources: Vec<Source>,
+    settings: &Settings,
+) -> Result<(Vec<Photo>, Vec<String>), String> {
     let decoded: Vec<(Photo, String)> = view
         .stages
         .par_iter()
@@ -137,52 +193,62 @@ fn prepare_view(
         })
         .collect::<Result<_, PhotoError>>()
         .map_err(|e| e.to_string())?;
-    let (photos, hashes): (Vec<Photo>, Vec<String>) = decoded.into_iter().unzip();
-    let fitted = fit::fit_view(view, &photos, overrides, &settings.fit, &settings.timings)?;
-    let before_day = photos[0].captured;
-    let months = settings.config.gallery.dates == crate::dates::DateStyle::Month;
-    let show_times = settings.config.gallery.dates != crate::dates::DateStyle::None;
-    let mut stages = Vec::new();
-    let parts = view.stages.iter().zip(&photos).zip(hashes);
-    for (i, ((s, photo), hash)) in parts.enumerate() {
-        let (w, h) = photo.pixels.dimensions();
-        let mut reasons = fitted.reasons[i].clone();
-        let since = before_day
-            .zip(photo.captured)
-            .map(|(b, d)| d.days_since(&b));
-        if s.stage != Stage::Before && since.is_some_and(|d| d < 0) {
-            // Words only: reasons of a case published with --publish-review are public.
-            reasons.push(format!(
-                "the {} photo's capture date is earlier than the before photo's: check which photo is which",
-                s.stage
-            ));
-        }
-        let aligned = settings.config.align.enabled;
-        stages.push(StageEntry {
-            stage: s.stage.to_string(),
-            source: Some(s.rel.clone()),
-            source_hash: hash,
-            oriented_size: [w, h],
-            orientation: photo.orientation,
-            colour: photo.colour.clone(),
-            since_before: since
-                .filter(|_| show_times && s.stage != Stage::Before)
-                .and_then(crate::dates::interval),
-            captured: photo.captured.filter(|_| months).map(|d| d.month_key()),
-            align: fitted.align[i].clone(),
-            tone: fitted.tone[i].clone(),
-            framing: (!aligned && i > 0).then_some(fitted.matrices[i]),
-            crop: fitted.crop,
-            outputs: Vec::new(),
-            review: !reasons.is_empty(),
-            reasons,
-        });
+    Ok(decoded.into_iter().unzip())
+}
+
+/// What every stage record of a view is built from, besides its own photo.
+struct RecordContext<'a> {
+    fitted: &'a fit::ViewFit,
+    before_day: Option<crate::dates::Day>,
+    aligned: bool,
+    dates: DateStyle,
+}
+
+/// The one place a stage's record is built: what fitting decided for stage `i` (the matrix and
+/// tone fit the renderer will apply), its review reasons, and the dates the gallery may show.
+fn stage_record(
+    i: usize,
+    s: &crate::discover::StageFile,
+    photo: &Photo,
+    hash: String,
+    ctx: &RecordContext,
+) -> StageEntry {
+    let (fitted, dates) = (ctx.fitted, ctx.dates);
+    let (w, h) = photo.pixels.dimensions();
+    let mut reasons = fitted.reasons[i].clone();
+    let since = ctx
+        .before_day
+        .zip(photo.captured)
+        .map(|(b, d)| d.days_since(&b));
+    if s.stage != Stage::Before && since.is_some_and(|d| d < 0) {
+        // Words only: reasons of a case published with --publish-review are public.
+        reasons.push(format!(
+            "the {} photo's capture date is earlier than the before photo's: check which photo is which",
+            s.stage
+        ));
     }
-    Ok(Prepared {
-        photos,
+    StageEntry {
+        stage: s.stage.to_string(),
+        source: Some(s.rel.clone()),
+        source_hash: hash,
+        oriented_size: [w, h],
+        orientation: photo.orientation,
+        colour: photo.colour.clone(),
+        since_before: since
+            .filter(|_| dates != DateStyle::None && s.stage != Stage::Before)
+            .and_then(crate::dates::interval),
+        captured: photo
+            .captured
+            .filter(|_| dates == DateStyle::Month)
+            .map(|d| d.month_key()),
+        align: fitted.align[i].clone(),
+        tone: fitted.tone[i].clone(),
+        framing: (!ctx.aligned && i > 0).then_some(fitted.matrices[i]),
         crop: fitted.crop,
-        stages,
-    })
+        outputs: Vec::new(),
+        review: !reasons.is_empty(),
+        reasons,
+    }
 }
 
 impl Prepared {

@@ -258,6 +258,18 @@ impl Summary {
     }
 }
 
+/// A case's report, its record (if it has one to keep) and how many photos were decoded.
+type Processed = (CaseReport, Option<CaseEntry>, usize);
+
+fn case_report(c: &Case, outcome: Outcome, reasons: Vec<String>) -> CaseReport {
+    CaseReport {
+        id: c.id.clone(),
+        outcome,
+        review_overridden: false,
+        reasons,
+    }
+}
+
 /// One case: skipped, reused from the last run, or processed.
 fn process(
     c: &Case,
@@ -265,63 +277,23 @@ fn process(
     settings: &Settings,
     old: &Manifest,
     options: &RunOptions,
-) -> Result<(CaseReport, Option<CaseEntry>, usize), Fatal> {
-    let report = |outcome, reasons| CaseReport {
-        id: c.id.clone(),
-        outcome,
-        review_overridden: false,
-        reasons,
-    };
-    // Consent first, before anything else (watch mode's waiting included): a case without it
-    // is recorded nowhere, even when it also has a problem, and what it had published is pruned.
-    // An unreadable case.toml fails the case (recorded only in the private held records).
-    if c.consent_unknown {
-        let entry = case::failed_entry(c, String::new(), c.errors.clone());
-        return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
-    }
-    if !c.consent {
-        let why = if c.meta.consent == Some(false) {
-            "no marketing consent (consent = false in case.toml): nothing published"
-        } else {
-            "no recorded consent: add consent = true to its case.toml to publish it"
-        };
-        return Ok((report(Outcome::NoConsent, vec![why.to_owned()]), None, 0));
-    }
-    let known = match settled_hashes(c, options) {
+) -> Result<Processed, Fatal> {
+    let known = match admit(c, old, options) {
         Ok(known) => known,
-        Err(why) => {
-            let kept = old.case(&c.id).cloned();
-            return Ok((report(Outcome::Waiting, vec![why]), kept, 0));
-        }
+        Err(done) => return Ok(done),
     };
-    if !c.errors.is_empty() {
-        let entry = case::failed_entry(c, String::new(), c.errors.clone());
-        return Ok((report(Outcome::Failed, c.errors.clone()), Some(entry), 0));
-    }
     if let Some(hashes) = known {
-        let sources = hashes
+        let sources: Vec<Vec<Source>> = hashes
             .into_iter()
-            .map(|v| {
-                v.into_iter()
-                    .map(|hash| Source {
-                        bytes: Vec::new(),
-                        hash,
-                    })
-                    .collect()
-            })
-            .collect::<Vec<Vec<_>>>();
-        let key = settings.case_key(c, &sources);
-        if let Some(reused) = reuse(old, c, &key, out) {
+            .map(|v| v.into_iter().map(Source::known).collect())
+            .collect();
+        if let Some(reused) = reuse(old, c, &settings.case_key(c, &sources), out) {
             return Ok(reused);
         }
     }
     let sources = match source::read_sources(c, &settings.ingest) {
         Ok(sources) => sources,
-        Err(e) => {
-            let reasons = vec![e.to_string()];
-            let entry = case::failed_entry(c, String::new(), reasons.clone());
-            return Ok((report(Outcome::Failed, reasons), Some(entry), 0));
-        }
+        Err(e) => return Ok(failed(c, vec![e.to_string()])),
     };
     let key = settings.case_key(c, &sources);
     if let Some(reused) = reuse(old, c, &key, out) {
@@ -335,9 +307,51 @@ fn process(
         CaseStatus::Review => Outcome::Review,
         CaseStatus::Failed => Outcome::Failed,
     };
-    let mut r = report(outcome, entry.reasons.clone());
+    let mut r = case_report(c, outcome, entry.reasons.clone());
     r.review_overridden = entry.published && entry.review;
     Ok((r, Some(entry), decoded))
+}
+
+/// A case that failed before any photo was decoded, recorded with its reasons.
+fn failed(c: &Case, reasons: Vec<String>) -> Processed {
+    let entry = case::failed_entry(c, String::new(), reasons.clone());
+    (case_report(c, Outcome::Failed, reasons), Some(entry), 0)
+}
+
+/// Whether a case goes on to be read: `Err` with its result when it stops here (no consent,
+/// still settling in watch mode, discovery errors), else the photos' hashes when the watcher
+/// knows them all.
+fn admit(
+    c: &Case,
+    old: &Manifest,
+    options: &RunOptions,
+) -> Result<Option<Vec<Vec<String>>>, Processed> {
+    // Consent first, before anything else (watch mode's waiting included): a case without it
+    // is recorded nowhere, even when it also has a problem, and what it had published is pruned.
+    // An unreadable case.toml fails the case (recorded only in the private held records).
+    if c.consent_unknown {
+        return Err(failed(c, c.errors.clone()));
+    }
+    if !c.consent {
+        let why = if c.meta.consent == Some(false) {
+            "no marketing consent (consent = false in case.toml): nothing published"
+        } else {
+            "no recorded consent: add consent = true to its case.toml to publish it"
+        };
+        return Err((
+            case_report(c, Outcome::NoConsent, vec![why.to_owned()]),
+            None,
+            0,
+        ));
+    }
+    let known = settled_hashes(c, options).map_err(|why| {
+        let kept = old.case(&c.id).cloned();
+        (case_report(c, Outcome::Waiting, vec![why]), kept, 0)
+    })?;
+    if !c.errors.is_empty() {
+        return Err(failed(c, c.errors.clone()));
+    }
+    Ok(known)
 }
 
 /// Watch mode: `Err(why)` when the case must be left as it was this round; otherwise every
@@ -381,12 +395,7 @@ fn settled_hashes(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<Strin
 /// there. A case held for review lists no files and is reused too, since redoing it would reach
 /// the same verdict (in watch mode it would otherwise be decoded and aligned again every round).
 /// A failed case is always tried again: its cause may be a limit or a passing read error.
-fn reuse(
-    old: &Manifest,
-    c: &Case,
-    key: &str,
-    out: &Path,
-) -> Option<(CaseReport, Option<CaseEntry>, usize)> {
+fn reuse(old: &Manifest, c: &Case, key: &str, out: &Path) -> Option<Processed> {
     let entry = old.case(&c.id)?;
     let held = entry.status == CaseStatus::Review && !entry.published;
     let fresh = entry.key == key

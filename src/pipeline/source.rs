@@ -11,6 +11,16 @@ pub struct Source {
     pub hash: String,
 }
 
+impl Source {
+    /// A photo the watcher already read and hashed: its hash is all the cache key needs.
+    pub fn known(hash: String) -> Source {
+        Source {
+            bytes: Vec::new(),
+            hash,
+        }
+    }
+}
+
 /// Read (not decode) every photo of a case, per view and stage.
 pub fn read_sources(c: &Case, params: &IngestParams) -> Result<Vec<Vec<Source>>, PhotoError> {
     c.views

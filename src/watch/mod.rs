@@ -49,38 +49,15 @@ pub struct WatchOptions {
 
 /// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only.
 pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
-    let input = std::fs::canonicalize(&opts.input).map_err(|e| Fatal::Input {
-        path: opts.input.clone(),
-        message: format!("{e}; give the folder that holds the clinic's photos"),
-    })?;
+    let input = input_folder(opts)?;
     let mut config = load_config(&input, opts)?;
-    crate::output::check_apart(&input, &opts.out)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| Fatal::Output {
-        path: opts.out.clone(),
-        source: e,
-    })?;
-    let out = std::fs::canonicalize(&opts.out).map_err(|e| Fatal::Output {
-        path: opts.out.clone(),
-        source: e,
-    })?;
+    let out = output_folder(&input, opts)?;
     // Held for the whole watch: one writer at a time.
     let _lock = crate::journal::Lock::acquire(&out, opts.wait)?;
     let log = Log { json: opts.json };
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    {
-        let (stop, tx) = (stop.clone(), tx.clone());
-        ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                // A second Ctrl-C: the user does not want to wait for the work in hand. Writes
-                // stop (no temp file is left, nothing half-done is renamed into place), the
-                // round ends at once with the gallery as it was, and the loop exits with 0.
-                crate::output::abandon();
-            }
-            let _ = tx.send(Msg::Stop);
-        })
-        .map_err(|e| Fatal::Other(format!("cannot handle Ctrl-C/SIGTERM: {e}")))?;
-    }
+    on_stop_signal(stop.clone(), tx.clone())?;
     let config_file = config_file(&input, opts);
     let mut watched = vec![(input.clone(), true)];
     if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(&input)) {
@@ -93,12 +70,7 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
     if let Some(addr) = opts.serve {
-        let bound = serve::start(addr, &out, generation.clone())?;
-        let mut message = format!("previewing the gallery at http://{bound}/");
-        if !bound.ip().is_loopback() {
-            message.push_str(" (not loopback: anyone who can reach this machine can see it)");
-        }
-        log.emit(Event::new("serving", message).fields(json!({ "address": bound.to_string() })));
+        preview(addr, &out, generation.clone(), log)?;
     }
     if let Some(j) = opts.jobs {
         config.jobs = j;
@@ -134,6 +106,54 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
         "stopped; every page and image in the gallery is whole (cases not reached are as they were)",
     ));
     Ok(())
+}
+
+fn input_folder(opts: &WatchOptions) -> Result<PathBuf, Fatal> {
+    std::fs::canonicalize(&opts.input).map_err(|e| Fatal::Input {
+        path: opts.input.clone(),
+        message: format!("{e}; give the folder that holds the clinic's photos"),
+    })
+}
+
+/// The output folder, checked apart from the input, created and made absolute.
+fn output_folder(input: &Path, opts: &WatchOptions) -> Result<PathBuf, Fatal> {
+    crate::output::check_apart(input, &opts.out)?;
+    let output_error = |e| Fatal::Output {
+        path: opts.out.clone(),
+        source: e,
+    };
+    std::fs::create_dir_all(&opts.out).map_err(output_error)?;
+    std::fs::canonicalize(&opts.out).map_err(output_error)
+}
+
+/// The loopback preview server with live reload.
+fn preview(
+    addr: SocketAddr,
+    out: &Path,
+    generation: Arc<AtomicU64>,
+    log: Log,
+) -> Result<(), Fatal> {
+    let bound = serve::start(addr, out, generation)?;
+    let mut message = format!("previewing the gallery at http://{bound}/");
+    if !bound.ip().is_loopback() {
+        message.push_str(" (not loopback: anyone who can reach this machine can see it)");
+    }
+    log.emit(Event::new("serving", message).fields(json!({ "address": bound.to_string() })));
+    Ok(())
+}
+
+/// Ctrl-C and SIGTERM ask the loop to stop after the work in hand.
+fn on_stop_signal(stop: Arc<AtomicBool>, tx: mpsc::Sender<Msg>) -> Result<(), Fatal> {
+    ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: the user does not want to wait for the work in hand. Writes
+            // stop (no temp file is left, nothing half-done is renamed into place), the
+            // round ends at once with the gallery as it was, and the loop exits with 0.
+            crate::output::abandon();
+        }
+        let _ = tx.send(Msg::Stop);
+    })
+    .map_err(|e| Fatal::Other(format!("cannot handle Ctrl-C/SIGTERM: {e}")))
 }
 
 struct Watch {
@@ -327,6 +347,13 @@ impl Watch {
     }
 
     fn report(&mut self, s: &Summary, seconds: f64) {
+        self.report_cases(s);
+        self.report_unplaced(s);
+        self.report_round(s, seconds);
+    }
+
+    /// A line per case whose outcome or reasons changed (every publish), and per case gone.
+    fn report_cases(&mut self, s: &Summary) {
         let mut now: HashMap<String, (Outcome, Vec<String>)> = HashMap::new();
         for c in &s.cases {
             let previous = self.last.get(&c.id);
@@ -363,6 +390,10 @@ impl Watch {
                 .emit(Event::new("removed", "removed; its pages and images were pruned").case(id));
         }
         self.last = now;
+    }
+
+    /// A line per file newly found that cannot be placed in a case.
+    fn report_unplaced(&mut self, s: &Summary) {
         let unplaced: Vec<String> = s.unplaced.iter().map(|p| p.path.clone()).collect();
         for p in s
             .unplaced
@@ -375,6 +406,9 @@ impl Watch {
             );
         }
         self.unplaced = unplaced;
+    }
+
+    fn report_round(&self, s: &Summary, seconds: f64) {
         self.log.emit(
             Event::new(
                 "round",

@@ -49,6 +49,9 @@ pub struct Tracker {
 /// files keep changing (a card dump that takes minutes still publishes as it goes).
 const MAX_BATCH_WAIT: Duration = Duration::from_secs(2);
 
+/// A photo to move to the settled set: its stamp and its hash (`None`: broken, settled as is).
+type Settling = (PathBuf, FileStamp, Option<String>);
+
 impl Tracker {
     /// Start from the folder as it is: photos untouched for `quiet` are settled (their hashes
     /// unknown until a round reads them), the rest wait like any change.
@@ -139,34 +142,7 @@ impl Tracker {
     pub fn check(&mut self, config: &Config, now: Instant) -> Checked {
         let quiet = Duration::from_millis(config.watch.quiet_ms);
         let broken_after = Duration::from_millis(config.watch.broken_after_ms);
-        let mut candidates = Vec::new();
-        let mut settle = Vec::new();
-        let mut gone = Vec::new();
-        for (path, p) in &mut self.pending {
-            let Some(stamp) = FileStamp::of(path) else {
-                gone.push(path.clone());
-                continue;
-            };
-            if Some(stamp) != p.stamp {
-                *p = pending(Some(stamp), now);
-            } else if let Some((_, since)) = &p.broken {
-                if now.duration_since(*since) >= broken_after {
-                    settle.push((path.clone(), stamp, None));
-                }
-            } else if now.duration_since(p.since) >= quiet {
-                match self.settled.files.get(path) {
-                    // An event that changed nothing (e.g. a touch without writing).
-                    Some((s, Some(_))) if *s == stamp => gone.push(path.clone()),
-                    _ => candidates.push((path.clone(), stamp)),
-                }
-            }
-        }
-        for path in gone {
-            self.pending.remove(&path);
-            if !path.exists() && self.settled.files.remove(&path).is_some() {
-                self.dirty = true;
-            }
-        }
+        let (candidates, mut settle) = self.sweep(quiet, broken_after, now);
         let params = IngestParams {
             max_pixels: config.limits.max_pixels(),
             max_file_bytes: config.limits.max_file_bytes(),
@@ -201,6 +177,46 @@ impl Tracker {
             self.ready_since = Some(now);
         }
         checked
+    }
+
+    /// Go through the pending photos: restart the clock of those that changed, forget those
+    /// gone, and return those quiet long enough to be checked, and those broken for long
+    /// enough to be settled as they are.
+    fn sweep(
+        &mut self,
+        quiet: Duration,
+        broken_after: Duration,
+        now: Instant,
+    ) -> (Vec<(PathBuf, FileStamp)>, Vec<Settling>) {
+        let mut candidates = Vec::new();
+        let mut settle = Vec::new();
+        let mut gone = Vec::new();
+        for (path, p) in &mut self.pending {
+            let Some(stamp) = FileStamp::of(path) else {
+                gone.push(path.clone());
+                continue;
+            };
+            if Some(stamp) != p.stamp {
+                *p = pending(Some(stamp), now);
+            } else if let Some((_, since)) = &p.broken {
+                if now.duration_since(*since) >= broken_after {
+                    settle.push((path.clone(), stamp, None));
+                }
+            } else if now.duration_since(p.since) >= quiet {
+                match self.settled.files.get(path) {
+                    // An event that changed nothing (e.g. a touch without writing).
+                    Some((s, Some(_))) if *s == stamp => gone.push(path.clone()),
+                    _ => candidates.push((path.clone(), stamp)),
+                }
+            }
+        }
+        for path in gone {
+            self.pending.remove(&path);
+            if !path.exists() && self.settled.files.remove(&path).is_some() {
+                self.dirty = true;
+            }
+        }
+        (candidates, settle)
     }
 
     /// Whether a round should run now: there is settled work, and nothing else is about to
