@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,28 +27,7 @@ pub enum Command {
   beforeafter batch photos --out gallery --json > summary.json
 
 Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cases failed or need review.")]
-    Batch {
-        /// The folder the clinic's photos are in.
-        input: PathBuf,
-        /// The gallery folder to write (created if missing).
-        #[arg(long, short)]
-        out: PathBuf,
-        /// A TOML file overriding the defaults key by key (see `beforeafter init`).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
-        #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
-        jobs: Option<usize>,
-        /// Print the summary as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-        /// Publish cases that need review anyway.
-        #[arg(long)]
-        publish_review: bool,
-        /// If another run is writing the output folder, wait for it instead of refusing.
-        #[arg(long)]
-        wait: bool,
-    },
+    Batch(RunArgs),
     /// Bring the gallery up to date like `batch`, then keep it so while photos arrive in INPUT.
     #[command(after_help = "Examples:
   beforeafter watch photos --out gallery
@@ -61,38 +40,7 @@ A photo is read once its size and time stamp have not changed for [watch] quiet_
 decodes; partial names (.part, .tmp, .crdownload, ~) and system files are skipped. Editing the
 config file reloads it; an invalid edit is refused and the previous settings keep running.
 Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.")]
-    Watch {
-        /// The folder the clinic's photos arrive in.
-        input: PathBuf,
-        /// The gallery folder to keep up to date (created if missing).
-        #[arg(long, short)]
-        out: PathBuf,
-        /// A TOML file overriding the defaults; watched and reloaded when it changes.
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
-        #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
-        jobs: Option<usize>,
-        /// One JSON object per event on stdout instead of log lines on stderr.
-        #[arg(long)]
-        json: bool,
-        /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares,
-        /// or when the system's limit on watched folders is reached).
-        #[arg(long)]
-        poll: bool,
-        /// Preview the gallery over HTTP; pages reload themselves when it changes. ADDR defaults to
-        /// 127.0.0.1:8080 (loopback); anything else must be given explicitly.
-        #[arg(long, value_name = "ADDR", num_args = 0..=1,
-              default_missing_value = crate::watch::serve::DEFAULT_ADDR,
-              value_parser = crate::watch::serve::parse_addr)]
-        serve: Option<SocketAddr>,
-        /// Publish cases that need review anyway.
-        #[arg(long)]
-        publish_review: bool,
-        /// If another run is writing the output folder, wait for it instead of refusing.
-        #[arg(long)]
-        wait: bool,
-    },
+    Watch(WatchArgs),
     /// List the cases found in INPUT, files that could not be placed, and config problems. Writes nothing.
     #[command(after_help = "Examples:
   beforeafter check photos
@@ -134,4 +82,72 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         /// The folder to create or fill.
         dir: PathBuf,
     },
+}
+
+/// What `batch` and `watch` share.
+#[derive(Args, Clone, Debug)]
+pub struct RunArgs {
+    /// The folder with the clinic's photos.
+    pub input: PathBuf,
+    /// The gallery folder to write and keep up to date (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// A TOML file overriding the defaults key by key (see `beforeafter init`); `watch` reloads
+    /// it when it changes. Without it, INPUT's own beforeafter.toml is used when present.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Cases processed at once (default: the config's `jobs`, 0 = one per core).
+    #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
+    pub jobs: Option<usize>,
+    /// JSON on stdout: the summary (`batch`), or one object per event instead of log lines on
+    /// stderr (`watch`).
+    #[arg(long)]
+    pub json: bool,
+    /// Publish cases that need review anyway.
+    #[arg(long)]
+    pub publish_review: bool,
+    /// If another run is writing the output folder, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// `watch`: a run's arguments, and how to notice changes and preview.
+#[derive(Args, Clone, Debug)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares,
+    /// or when the system's limit on watched folders is reached).
+    #[arg(long)]
+    pub poll: bool,
+    /// Preview the gallery over HTTP; pages reload themselves when it changes. ADDR defaults to
+    /// 127.0.0.1:8080 (loopback); anything else must be given explicitly.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1,
+          default_missing_value = DEFAULT_ADDR, value_parser = parse_addr)]
+    pub serve: Option<SocketAddr>,
+}
+
+/// `--serve` without an address: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// `--serve ADDR`: an address with port, or a port alone (on loopback).
+pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        format!("{s:?} is not an address: give e.g. 127.0.0.1:8080, [::1]:8080 or 8080")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_addresses() {
+        assert_eq!(parse_addr("8081").unwrap().to_string(), "127.0.0.1:8081");
+        assert_eq!(parse_addr("0.0.0.0:80").unwrap().to_string(), "0.0.0.0:80");
+        assert!(parse_addr("localhost").is_err());
+    }
 }

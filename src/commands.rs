@@ -4,51 +4,16 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cli::Command;
+use crate::cli::{Command, RunArgs};
 use crate::config::{self, Config};
 use crate::discover;
 use crate::pipeline::{self, Reporter, RunOptions, Summary};
 
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Batch {
-            input,
-            out,
-            config,
-            jobs,
-            json,
-            publish_review,
-            wait,
-        } => batch(
-            &input,
-            &out,
-            config.as_deref(),
-            jobs,
-            json,
-            (publish_review, wait),
-        ),
-        Command::Watch {
-            input,
-            out,
-            config,
-            jobs,
-            json,
-            poll,
-            serve,
-            publish_review,
-            wait,
-        } => {
-            crate::watch::run(&crate::watch::WatchOptions {
-                input,
-                out,
-                config,
-                jobs,
-                json,
-                poll,
-                serve,
-                publish_review,
-                wait,
-            })?;
+        Command::Batch(args) => batch(&args),
+        Command::Watch(args) => {
+            crate::watch::run(&args)?;
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
@@ -57,27 +22,21 @@ pub fn run(command: Command) -> Result<i32> {
     }
 }
 
-fn batch(
-    input: &Path,
-    out: &Path,
-    config_path: Option<&Path>,
-    jobs: Option<usize>,
-    json: bool,
-    (publish_review, wait): (bool, bool),
-) -> Result<i32> {
-    let mut config = Config::for_input(input, config_path)?;
-    if let Some(jobs) = jobs {
+fn batch(args: &RunArgs) -> Result<i32> {
+    let (input, out) = (args.input.as_path(), args.out.as_path());
+    let mut config = Config::for_input(input, args.config.as_deref())?;
+    if let Some(jobs) = args.jobs {
         config.jobs = jobs;
     }
     crate::output::check_apart(input, out)?;
-    let _lock = crate::journal::Lock::acquire(out, wait)?;
+    let _lock = crate::journal::Lock::acquire(out, args.wait)?;
     let reporter = Reporter::new(false);
     let options = RunOptions {
-        publish_review,
+        publish_review: args.publish_review,
         ..RunOptions::default()
     };
     let summary = pipeline::run(input, out, &config, &options, &reporter)?;
-    if json {
+    if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print_summary(&summary, out);

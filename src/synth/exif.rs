@@ -44,20 +44,20 @@ impl Entry {
     }
 
     fn short(tag: u16, v: u16) -> Entry {
-        Entry {
-            tag,
-            typ: SHORT,
-            count: 1,
-            data: v.to_le_bytes().to_vec(),
-        }
+        Entry::one(tag, SHORT, v.to_le_bytes().to_vec())
     }
 
     fn long(tag: u16, v: u32) -> Entry {
+        Entry::one(tag, LONG, v.to_le_bytes().to_vec())
+    }
+
+    /// A single value of type `typ`.
+    fn one(tag: u16, typ: u16, data: Vec<u8>) -> Entry {
         Entry {
             tag,
-            typ: LONG,
+            typ,
             count: 1,
-            data: v.to_le_bytes().to_vec(),
+            data,
         }
     }
 

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::cli::{RunArgs, WatchArgs};
 use crate::config::Config;
 use crate::error::Fatal;
 use crate::manifest::Manifest;
@@ -31,24 +32,9 @@ use events::{Event, Log};
 use intake::Msg;
 use settle::Tracker;
 
-/// What the user asked for on the command line.
-#[derive(Clone, Debug)]
-pub struct WatchOptions {
-    pub input: PathBuf,
-    pub out: PathBuf,
-    /// `--config`; without it `<input>/beforeafter.toml` is used (and watched) when present.
-    pub config: Option<PathBuf>,
-    pub jobs: Option<usize>,
-    pub json: bool,
-    pub poll: bool,
-    pub serve: Option<SocketAddr>,
-    pub publish_review: bool,
-    /// Wait for another run that holds the output folder instead of refusing.
-    pub wait: bool,
-}
-
 /// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only.
-pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
+pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
+    let opts = &args.run;
     let input = input_folder(opts)?;
     let mut config = load_config(&input, opts)?;
     let out = output_folder(&input, opts)?;
@@ -63,25 +49,25 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
     if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(&input)) {
         watched.push((dir.to_owned(), false));
     }
-    let poll = opts
+    let poll = args
         .poll
         .then(|| Duration::from_millis(config.watch.poll_ms));
     // Watch before the first round, so nothing that changes during it is missed.
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
-    if let Some(addr) = opts.serve {
+    if let Some(addr) = args.serve {
         preview(addr, &out, generation.clone(), log)?;
     }
     if let Some(j) = opts.jobs {
         config.jobs = j;
     }
-    let mode = if opts.poll { "polling" } else { "events" };
+    let mode = if args.poll { "polling" } else { "events" };
     log.emit(
         Event::new(
             "watching",
             format!("{} -> {} ({mode})", input.display(), out.display()),
         )
-        .fields(json!({ "input": input, "out": out, "poll": opts.poll })),
+        .fields(json!({ "input": input, "out": out, "poll": args.poll })),
     );
     let quiet = Duration::from_millis(config.watch.quiet_ms);
     let mut w = Watch {
@@ -108,7 +94,7 @@ pub fn run(opts: &WatchOptions) -> Result<(), Fatal> {
     Ok(())
 }
 
-fn input_folder(opts: &WatchOptions) -> Result<PathBuf, Fatal> {
+fn input_folder(opts: &RunArgs) -> Result<PathBuf, Fatal> {
     std::fs::canonicalize(&opts.input).map_err(|e| Fatal::Input {
         path: opts.input.clone(),
         message: format!("{e}; give the folder that holds the clinic's photos"),
@@ -116,7 +102,7 @@ fn input_folder(opts: &WatchOptions) -> Result<PathBuf, Fatal> {
 }
 
 /// The output folder, checked apart from the input, created and made absolute.
-fn output_folder(input: &Path, opts: &WatchOptions) -> Result<PathBuf, Fatal> {
+fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
     crate::output::check_apart(input, &opts.out)?;
     let output_error = |e| Fatal::Output {
         path: opts.out.clone(),
@@ -161,7 +147,7 @@ struct Watch {
     out: PathBuf,
     config: Config,
     config_file: PathBuf,
-    opts: WatchOptions,
+    opts: RunArgs,
     log: Log,
     tracker: Tracker,
     stop: Arc<AtomicBool>,
@@ -433,13 +419,13 @@ impl Watch {
 }
 
 /// The config file to use and watch: `--config`, else `<input>/beforeafter.toml`.
-fn config_file(input: &Path, opts: &WatchOptions) -> PathBuf {
+fn config_file(input: &Path, opts: &RunArgs) -> PathBuf {
     match &opts.config {
         Some(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
         None => input.join(crate::config::CONFIG_NAME),
     }
 }
 
-fn load_config(input: &Path, opts: &WatchOptions) -> Result<Config, Fatal> {
+fn load_config(input: &Path, opts: &RunArgs) -> Result<Config, Fatal> {
     Ok(Config::for_input(input, opts.config.as_deref())?)
 }

@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use crate::error::Fatal;
 
-/// The default preview address: loopback only.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const VERSION_PATH: &str = "/__beforeafter/version";
 /// Connections served at once; more are closed unanswered.
 const MAX_CONNECTIONS: usize = 64;
@@ -88,16 +86,8 @@ fn handle(mut stream: TcpStream, root: &Path, generation: &AtomicU64) -> std::io
         let v = generation.load(Ordering::SeqCst).to_string();
         return respond(&mut stream, "200 OK", "text/plain", v.as_bytes(), !head);
     }
-    let Some(file) = resolve(root, path) else {
-        return respond(
-            &mut stream,
-            "404 Not Found",
-            "text/plain",
-            b"not found\n",
-            !head,
-        );
-    };
-    let Ok(mut body) = std::fs::read(&file) else {
+    let found = resolve(root, path).and_then(|f| std::fs::read(&f).ok().map(|b| (f, b)));
+    let Some((file, mut body)) = found else {
         return respond(
             &mut stream,
             "404 Not Found",
@@ -203,16 +193,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// `--serve` values: `ADDR:PORT`, or a bare port (on loopback).
-pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = s.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    s.parse().map_err(|_| {
-        format!("{s:?} is not an address: give e.g. 127.0.0.1:8080, [::1]:8080 or 8080")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,12 +236,5 @@ mod tests {
         let text = String::from_utf8(html).unwrap();
         assert!(text.contains("__beforeafter/version"));
         assert!(text.ends_with("</script></body></html>"));
-    }
-
-    #[test]
-    fn serve_addresses() {
-        assert_eq!(parse_addr("8081").unwrap().to_string(), "127.0.0.1:8081");
-        assert_eq!(parse_addr("0.0.0.0:80").unwrap().to_string(), "0.0.0.0:80");
-        assert!(parse_addr("localhost").is_err());
     }
 }
