@@ -7,6 +7,7 @@ use anyhow::Result;
 use crate::cli::{Command, RunArgs};
 use crate::config::{self, Config};
 use crate::discover;
+use crate::flags::{Flag, Severity};
 use crate::pipeline::{self, Reporter, RunOptions, Summary};
 
 pub fn run(command: Command) -> Result<i32> {
@@ -160,12 +161,44 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     if waiting > 0 {
         println!("{waiting} case(s) wait for consent. {CONSENT_HELP}");
     }
+    bad += print_assessment(&pipeline::assess(&inv.cases, &config)?);
     let shown = config
         .source
         .as_ref()
         .map_or("defaults".into(), |p| p.display().to_string());
     println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })
+}
+
+/// `check`'s quality section: each case's flags, or why it cannot be processed. Returns the
+/// number of cases a run would fail or hold.
+fn print_assessment(assessed: &[(String, Result<Vec<Flag>, String>)]) -> usize {
+    if assessed.is_empty() {
+        return 0;
+    }
+    println!("Photos decoded and fitted as a run would (nothing written):");
+    let mut bad = 0;
+    for (id, result) in assessed {
+        match result {
+            Err(e) => {
+                println!("  {id}: cannot be processed: {e}");
+                bad += 1;
+            }
+            Ok(flags) if flags.is_empty() => println!("  {id}: no flag"),
+            Ok(flags) => {
+                println!("  {id}:");
+                for f in flags {
+                    let what = match f.severity {
+                        Severity::Review => "HOLD",
+                        Severity::Warning => "warn",
+                    };
+                    println!("    {what} {} ({}): {}", f.code, f.stage, f.message);
+                }
+                bad += usize::from(flags.iter().any(|f| f.severity == Severity::Review));
+            }
+        }
+    }
+    bad
 }
 
 const INIT_GUIDE: &str = "# Your beforeafter photo folder

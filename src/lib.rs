@@ -14,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod discover;
 pub mod error;
+pub mod flags;
 pub mod gallery;
 pub mod ids;
 pub mod ingest;

@@ -125,6 +125,10 @@ pub struct StageEntry {
     pub outputs: Vec<OutputEntry>,
     pub review: bool,
     pub reasons: Vec<String>,
+    /// Everything the quality gate found about this photo (`warning`s included), per
+    /// `[quality]` policy; `review` flags are also the `reasons`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<crate::flags::Flag>,
 }
 
 impl StageEntry {
@@ -333,6 +337,12 @@ impl CaseEntry {
             s.source = None;
         }
         c
+    }
+
+    /// Every flag of every photo of the case.
+    pub fn flags(&self) -> Vec<crate::flags::Flag> {
+        let stages = self.views.iter().flat_map(|v| &v.stages);
+        stages.flat_map(|s| s.flags.iter().cloned()).collect()
     }
 
     pub fn output_paths(&self) -> impl Iterator<Item = &str> {

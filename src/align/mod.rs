@@ -24,6 +24,7 @@ pub use matrix::{
 pub use params::AlignParams;
 pub use warp::{common_crop, coverage_mask, warp};
 
+use crate::flags::{Code, Finding};
 use ecc::Template;
 use pyramid::Plane;
 
@@ -269,13 +270,24 @@ fn unregistered(moving: &image::RgbImage) -> Estimate {
 
 /// Human-readable reasons why the estimate needs a person to look at it (empty = fine).
 #[must_use]
-pub fn review_reasons(est: &Estimate, fixed_size: (u32, u32), params: &AlignParams) -> Vec<String> {
+pub fn review_reasons(
+    est: &Estimate,
+    fixed_size: (u32, u32),
+    params: &AlignParams,
+) -> Vec<Finding> {
+    const MANUAL: &str = "or give the alignment by hand in case.toml [[align]]";
     let m = &est.matrix;
-    let mut out = Vec::new();
     if !m.iter().flatten().all(|v| v.is_finite()) || invert(m).is_none() {
-        return vec!["transform is degenerate (not invertible)".into()];
+        return vec![Finding::new(
+            Code::Mismatch,
+            format!(
+                "transform is degenerate (not invertible): check that both photos show the same area, {MANUAL}"
+            ),
+        )];
     }
+    let mut out = Vec::new();
     let (scale, rot) = scale_rotation(m);
+    let retake = "retake it framed like the before photo";
     if rot.abs() > params.max_rotation_deg {
         out.push(format!(
             "rotation {rot:.1}° exceeds ±{:.1}°",
@@ -284,20 +296,11 @@ pub fn review_reasons(est: &Estimate, fixed_size: (u32, u32), params: &AlignPara
     }
     if scale < params.min_scale || scale > params.max_scale {
         out.push(format!(
-            "scale {scale:.3} outside {:.2}–{:.2}",
+            "framing scale {scale:.3} outside {:.2}–{:.2}",
             params.min_scale, params.max_scale
         ));
     }
-    // Camera shift: where the fixed frame's centre appears in the moving image, relative to the
-    // moving centre (independent of the zoom), in fixed widths.
-    let (mw, mh) = est.moving_size;
-    let (fw, fh) = (f64::from(fixed_size.0), f64::from(fixed_size.1));
-    let c = apply(
-        &invert(m).unwrap_or(*m),
-        [(fw - 1.0) / 2.0, (fh - 1.0) / 2.0],
-    );
-    let shift = (c[0] - (f64::from(mw) - 1.0) / 2.0).hypot(c[1] - (f64::from(mh) - 1.0) / 2.0)
-        / fw.max(1.0);
+    let shift = centre_shift(est, fixed_size);
     if shift > params.max_shift {
         out.push(format!(
             "centre shift {:.0}% of the width exceeds {:.0}%",
@@ -312,13 +315,33 @@ pub fn review_reasons(est: &Estimate, fixed_size: (u32, u32), params: &AlignPara
             params.max_anisotropy
         ));
     }
+    let mut findings: Vec<Finding> = out
+        .into_iter()
+        .map(|what| Finding::new(Code::Framing, format!("{what}: {retake}, {MANUAL}")))
+        .collect();
     if est.confidence < params.min_confidence {
-        out.push(format!(
-            "confidence {:.2} below {:.2}",
-            est.confidence, params.min_confidence
+        findings.push(Finding::new(
+            Code::Mismatch,
+            format!(
+                "confidence {:.2} below {:.2}: the photos may not show the same area; check which photo is which, {MANUAL}",
+                est.confidence, params.min_confidence
+            ),
         ));
     }
-    out
+    findings
+}
+
+/// Camera shift: where the fixed frame's centre appears in the moving image, relative to the
+/// moving centre (independent of the zoom), in fixed widths.
+fn centre_shift(est: &Estimate, fixed_size: (u32, u32)) -> f64 {
+    let m = &est.matrix;
+    let (mw, mh) = est.moving_size;
+    let (fw, fh) = (f64::from(fixed_size.0), f64::from(fixed_size.1));
+    let c = apply(
+        &invert(m).unwrap_or(*m),
+        [(fw - 1.0) / 2.0, (fh - 1.0) / 2.0],
+    );
+    (c[0] - (f64::from(mw) - 1.0) / 2.0).hypot(c[1] - (f64::from(mh) - 1.0) / 2.0) / fw.max(1.0)
 }
 
 /// Ratio of the singular values of the linear part (1 for a similarity).

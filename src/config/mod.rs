@@ -18,6 +18,7 @@ mod gallery;
 mod labels;
 mod limits;
 mod outputs;
+mod quality;
 mod tone;
 mod watch;
 mod watermark;
@@ -33,6 +34,7 @@ pub use gallery::{GalleryConfig, GalleryLogo};
 pub use labels::LabelsConfig;
 pub use limits::LimitsConfig;
 pub use outputs::{Format, OutputsConfig};
+pub use quality::QualityConfig;
 pub use tone::ToneConfig;
 pub use watch::WatchConfig;
 pub use watermark::{Anchor, WatermarkConfig};
@@ -59,6 +61,7 @@ pub struct Config {
     pub align: AlignConfig,
     pub tone: ToneConfig,
     pub limits: LimitsConfig,
+    pub quality: QualityConfig,
     pub gallery: GalleryConfig,
     pub watch: WatchConfig,
     /// Where the user's file lives (relative paths in it are resolved against its folder).
@@ -205,7 +208,7 @@ const COLOUR: Allowed = Text(7);
 type Bounds = &'static [(&'static str, Allowed)];
 
 /// Every section's bounds; "" is the top level.
-const SECTIONS: [(&str, Bounds); 10] = [
+const SECTIONS: [(&str, Bounds); 11] = [
     ("", Config::BOUNDS),
     ("outputs", OutputsConfig::BOUNDS),
     ("watermark", WatermarkConfig::BOUNDS),
@@ -214,6 +217,7 @@ const SECTIONS: [(&str, Bounds); 10] = [
     ("align", AlignConfig::BOUNDS),
     ("tone", ToneConfig::BOUNDS),
     ("limits", LimitsConfig::BOUNDS),
+    ("quality", QualityConfig::BOUNDS),
     ("gallery", GalleryConfig::BOUNDS),
     ("watch", WatchConfig::BOUNDS),
 ];

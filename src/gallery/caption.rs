@@ -1,6 +1,7 @@
 //! Words the gallery derives from the manifest: stage
 //! names, filter keys, and the honesty note that says what was done to a case's photos.
 
+use crate::flags::Flag;
 use crate::manifest::{CaseEntry, StageEntry};
 
 pub use crate::dates::month;
@@ -91,14 +92,24 @@ pub fn honesty(case: &CaseEntry) -> String {
             chars.as_str()
         )
     };
-    if case.published && case.review {
+    let mut note = if case.published && case.review {
         format!(
             "{what}; no retouching. The alignment was flagged for review and published without \
              being confirmed."
         )
     } else {
         format!("{what}; no retouching.")
+    };
+    // Disclosed, not just recorded: an after photo of fresh pigment looks better than it will.
+    let mut timing: Vec<&str> = stages()
+        .flat_map(|s| &s.flags)
+        .filter_map(Flag::public)
+        .collect();
+    timing.dedup();
+    for sentence in timing {
+        note.push_str(&format!(" {sentence}."));
     }
+    note
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,18 +7,20 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::casefile::AlignOverride;
+use crate::config::QualityConfig;
 use crate::dates::DateStyle;
 use crate::discover::{Case, Stage, View};
 use crate::error::{Fatal, PhotoError};
+use crate::flags::{Flag, Severity};
 use crate::ingest::{self, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, StageEntry, ViewEntry};
 use crate::output;
 
-use super::fit;
 use super::outputs::{self, PlannedStage, Sink, ViewPlan};
 use super::settings::Settings;
 use super::source::Source;
 use super::timings::Stage as Timed;
+use super::{checks, fit};
 
 pub fn failed_entry(c: &Case, key: String, reasons: Vec<String>) -> CaseEntry {
     CaseEntry {
@@ -59,7 +61,7 @@ pub fn run_case(
     let mut views = Vec::new();
     let mut review = Vec::new();
     for (view, srcs) in c.views.iter().zip(sources) {
-        let prepared = match prepare_view(view, srcs, &c.meta.align, settings) {
+        let prepared = match prepare_view(view, srcs, &c.meta.align, settings, c.views.len() > 1) {
             Ok(p) => p,
             Err(e) => return Ok(failed_entry(c, key, vec![e])),
         };
@@ -138,6 +140,20 @@ impl Budget {
     }
 }
 
+/// What a run would decide about a case, with nothing written: every photo read, decoded and
+/// fitted, and the flags of every stage (`check`).
+pub fn assess_case(c: &Case, settings: &Settings) -> Result<Vec<Flag>, String> {
+    fit::check_overrides(&c.views, &c.meta.align)?;
+    let sources = super::source::read_sources(c, &settings.ingest).map_err(|e| e.to_string())?;
+    let mut flags = Vec::new();
+    for (view, srcs) in c.views.iter().zip(sources) {
+        let several = c.views.len() > 1;
+        let prepared = prepare_view(view, srcs, &c.meta.align, settings, several)?;
+        flags.extend(prepared.stages.into_iter().flat_map(|s| s.flags));
+    }
+    Ok(flags)
+}
+
 /// A view decoded and fitted, before anything is written.
 struct Prepared {
     photos: Vec<Photo>,
@@ -151,14 +167,18 @@ fn prepare_view(
     sources: Vec<Source>,
     overrides: &[AlignOverride],
     settings: &Settings,
+    several_views: bool,
 ) -> Result<Prepared, String> {
     let (photos, hashes) = decode_view(view, sources, settings)?;
     let fitted = fit::fit_view(view, &photos, overrides, &settings.fit, &settings.timings)?;
     let ctx = RecordContext {
         fitted: &fitted,
-        before_day: photos[0].captured,
+        stages: view.stages.iter().map(|s| s.stage).collect(),
+        days: photos.iter().map(|p| p.captured).collect(),
         aligned: settings.fit.align.enabled,
         dates: settings.config.gallery.dates,
+        quality: &settings.config.quality,
+        prefix: several_views.then(|| view.name.clone()),
     };
     let stages = view
         .stages
@@ -199,9 +219,36 @@ fn decode_view(
 /// What every stage record of a view is built from, besides its own photo.
 struct RecordContext<'a> {
     fitted: &'a fit::ViewFit,
-    before_day: Option<crate::dates::Day>,
+    /// Every stage of the view and its capture day, in series order.
+    stages: Vec<Stage>,
+    days: Vec<Option<crate::dates::Day>>,
     aligned: bool,
     dates: DateStyle,
+    quality: &'a QualityConfig,
+    /// The view's name, when the case has several (flags then say "crown after").
+    prefix: Option<String>,
+}
+
+impl RecordContext<'_> {
+    /// Stage `i`'s findings (registration and quality from fitting, then the date checks) as
+    /// flags under the clinic's policy.
+    fn flags(&self, i: usize) -> Vec<Flag> {
+        let stage = self.stages[i].to_string();
+        let named = match &self.prefix {
+            Some(view) => format!("{view} {stage}"),
+            None => stage,
+        };
+        let min_days = self.quality.min_days_after_session;
+        self.fitted.findings[i]
+            .iter()
+            .cloned()
+            .chain(checks::date_findings(&self.stages, &self.days, i, min_days))
+            .filter_map(|f| {
+                let policy = self.quality.policy(f.code);
+                f.flag(&named, policy)
+            })
+            .collect()
+    }
 }
 
 /// The one place a stage's record is built: what fitting decided for stage `i` (the matrix and
@@ -215,18 +262,16 @@ fn stage_record(
 ) -> StageEntry {
     let (fitted, dates) = (ctx.fitted, ctx.dates);
     let (w, h) = photo.pixels.dimensions();
-    let mut reasons = fitted.reasons[i].clone();
-    let since = ctx
-        .before_day
+    let flags = ctx.flags(i);
+    // Words only: reasons of a case published with --publish-review are public.
+    let reasons: Vec<String> = flags
+        .iter()
+        .filter(|f| f.severity == Severity::Review)
+        .map(|f| f.message.clone())
+        .collect();
+    let since = ctx.days[0]
         .zip(photo.captured)
         .map(|(b, d)| d.days_since(&b));
-    if s.stage != Stage::Before && since.is_some_and(|d| d < 0) {
-        // Words only: reasons of a case published with --publish-review are public.
-        reasons.push(format!(
-            "the {} photo's capture date is earlier than the before photo's: check which photo is which",
-            s.stage
-        ));
-    }
     StageEntry {
         stage: s.stage.to_string(),
         source: Some(s.rel.clone()),
@@ -248,6 +293,7 @@ fn stage_record(
         outputs: Vec::new(),
         review: !reasons.is_empty(),
         reasons,
+        flags,
     }
 }
 

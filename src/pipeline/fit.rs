@@ -9,6 +9,7 @@ use crate::align::{self, Matrix};
 use crate::casefile::AlignOverride;
 use crate::config::{AlignConfig, ToneConfig};
 use crate::discover::{Stage, View};
+use crate::flags::{Code, Finding};
 use crate::ingest::Photo;
 use crate::manifest::AlignRecord;
 use crate::render;
@@ -24,7 +25,8 @@ pub struct ViewFit {
     /// The manifest's `align` record (`None` when alignment is off); its matrix is `matrices[i]`.
     pub align: Vec<Option<AlignRecord>>,
     pub tone: Vec<Option<ToneFit>>,
-    pub reasons: Vec<Vec<String>>,
+    /// What registration found wrong, per stage, before the clinic's policy is applied.
+    pub findings: Vec<Vec<Finding>>,
     /// `[x, y, w, h]` in before pixels.
     pub crop: [u32; 4],
 }
@@ -76,7 +78,7 @@ pub fn fit_view(
         matrices: vec![align::identity(); n],
         align: vec![None; n],
         tone: vec![None; n],
-        reasons: vec![Vec::new(); n],
+        findings: vec![Vec::new(); n],
         crop: [0, 0, bw, bh],
     };
     if !cfg.align.enabled {
@@ -103,10 +105,10 @@ pub fn fit_view(
             .collect();
         match align::common_crop((bw, bh), &movings, f64::from(bw) / f64::from(bh)) {
             Some(crop) => fit.crop = crop,
-            None => fit.reasons[n - 1].push(
-                "the photos share no common region to crop to: check that they show the same area"
-                    .into(),
-            ),
+            None => fit.findings[n - 1].push(Finding::new(
+                Code::Mismatch,
+                "the photos share no common region to crop to: check that they show the same area",
+            )),
         }
     }
     fit_tone(&mut fit, &work, &cfg.tone, timings);
@@ -169,7 +171,7 @@ fn register(
         align::estimate(&work[0].image, &work[i].image, &params)
     });
     let full = align::rescale_xy(&est.matrix, work[i].scale, work[0].scale);
-    fit.reasons[i].extend(align::review_reasons(
+    fit.findings[i].extend(align::review_reasons(
         &est,
         work[0].image.dimensions(),
         &params,

@@ -5,6 +5,7 @@
 //! use them, then the manifest, then pruning of files no page links to any more.
 
 mod case;
+mod checks;
 mod fit;
 pub mod outputs;
 mod report;
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::discover::{self, Case, Problem};
 use crate::error::Fatal;
+use crate::flags::Flag;
 use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
 use crate::output;
@@ -54,6 +56,8 @@ pub struct CaseReport {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub review_overridden: bool,
     pub reasons: Vec<String>,
+    /// Every quality flag of the case's photos, warnings included (see `flags`).
+    pub flags: Vec<Flag>,
 }
 
 /// The run's summary, printed at the end (as JSON with `--json`).
@@ -212,10 +216,7 @@ fn process_all(
 }
 
 /// A case whose processing panicked: failed, with what to report.
-fn internal_error(
-    c: &Case,
-    panic: &Box<dyn std::any::Any + Send>,
-) -> (CaseReport, Option<CaseEntry>, usize) {
+fn internal_error(c: &Case, panic: &Box<dyn std::any::Any + Send>) -> Processed {
     let what = panic
         .downcast_ref::<String>()
         .map(String::as_str)
@@ -223,14 +224,7 @@ fn internal_error(
         .unwrap_or("unknown");
     let why =
         format!("internal error, please report it (with the photos if you can share them): {what}");
-    let report = CaseReport {
-        id: c.id.clone(),
-        outcome: Outcome::Failed,
-        review_overridden: false,
-        reasons: vec![why.clone()],
-    };
-    let entry = case::failed_entry(c, String::new(), vec![why]);
-    (report, Some(entry), 0)
+    failed(c, vec![why])
 }
 
 /// Cases an interrupted run finished (recorded as they finished) replace the older records, so
@@ -258,6 +252,26 @@ impl Summary {
     }
 }
 
+/// `check`: what a run would find about each case that would be processed (consent, no
+/// discovery error), decoded and fitted in parallel, nothing written: its flags, or why it fails.
+pub fn assess(
+    cases: &[Case],
+    config: &Config,
+) -> Result<Vec<(String, Result<Vec<Flag>, String>)>, Fatal> {
+    let settings = Settings::new(config, false);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads())
+        .build()
+        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))?;
+    Ok(pool.install(|| {
+        cases
+            .par_iter()
+            .filter(|c| c.consent && c.errors.is_empty())
+            .map(|c| (c.id.clone(), case::assess_case(c, &settings)))
+            .collect()
+    }))
+}
+
 /// A case's report, its record (if it has one to keep) and how many photos were decoded.
 type Processed = (CaseReport, Option<CaseEntry>, usize);
 
@@ -267,6 +281,7 @@ fn case_report(c: &Case, outcome: Outcome, reasons: Vec<String>) -> CaseReport {
         outcome,
         review_overridden: false,
         reasons,
+        flags: Vec::new(),
     }
 }
 
@@ -309,6 +324,7 @@ fn process(
     };
     let mut r = case_report(c, outcome, entry.reasons.clone());
     r.review_overridden = entry.published && entry.review;
+    r.flags = entry.flags();
     Ok((r, Some(entry), decoded))
 }
 
@@ -416,6 +432,7 @@ fn reuse(old: &Manifest, c: &Case, key: &str, out: &Path) -> Option<Processed> {
         // A case published with --publish-review keeps being counted as unconfirmed.
         review_overridden: entry.published && entry.review,
         reasons: entry.reasons.clone(),
+        flags: entry.flags(),
     };
     Some((report, Some(entry), 0))
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CaseReport, Outcome};
+use crate::flags::Severity;
 
 pub struct Reporter {
     bar: OnceLock<ProgressBar>,
@@ -69,6 +70,16 @@ fn line(report: &CaseReport) -> String {
     let mut s = format!("{word:>12}  {}", report.id);
     for r in &report.reasons {
         s.push_str(&format!("\n{:>12}  - {r}", ""));
+    }
+    for f in report
+        .flags
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        s.push_str(&format!(
+            "\n{:>12}  - warning: {} {}: {}",
+            "", f.code, f.stage, f.message
+        ));
     }
     s
 }

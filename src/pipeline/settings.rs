@@ -42,6 +42,8 @@ struct ImageSettings<'a> {
     composites: &'a crate::config::CompositesConfig,
     align: &'a crate::config::AlignConfig,
     tone: &'a crate::config::ToneConfig,
+    /// Not pixels, but the verdict: a policy change must re-decide held and published cases.
+    quality: &'a crate::config::QualityConfig,
     publish_review: bool,
 }
 
@@ -61,6 +63,7 @@ impl Settings {
             composites: &config.composites,
             align: &config.align,
             tone: &config.tone,
+            quality: &config.quality,
             publish_review,
         };
         let json = serde_json::to_vec(&image_settings).expect("settings serialize");

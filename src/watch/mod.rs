@@ -26,6 +26,7 @@ use serde_json::json;
 use crate::cli::{RunArgs, WatchArgs};
 use crate::config::Config;
 use crate::error::Fatal;
+use crate::flags::Severity;
 use crate::manifest::Manifest;
 use crate::pipeline::{self, Outcome, Reporter, RunOptions, Summary};
 use events::{Event, Log};
@@ -363,10 +364,13 @@ impl Watch {
                 for r in &c.reasons {
                     message.push_str(&format!("; {r}"));
                 }
+                for f in c.flags.iter().filter(|f| f.severity == Severity::Warning) {
+                    message.push_str(&format!("; warning: {} {}: {}", f.code, f.stage, f.message));
+                }
                 self.log.emit(
                     Event::new(word, message)
                         .case(&c.id)
-                        .fields(json!({ "reasons": c.reasons })),
+                        .fields(json!({ "reasons": c.reasons, "flags": c.flags })),
                 );
             }
             now.insert(c.id.clone(), (c.outcome, c.reasons.clone()));
