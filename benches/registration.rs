@@ -2,16 +2,17 @@
 //! table. `BA_CASES` / `BA_UNRELATED` change the pair counts, `BA_VERBOSE=1` prints per-pair
 //! rows, `BA_SYNTH_CACHE=dir` caches the renders between runs.
 
-#[path = "../tests/registration_support/mod.rs"]
-mod common;
+#[path = "../tests/support/registration.rs"]
+mod registration;
 
-use beforeafter::align::{self, AlignParams};
-use beforeafter::tone::{self, ToneParams};
-use common::{
-    Case, WORKING, grid_error, make_cached, mask_to, median, median_delta_e, run, spec,
-    unrelated_spec,
-};
+use beforeafter::align;
+use beforeafter::pipeline::{FitParams, working_copy};
+use beforeafter::tone;
 use image::RgbImage;
+use registration::{
+    Case, Outcome, default_fit, grid_error, make_cached, mask_to, median, median_delta_e, run,
+    spec, unrelated_spec,
+};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -44,39 +45,42 @@ struct ToneTally {
     treat_ratio_hist: Vec<f64>,
 }
 
-fn tone_measures(case: &Case, out: &common::Outcome, t: &mut ToneTally) {
-    let (w, h) = out.before_w.dimensions();
+fn tone_measures(case: &Case, out: &Outcome, cfg: &FitParams, t: &mut ToneTally) {
+    let fit = &out.fit;
+    let (w, h) = fit.before.dimensions();
     let mask = mask_to(&case.mask, w, h);
-    let valid = &out.valid;
-    let mut ours = out.after_w.clone();
-    tone::apply_mut(&mut ours, &out.tone);
-    let hist = tone::baseline::histogram_match_baseline(&out.before_w, &out.after_w, Some(valid));
+    let valid = &fit.valid;
+    let mut ours = fit.warped.clone();
+    if let Some(fitted) = &fit.tone {
+        tone::apply_mut(&mut ours, fitted);
+    }
+    let hist = tone::baseline::histogram_match_baseline(&fit.before, &fit.warped, Some(valid));
     // The true after under the before's light, brought to working resolution and warped with the
     // same estimated matrix, so that only the tone differs.
     let true_light = case.after_true_light.as_ref().expect("related");
-    let (tw, _) = common::to_working(true_light, WORKING);
-    let inv = align::invert(&out.estimate.matrix).unwrap_or(align::identity());
+    let tw = working_copy(true_light, cfg.align.working_size).image;
+    let inv = align::invert(&fit.estimate.matrix).unwrap_or(align::identity());
     let true_w = align::warp(&tw, &inv, w, h);
     let off = |x: u32, y: u32| valid.get_pixel(x, y).0[0] > 0 && mask.get_pixel(x, y).0[0] == 0;
     let on = |x: u32, y: u32| valid.get_pixel(x, y).0[0] > 0 && mask.get_pixel(x, y).0[0] > 0;
-    t.off_ours.push(median_delta_e(&out.before_w, &ours, off));
-    t.off_hist.push(median_delta_e(&out.before_w, &hist, off));
-    t.off_floor
-        .push(median_delta_e(&out.before_w, &true_w, off));
-    let reference = median_delta_e(&out.before_w, &true_w, on);
+    t.off_ours.push(median_delta_e(&fit.before, &ours, off));
+    t.off_hist.push(median_delta_e(&fit.before, &hist, off));
+    t.off_floor.push(median_delta_e(&fit.before, &true_w, off));
+    let reference = median_delta_e(&fit.before, &true_w, on);
     if reference.is_finite() && reference > 0.0 {
         t.treat_ratio_ours
-            .push(median_delta_e(&out.before_w, &ours, on) / reference);
+            .push(median_delta_e(&fit.before, &ours, on) / reference);
         t.treat_ratio_hist
-            .push(median_delta_e(&out.before_w, &hist, on) / reference);
+            .push(median_delta_e(&fit.before, &hist, on) / reference);
     }
 }
 
 /// Add one pair's outcomes (ours, feature baseline) to the tallies; print a row if verbose.
 fn tally_case(
     case: &Case,
-    o: &common::Outcome,
-    f: &common::Outcome,
+    o: &Outcome,
+    f: &Outcome,
+    cfg: &FitParams,
     tallies: [&mut Tally; 2],
     tt: &mut ToneTally,
     verbose: bool,
@@ -87,7 +91,7 @@ fn tally_case(
             Some(t) => {
                 tally
                     .errors
-                    .push(grid_error(&out.full, t, case.before.dimensions()));
+                    .push(grid_error(&out.fit.matrix, t, case.before.dimensions()));
                 tally.flagged_true += usize::from(out.flagged);
             }
             None => {
@@ -97,16 +101,19 @@ fn tally_case(
         }
     }
     if case.truth.is_some() {
-        tone_measures(case, o, tt);
+        tone_measures(case, o, cfg, tt);
     }
     if verbose {
         print_row(case, o, f, tt);
     }
 }
 
-fn print_row(case: &Case, o: &common::Outcome, f: &common::Outcome, tt: &ToneTally) {
-    let err = |out: &common::Outcome| match &case.truth {
-        Some(t) => format!("{:.3}", grid_error(&out.full, t, case.before.dimensions())),
+fn print_row(case: &Case, o: &Outcome, f: &Outcome, tt: &ToneTally) {
+    let err = |out: &Outcome| match &case.truth {
+        Some(t) => format!(
+            "{:.3}",
+            grid_error(&out.fit.matrix, t, case.before.dimensions())
+        ),
         None => "-".into(),
     };
     let tone_info = match (case.truth.is_some(), tt.off_ours.last(), tt.off_hist.last()) {
@@ -117,16 +124,16 @@ fn print_row(case: &Case, o: &common::Outcome, f: &common::Outcome, tt: &ToneTal
         "{:32} ours err {:>8} conf {:.2} ncc {:.2} flag {} {:5.1} ms {} | feat err {:>8} conf {:.2} flag {} | {tone_info} gain {:.3?} gamma {:.3?}",
         case.name,
         err(o),
-        o.estimate.confidence,
-        o.estimate.tile_ncc,
+        o.fit.estimate.confidence,
+        o.fit.estimate.tile_ncc,
         o.flagged,
         o.seconds * 1e3,
-        o.estimate.method,
+        o.fit.estimate.method,
         err(f),
-        f.estimate.confidence,
+        f.fit.estimate.confidence,
         f.flagged,
-        o.tone.gain,
-        o.tone.gamma
+        o.fit.tone.as_ref().map(|t| t.gain),
+        o.fit.tone.as_ref().map(|t| t.gamma)
     );
 }
 
@@ -167,7 +174,7 @@ fn main() {
         .num_threads(1)
         .build()
         .expect("pool");
-    let (ap, tp) = (AlignParams::default(), ToneParams::default());
+    let cfg = default_fit();
     let mut ours = Tally::default();
     let mut feat = Tally::default();
     let mut tt = ToneTally::default();
@@ -178,13 +185,21 @@ fn main() {
     for s in &specs {
         let case = make_cached(s);
         let (o, f) = one.install(|| {
-            let ours = run(&case, &ap, &tp, align::estimate);
+            let ours = run(&case, &cfg, align::estimate);
             (
                 ours,
-                run(&case, &ap, &tp, align::baseline::estimate_features_only),
+                run(&case, &cfg, align::baseline::estimate_features_only),
             )
         });
-        tally_case(&case, &o, &f, [&mut ours, &mut feat], &mut tt, verbose);
+        tally_case(
+            &case,
+            &o,
+            &f,
+            &cfg,
+            [&mut ours, &mut feat],
+            &mut tt,
+            verbose,
+        );
     }
     let warp_ms = one.install(warp_timing);
     print_table(&ours, &feat, &tt, warp_ms);

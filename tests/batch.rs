@@ -1,8 +1,8 @@
 //! End to end through the built binary on temp trees: hostile inputs, incremental runs, pruning.
 
-mod common;
+mod support;
 
-use common::{TestEnv, files, jpeg, photo};
+use support::env::{TestEnv, files, jpeg, photo};
 
 fn good_pair(env: &TestEnv, case: &str) {
     env.put(&format!("{case}/before.jpg"), &jpeg(&photo(800, 600, 1)));
@@ -179,19 +179,19 @@ fn unwritable_output_is_fatal() {
 fn init_scaffolds_a_folder_that_checks_clean_and_never_overwrites() {
     let env = TestEnv::new();
     let dir = env.dir.path().join("clinic");
-    let o = common::run(&["init", dir.to_str().unwrap()]);
+    let o = support::env::run(&["init", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     for f in ["beforeafter.toml", "README.md", "example-case/case.toml"] {
         assert!(dir.join(f).is_file(), "{f}");
     }
     std::fs::write(dir.join("beforeafter.toml"), "jobs = 1\n").unwrap();
-    let o = common::run(&["init", dir.to_str().unwrap()]);
+    let o = support::env::run(&["init", dir.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("kept"));
     assert_eq!(
         std::fs::read_to_string(dir.join("beforeafter.toml")).unwrap(),
         "jobs = 1\n"
     );
-    let o = common::run(&["check", dir.to_str().unwrap()]);
+    let o = support::env::run(&["check", dir.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(
@@ -208,7 +208,7 @@ fn check_lists_cases_and_problems_and_writes_nothing() {
     env.put("two/case.toml", b"consent = maybe\n");
     env.put("two/before.jpg", b"x");
     env.put("two/after.jpg", b"x");
-    let o = common::run(&["check", env.input().to_str().unwrap()]);
+    let o = support::env::run(&["check", env.input().to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{text}");
     assert!(

@@ -8,8 +8,8 @@
 //! (`CI` set), where they fail: `.ci/run` installs Chromium. `BEFOREAFTER_CHROMIUM` names
 //! another binary.
 
-#[path = "support/sample.rs"]
-mod sample;
+mod support;
+use support::sample;
 #[path = "browser/server.rs"]
 mod server;
 

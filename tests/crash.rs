@@ -3,13 +3,13 @@
 //! and `verify` must pass on what the rerun leaves. (A longer kill loop: `BA_KILLS=50 cargo test
 //! --release --test crash -- --ignored`.)
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestEnv, files, jpeg, photo};
+use support::env::{TestEnv, files, jpeg, photo};
 
 fn cases(env: &TestEnv, n: u32) {
     for i in 0..n {

@@ -1,9 +1,9 @@
 //! Discovery on real folders: conventions, views, case.toml, stray and hidden files, collisions.
 
-mod common;
+mod support;
 
 use beforeafter::discover::{ProblemKind, Rules, Stage, discover};
-use common::TestEnv;
+use support::env::TestEnv;
 
 fn layout(env: &TestEnv, files: &[&str]) {
     for f in files {

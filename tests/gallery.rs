@@ -4,8 +4,8 @@
 //!
 //! Snapshots: `cargo insta review` (or `INSTA_UPDATE=always cargo test --release`) updates them.
 
-#[path = "support/sample.rs"]
-mod sample;
+mod support;
+use support::sample;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Ingest: colour management and hostile files, on fixtures made here.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
@@ -91,8 +91,8 @@ fn display_p3_photo_is_converted_to_srgb_without_colour_shift() {
 
 #[test]
 fn untagged_photo_is_left_alone() {
-    let img = common::photo(96, 72, 1);
-    let photo = decode(&common::png(&img), Path::new("a.png"), &PARAMS).unwrap();
+    let img = support::env::photo(96, 72, 1);
+    let photo = decode(&support::env::png(&img), Path::new("a.png"), &PARAMS).unwrap();
     assert_eq!(photo.pixels, img);
     assert!(photo.colour.contains("assumed"));
 }
@@ -149,7 +149,7 @@ fn bomb_header_is_refused_before_decoding() {
 
 #[test]
 fn truncated_jpeg_is_refused() {
-    let bytes = common::jpeg(&common::photo(128, 96, 2));
+    let bytes = support::env::jpeg(&support::env::photo(128, 96, 2));
     let e = decode(&bytes[..bytes.len() * 2 / 3], Path::new("cut.jpg"), &PARAMS).unwrap_err();
     assert!(e.reason.contains("truncated"), "{e}");
 }
@@ -159,8 +159,8 @@ fn truncated_jpeg_is_refused() {
 /// file whose end is still zeros; whole JPEGs (with data after the image too) and PNGs pass.
 #[test]
 fn check_complete_refuses_every_partial_write_and_passes_whole_files() {
-    let main = common::jpeg(&common::photo(320, 240, 4));
-    let thumb = common::jpeg(&common::photo(48, 36, 5));
+    let main = support::env::jpeg(&support::env::photo(320, 240, 4));
+    let thumb = support::env::jpeg(&support::env::photo(48, 36, 5));
     let mut app1 = vec![0xFF, 0xE1];
     app1.extend_from_slice(&u16::try_from(thumb.len() + 8).unwrap().to_be_bytes());
     app1.extend_from_slice(b"Exif\0\0");
@@ -186,7 +186,7 @@ fn check_complete_refuses_every_partial_write_and_passes_whole_files() {
     assert!(check_complete(&presized, path, &PARAMS).is_err());
     let motion_photo = [&whole[..], b"....ftypmp42 video data"].concat();
     assert!(check_complete(&motion_photo, path, &PARAMS).is_ok());
-    let png = common::png(&common::photo(128, 96, 6));
+    let png = support::env::png(&support::env::photo(128, 96, 6));
     assert!(check_complete(&png, Path::new("a.png"), &PARAMS).is_ok());
     assert!(check_complete(&png[..png.len() - 5], Path::new("a.png"), &PARAMS).is_err());
 }

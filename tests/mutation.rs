@@ -4,7 +4,7 @@
 //! chunk with a bad CRC, a truncated TIFF, a JPEG overwritten in the middle as the watcher sees
 //! it), and an end-to-end run shows damaged photos failing their own cases (exit 3, never 101).
 
-mod common;
+mod support;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use beforeafter::align::{self, AlignParams};
 use beforeafter::ingest::{self, IngestParams};
 use beforeafter::synth::{self, Rng};
-use common::TestEnv;
 use image::{ImageEncoder, RgbImage};
+use support::env::TestEnv;
 
 /// Small limits, so that a rewritten header cannot make one mutant decode hundreds of
 /// megapixels; the end-to-end run uses the shipped defaults instead.
@@ -61,7 +61,7 @@ impl Fixture {
 }
 
 fn source() -> RgbImage {
-    common::photo(96, 72, 1)
+    support::env::photo(96, 72, 1)
 }
 
 fn fixtures() -> Vec<Fixture> {
@@ -75,14 +75,14 @@ fn fixtures() -> Vec<Fixture> {
     let mut tiff = std::io::Cursor::new(Vec::new());
     img.write_to(&mut tiff, image::ImageFormat::Tiff).unwrap();
     vec![
-        fixture("jpeg", Kind::Jpeg, common::jpeg(&img)),
+        fixture("jpeg", Kind::Jpeg, support::env::jpeg(&img)),
         fixture("jpeg-progressive", Kind::Jpeg, progressive_jpeg(&img)),
         fixture(
             "jpeg-exif-rotated",
             Kind::Jpeg,
             synth::jpeg_with_exif(&img, 6, 85, None),
         ),
-        fixture("png", Kind::Png, common::png(&img)),
+        fixture("png", Kind::Png, support::env::png(&img)),
         fixture("png-p3-profile", Kind::Png, png_with_profile(&img)),
         fixture(
             "webp-lossy",
@@ -544,7 +544,7 @@ fn thousands_of_damaged_photos_neither_panic_nor_hang() {
 
 /// A 320×240 JPEG from the `image` encoder and the range of its entropy-coded data.
 fn jpeg_and_scan() -> (Vec<u8>, std::ops::Range<usize>) {
-    let bytes = common::jpeg(&common::photo(320, 240, 5));
+    let bytes = support::env::jpeg(&support::env::photo(320, 240, 5));
     let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
     let start = sos + 2 + usize::from(u16::from_be_bytes([bytes[sos + 2], bytes[sos + 3]]));
     let end = bytes.len() - 2;
@@ -662,7 +662,7 @@ fn jpeg_overwritten_mid_file_fails_the_whole_file_check() {
     assert!(whole(&bytes).is_ok());
     let mid = (scan.start + scan.end) / 2;
     // A copy that wrote a stretch of another photo over this one.
-    let other = common::jpeg(&common::photo(320, 240, 9));
+    let other = support::env::jpeg(&support::env::photo(320, 240, 9));
     let mut b = bytes.clone();
     b[mid..mid + 2048].copy_from_slice(&other[mid..mid + 2048]);
     assert!(whole(&b).is_err());
@@ -693,10 +693,13 @@ fn damaged_photos_fail_their_own_cases_while_the_good_one_publishes() {
     let env = TestEnv::new();
     env.put(
         "good/before.jpg",
-        &common::jpeg(&common::photo(640, 480, 1)),
+        &support::env::jpeg(&support::env::photo(640, 480, 1)),
     );
-    env.put("good/after.jpg", &common::jpeg(&common::photo(700, 520, 2)));
-    let before = common::jpeg(&common::photo(640, 480, 3));
+    env.put(
+        "good/after.jpg",
+        &support::env::jpeg(&support::env::photo(700, 520, 2)),
+    );
+    let before = support::env::jpeg(&support::env::photo(640, 480, 3));
     let fixtures = fixtures();
     let mut rng = Rng::new(0xE2E);
     let mut bad = Vec::new();

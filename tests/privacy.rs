@@ -2,9 +2,9 @@
 //! are named after patients), no day, nothing without recorded consent. Checked on every byte
 //! the binary writes into `--out`.
 
-mod common;
+mod support;
 
-use common::{TestEnv, files, jpeg, photo, run};
+use support::env::{TestEnv, files, jpeg, photo, run};
 
 /// Every byte of every file in the output folder, lower-cased where it is text.
 fn everything(env: &TestEnv) -> Vec<(String, Vec<u8>)> {

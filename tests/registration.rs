@@ -1,19 +1,18 @@
 //! Accuracy tests of registration and tone matching on synthetic pairs with exact ground truth
 //! (deterministic seeds; timing is only measured in the benchmark).
 
-#[path = "registration_support/mod.rs"]
-mod common;
+mod support;
 
-use beforeafter::align::{self, AlignParams, Model};
+use beforeafter::align::{self, Model};
 use beforeafter::synth::{self, Light, Rng, Scene, Shot, View};
 use beforeafter::tone::{self, ToneParams};
-use common::{Spec, grid_error, make, run};
+use support::registration::{self, Spec, default_fit, grid_error, make, run};
 
 /// Test renders are 1024 px wide, i.e. already at working resolution.
 const W: u32 = 1024;
 
 fn base(view: View, seed: u64) -> Spec {
-    let mut s = common::spec(seed, W);
+    let mut s = registration::spec(seed, W);
     s.view = view;
     s.seed = seed;
     s.after_width_factor = 1.0;
@@ -23,14 +22,9 @@ fn base(view: View, seed: u64) -> Spec {
 
 fn check(spec: &Spec, tol: f64) {
     let case = make(spec);
-    let out = run(
-        &case,
-        &AlignParams::default(),
-        &ToneParams::default(),
-        align::estimate,
-    );
+    let out = run(&case, &default_fit(), align::estimate);
     let err = grid_error(
-        &out.full,
+        &out.fit.matrix,
         case.truth.as_ref().unwrap(),
         case.before.dimensions(),
     );
@@ -38,12 +32,12 @@ fn check(spec: &Spec, tol: f64) {
         err < tol,
         "{}: error {err:.3} px ({:?})",
         case.name,
-        out.estimate
+        out.fit.estimate
     );
     assert!(
         !out.flagged,
         "{}: true pair flagged ({:?})",
-        case.name, out.estimate
+        case.name, out.fit.estimate
     );
 }
 
@@ -72,19 +66,14 @@ fn survives_exif_rotation_and_higher_resolution() {
 
 #[test]
 fn unrelated_pair_is_flagged() {
-    let case = make(&common::unrelated_spec(1, W));
-    let out = run(
-        &case,
-        &AlignParams::default(),
-        &ToneParams::default(),
-        align::estimate,
-    );
+    let case = make(&registration::unrelated_spec(1, W));
+    let out = run(&case, &default_fit(), align::estimate);
     assert!(
         out.flagged,
         "unrelated pair not flagged: {:?}",
-        out.estimate
+        out.fit.estimate
     );
-    assert!(out.estimate.confidence < 0.3, "{:?}", out.estimate);
+    assert!(out.fit.estimate.confidence < 0.3, "{:?}", out.fit.estimate);
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Alignment decisions end to end: an unrelated pair is held for review (never published), the
 //! review flag publishes it anyway, and case.toml landmarks override the estimator.
 
-mod common;
+mod support;
 
 use beforeafter::synth::{self, Light, Scene, Shot, View};
-use common::{TestEnv, files, jpeg};
+use support::env::{TestEnv, files, jpeg};
 
 fn shot(view: View, seed: u64, moved: bool) -> Vec<u8> {
     let scene = Scene::new(view, seed);

@@ -1,12 +1,12 @@
 //! End to end on the repo's `samples/` through the built binary.
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use beforeafter::synth;
-use common::{files, run};
+use support::env::{files, run};
 
 fn batch(out: &Path) -> (i32, serde_json::Value) {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");

@@ -3,7 +3,7 @@
 //! estimate instead of panicking or looping. Regression tests for photos under about 64 px that
 //! crashed `imageproc::corners` (index out of bounds, empty range) or hung in `oriented_fast`.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
@@ -109,8 +109,8 @@ fn ingest_refuses_photos_below_the_minimum_size_naming_the_file() {
     for (w, h) in [(1, 1), (31, 31), (48, 48), (300, 1), (1, 300), (63, 400)] {
         let img = textured(w, h, 0);
         for (name, bytes) in [
-            ("thumb.jpg", common::jpeg(&img)),
-            ("thumb.png", common::png(&img)),
+            ("thumb.jpg", support::env::jpeg(&img)),
+            ("thumb.png", support::env::png(&img)),
         ] {
             let e = ingest::decode(&bytes, Path::new(name), &PARAMS).unwrap_err();
             let text = e.to_string();
@@ -131,6 +131,6 @@ fn ingest_refuses_photos_below_the_minimum_size_naming_the_file() {
 #[test]
 fn ingest_accepts_photos_of_exactly_the_minimum_size() {
     let img = textured(MIN_SIDE_PX, MIN_SIDE_PX + 1, 0);
-    let photo = ingest::decode(&common::jpeg(&img), Path::new("min.jpg"), &PARAMS).unwrap();
+    let photo = ingest::decode(&support::env::jpeg(&img), Path::new("min.jpg"), &PARAMS).unwrap();
     assert_eq!(photo.pixels.dimensions(), (MIN_SIDE_PX, MIN_SIDE_PX + 1));
 }

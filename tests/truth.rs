@@ -2,8 +2,8 @@
 //! measured on the published files with loose thresholds (the bench, `benches/truth.rs`, holds
 //! the targets). The output stays in `target/tmp/truth/` for inspection.
 
-#[path = "support/truth/mod.rs"]
-mod truth;
+mod support;
+use support::truth;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -1,9 +1,9 @@
 //! `beforeafter verify` on galleries the binary wrote: an honest one passes; a retouched
 //! published photo, a swapped original, an unlisted image and an image with metadata are named.
 
-mod common;
+mod support;
 
-use common::{TestEnv, jpeg, photo};
+use support::env::{TestEnv, jpeg, photo};
 
 fn pair(env: &TestEnv, case: &str) {
     env.put(&format!("{case}/before.jpg"), &jpeg(&photo(900, 700, 1)));

@@ -2,15 +2,15 @@
 //! and deleting files the way staff and copy tools do. Each scenario runs with inotify events and
 //! again with `--poll` (network shares). Every wait has a deadline; no sleep is an assertion.
 
-mod common;
 #[path = "watch/session.rs"]
 mod session;
+mod support;
 
 use std::io::Write;
 use std::time::Duration;
 
-use common::{TestEnv, files, jpeg, photo};
 use session::{FAST_CONFIG, Session, count, get};
+use support::env::{TestEnv, files, jpeg, photo};
 
 fn poll_args(poll: bool) -> Vec<&'static str> {
     if poll { vec!["--poll"] } else { Vec::new() }

@@ -4,8 +4,11 @@
 //! Estimation runs on working-resolution copies whose long side is `align.working_size`, so a
 //! scale in the working matrix is a framing change, not a resolution change; matrices are then
 //! brought back to full resolution for rendering.
+//!
+//! [`fit_pair`] is the same fit for one pair, public so the registration tests and bench measure
+//! exactly what is published.
 
-use crate::align::{self, Matrix};
+use crate::align::{self, AlignParams, Matrix};
 use crate::casefile::AlignOverride;
 use crate::config::{AlignConfig, ToneConfig};
 use crate::discover::{Stage, View};
@@ -14,7 +17,7 @@ use crate::ingest::Photo;
 use crate::manifest::AlignRecord;
 use crate::render;
 use crate::tone::{self, ToneFit, ToneMode};
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 
 use super::timings::{Stage as Timed, Timings};
 
@@ -38,13 +41,16 @@ pub struct FitParams {
 }
 
 /// A copy at working resolution and its scale (working size / full size, per axis).
-struct Working {
-    image: RgbImage,
-    scale: [f64; 2],
+pub struct Working {
+    pub image: RgbImage,
+    pub scale: [f64; 2],
 }
 
-fn working(photo: &Photo, long_side: u32) -> Working {
-    let (w, h) = photo.pixels.dimensions();
+/// `image` brought down (never up) so its long side is `long_side`: the copy registration and
+/// tone fitting work on.
+#[must_use]
+pub fn working_copy(image: &RgbImage, long_side: u32) -> Working {
+    let (w, h) = image.dimensions();
     let k = f64::from(long_side) / f64::from(w.max(h));
     let (ww, wh) = if k >= 1.0 {
         (w, h)
@@ -55,14 +61,116 @@ fn working(photo: &Photo, long_side: u32) -> Working {
         )
     };
     let image = if (ww, wh) == (w, h) {
-        photo.pixels.clone()
+        image.clone()
     } else {
-        render::resize_exact(&photo.pixels, ww, wh)
+        render::resize_exact(image, ww, wh)
     };
     Working {
         image,
         scale: [f64::from(ww) / f64::from(w), f64::from(wh) / f64::from(h)],
     }
+}
+
+/// A registration estimator on working copies (fixed, moving): ours, [`align::estimate`], or a
+/// baseline the registration bench compares it with.
+pub type Estimator = fn(&RgbImage, &RgbImage, &AlignParams) -> align::Estimate;
+
+/// One later photo fitted onto the before photo the way [`fit_view`] fits a stage without a
+/// manual override, with the working images a harness measures on.
+pub struct PairFit {
+    /// The estimator's answer at working resolution.
+    pub estimate: align::Estimate,
+    /// The after photo's full-resolution pixels -> the before photo's.
+    pub matrix: Matrix,
+    /// What registration found wrong (framing, mismatch); empty: nothing.
+    pub findings: Vec<Finding>,
+    /// The before photo at working resolution.
+    pub before: RgbImage,
+    /// The after photo at working resolution warped into `before`'s frame (not tone matched);
+    /// black when the matrix is singular.
+    pub warped: RgbImage,
+    /// Where `warped` has pixels of the after photo.
+    pub valid: GrayImage,
+    /// The after photo's tone fit under the configured mode (`None` when off, or when the matrix
+    /// is singular in mode `match_before`).
+    pub tone: Option<ToneFit>,
+}
+
+/// Fit `after` onto `before` (both full resolution) with `estimator`: working copies, the
+/// estimate and its review reasons, the warp, the tone fit. Runs the estimator whatever
+/// `align.enabled` says, since registration is what is asked for.
+#[must_use]
+pub fn fit_pair(
+    before: &RgbImage,
+    after: &RgbImage,
+    cfg: &FitParams,
+    estimator: Estimator,
+    timings: &Timings,
+) -> PairFit {
+    let size = cfg.align.working_size;
+    let fixed = timings.time(Timed::Resample, || working_copy(before, size));
+    let moving = timings.time(Timed::Resample, || working_copy(after, size));
+    let (estimate, matrix, findings) =
+        estimate_pair(&fixed, &moving, &cfg.align.params(), estimator, timings);
+    let params = cfg.tone.params();
+    let (warped, valid, tone) = timings.time(Timed::Tone, || {
+        let Some((warped, valid)) = warp_working(&fixed, &moving, &matrix) else {
+            let (w, h) = fixed.image.dimensions();
+            return (RgbImage::new(w, h), GrayImage::new(w, h), None);
+        };
+        let tone = match params.mode {
+            ToneMode::Off => None,
+            ToneMode::GreyWorld => Some(tone::fit_neutral(&moving.image, &params)),
+            ToneMode::MatchBefore => Some(tone::fit(&fixed.image, &warped, &valid, &params)),
+        };
+        (warped, valid, tone)
+    });
+    PairFit {
+        estimate,
+        matrix,
+        findings,
+        before: fixed.image,
+        warped,
+        valid,
+        tone,
+    }
+}
+
+/// Run `estimator` on working copies: its estimate, the matrix brought to full resolution, and
+/// what registration found wrong.
+fn estimate_pair(
+    fixed: &Working,
+    moving: &Working,
+    params: &AlignParams,
+    estimator: Estimator,
+    timings: &Timings,
+) -> (align::Estimate, Matrix, Vec<Finding>) {
+    let est = timings.time(Timed::Align, || {
+        estimator(&fixed.image, &moving.image, params)
+    });
+    let full = align::rescale_xy(&est.matrix, moving.scale, fixed.scale);
+    let findings = align::review_reasons(&est, fixed.image.dimensions(), params);
+    (est, full, findings)
+}
+
+/// The `moving` working copy warped into `fixed`'s frame by the full-resolution `matrix`, and the
+/// mask of the pixels it covers (`None` when the matrix is singular).
+fn warp_working(
+    fixed: &Working,
+    moving: &Working,
+    matrix: &Matrix,
+) -> Option<(RgbImage, GrayImage)> {
+    // The full-resolution matrix back at working resolution, so manual overrides work too.
+    let m = align::rescale_xy(
+        matrix,
+        [1.0 / moving.scale[0], 1.0 / moving.scale[1]],
+        [1.0 / fixed.scale[0], 1.0 / fixed.scale[1]],
+    );
+    let inv = align::invert(&m)?;
+    let (w, h) = fixed.image.dimensions();
+    let warped = align::warp(&moving.image, &inv, w, h);
+    let valid = align::coverage_mask(&m, moving.image.dimensions(), (w, h));
+    Some((warped, valid))
 }
 
 pub fn fit_view(
@@ -92,7 +200,11 @@ pub fn fit_view(
     }
     let work: Vec<Working> = photos
         .iter()
-        .map(|p| timings.time(Timed::Resample, || working(p, cfg.align.working_size)))
+        .map(|p| {
+            timings.time(Timed::Resample, || {
+                working_copy(&p.pixels, cfg.align.working_size)
+            })
+        })
         .collect();
     if cfg.align.enabled {
         fit.align[0] = Some(AlignRecord::reference());
@@ -167,15 +279,9 @@ fn register(
         fit.align[i] = Some(record);
         return Ok(());
     }
-    let est = timings.time(Timed::Align, || {
-        align::estimate(&work[0].image, &work[i].image, &params)
-    });
-    let full = align::rescale_xy(&est.matrix, work[i].scale, work[0].scale);
-    fit.findings[i].extend(align::review_reasons(
-        &est,
-        work[0].image.dimensions(),
-        &params,
-    ));
+    let (est, full, findings) =
+        estimate_pair(&work[0], &work[i], &params, align::estimate, timings);
+    fit.findings[i].extend(findings);
     let (scale, rotation) = align::scale_rotation(&est.matrix);
     fit.matrices[i] = full;
     fit.align[i] = Some(AlignRecord {
@@ -258,20 +364,10 @@ fn fit_tone(fit: &mut ViewFit, work: &[Working], cfg: &ToneConfig, timings: &Tim
             }
         }
         ToneMode::MatchBefore => {
-            let fixed = &work[0].image;
             for i in 1..work.len() {
-                // The full-resolution matrix back at working resolution, so manual overrides work too.
-                let m = align::rescale_xy(
-                    &fit.matrices[i],
-                    [1.0 / work[i].scale[0], 1.0 / work[i].scale[1]],
-                    [1.0 / work[0].scale[0], 1.0 / work[0].scale[1]],
-                );
                 let result = timings.time(Timed::Tone, || {
-                    let inv = align::invert(&m)?;
-                    let warped = align::warp(&work[i].image, &inv, fixed.width(), fixed.height());
-                    let valid =
-                        align::coverage_mask(&m, work[i].image.dimensions(), fixed.dimensions());
-                    Some(tone::fit(fixed, &warped, &valid, &params))
+                    let (warped, valid) = warp_working(&work[0], &work[i], &fit.matrices[i])?;
+                    Some(tone::fit(&work[0].image, &warped, &valid, &params))
                 });
                 fit.tone[i] = result;
             }

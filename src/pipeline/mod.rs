@@ -30,6 +30,7 @@ use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
 use crate::output;
 
+pub use fit::{Estimator, FitParams, PairFit, Working, fit_pair, working_copy};
 pub use report::Reporter;
 pub use settings::Settings;
 pub use source::Source;

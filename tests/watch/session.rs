@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::TestEnv;
+use crate::support::env::TestEnv;
 
 /// Settings that keep the tests quick: one small JPEG size, no composites, short quiet period.
 pub const FAST_CONFIG: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n\
@@ -28,7 +28,7 @@ impl Session {
     pub fn start(env: &TestEnv, args: &[&str]) -> Session {
         std::fs::create_dir_all(env.input()).unwrap();
         let own = std::fs::read_to_string(env.input().join("beforeafter.toml"))
-            .is_ok_and(|t| t != crate::common::TEST_CLINIC);
+            .is_ok_and(|t| t != crate::support::env::TEST_CLINIC);
         if !own {
             env.put("beforeafter.toml", FAST_CONFIG.as_bytes());
         }

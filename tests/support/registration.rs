@@ -1,14 +1,16 @@
-//! Shared harness of the registration tests and benchmark: synthetic before/after pairs with
-//! exact ground truth, the working-resolution pipeline and the measures.
+//! Registration harness of the tests and the bench: synthetic before/after pairs with exact
+//! ground truth, fitted by the library's own stage (`beforeafter::pipeline::fit_pair`, the code
+//! `batch` publishes with), and the measures.
+// The bench includes this file on its own (`#[path]`), outside `tests/support/mod.rs`.
 #![allow(dead_code)]
 
-use beforeafter::align::{self, AlignParams, Matrix};
+use beforeafter::align::{self, Matrix};
+use beforeafter::config::Config;
+use beforeafter::pipeline::timings::{Stage, Timings};
+use beforeafter::pipeline::{Estimator, FitParams, PairFit, fit_pair};
 use beforeafter::synth::{self, Light, Rng, Scene, Shot, View};
-use beforeafter::tone::{self, ToneParams};
+use beforeafter::tone;
 use image::{GrayImage, RgbImage};
-
-/// Long side of the working resolution.
-pub const WORKING: u32 = 1024;
 
 /// One synthetic pair at full resolution.
 pub struct Case {
@@ -215,30 +217,6 @@ pub fn make(spec: &Spec) -> Case {
     }
 }
 
-/// Resize so the long side is `long` (Lanczos3); returns the image and its (sx, sy) scale.
-#[must_use]
-pub fn to_working(img: &RgbImage, long: u32) -> (RgbImage, [f64; 2]) {
-    use fast_image_resize as fr;
-    let (w, h) = img.dimensions();
-    let k = f64::from(long) / f64::from(w.max(h));
-    let (nw, nh) = (
-        (f64::from(w) * k).round() as u32,
-        (f64::from(h) * k).round() as u32,
-    );
-    let src = fr::images::ImageRef::new(w, h, img.as_raw(), fr::PixelType::U8x3).expect("src");
-    let mut dst = fr::images::Image::new(nw, nh, fr::PixelType::U8x3);
-    let opts =
-        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
-    fr::Resizer::new()
-        .resize(&src, &mut dst, &opts)
-        .expect("resize");
-    let out = RgbImage::from_raw(nw, nh, dst.into_vec()).expect("buffer");
-    (
-        out,
-        [f64::from(nw) / f64::from(w), f64::from(nh) / f64::from(h)],
-    )
-}
-
 /// Mean distance (in a 1000-px-wide before frame) between where a 5x5 grid of before points
 /// lands under the estimate and under the truth (after -> before matrices, full resolution).
 #[must_use]
@@ -259,48 +237,36 @@ pub fn grid_error(est: &Matrix, truth: &Matrix, before_size: (u32, u32)) -> f64 
     sum / 25.0 * 1000.0 / w
 }
 
-/// What the working-resolution pipeline produced for one pair.
+/// The `[align]` and `[tone]` settings a clinic gets by default.
+#[must_use]
+pub fn default_fit() -> FitParams {
+    let config = Config::defaults();
+    FitParams {
+        align: config.align,
+        tone: config.tone,
+    }
+}
+
+/// What the library's fit made of one pair, and how long it took.
 pub struct Outcome {
-    pub estimate: align::Estimate,
-    /// Estimated after->before matrix at full resolution.
-    pub full: Matrix,
+    pub fit: PairFit,
+    /// Held for review (any review reason).
     pub flagged: bool,
-    pub before_w: RgbImage,
-    /// After warped into the before frame at working resolution (not tone matched).
-    pub after_w: RgbImage,
-    pub valid: GrayImage,
-    pub tone: tone::ToneFit,
+    /// Seconds of estimation and tone fitting (the warp included), not of resizing to working
+    /// size; the caller chooses the thread pool.
     pub seconds: f64,
 }
 
-/// Align + tone at working resolution, timed (the caller chooses the thread pool).
+/// Fit the pair with the library's own stage and `estimator`.
 #[must_use]
-pub fn run(
-    case: &Case,
-    ap: &AlignParams,
-    tp: &ToneParams,
-    aligner: fn(&RgbImage, &RgbImage, &AlignParams) -> align::Estimate,
-) -> Outcome {
-    let (bw, sb) = to_working(&case.before, WORKING);
-    let (aw, sa) = to_working(&case.after, WORKING);
-    let t = std::time::Instant::now();
-    let estimate = aligner(&bw, &aw, ap);
-    let inv = align::invert(&estimate.matrix).unwrap_or(align::identity());
-    let after_w = align::warp(&aw, &inv, bw.width(), bw.height());
-    let valid = align::coverage_mask(&estimate.matrix, aw.dimensions(), bw.dimensions());
-    let tone = tone::fit(&bw, &after_w, &valid, tp);
-    let seconds = t.elapsed().as_secs_f64();
-    let full = align::rescale_xy(&estimate.matrix, sa, sb);
-    let flagged = !align::review_reasons(&estimate, bw.dimensions(), ap).is_empty();
+pub fn run(case: &Case, cfg: &FitParams, estimator: Estimator) -> Outcome {
+    let timings = Timings::default();
+    let fit = fit_pair(&case.before, &case.after, cfg, estimator, &timings);
+    let spent = timings.snapshot().0;
     Outcome {
-        estimate,
-        full,
-        flagged,
-        before_w: bw,
-        after_w,
-        valid,
-        tone,
-        seconds,
+        flagged: !fit.findings.is_empty(),
+        seconds: spent[Stage::Align as usize] + spent[Stage::Tone as usize],
+        fit,
     }
 }
 
