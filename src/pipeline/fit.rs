@@ -71,6 +71,17 @@ pub fn working_copy(image: &RgbImage, long_side: u32) -> Working {
     }
 }
 
+/// The long side every working copy of a view is brought to: `working_size`, or the smallest
+/// photo's long side when that is smaller, so all copies share one scale of the subject and an
+/// estimated scale is a framing change, not a resolution difference (a 504 px before with an
+/// 802 px after of the same framing gives scale 1, not 0.63).
+pub fn working_side<'a>(images: impl IntoIterator<Item = &'a RgbImage>, working_size: u32) -> u32 {
+    images
+        .into_iter()
+        .map(|i| i.width().max(i.height()))
+        .fold(working_size, u32::min)
+}
+
 /// A registration estimator on working copies (fixed, moving): ours, [`align::estimate`], or a
 /// baseline the registration bench compares it with.
 pub type Estimator = fn(&RgbImage, &RgbImage, &AlignParams) -> align::Estimate;
@@ -107,7 +118,7 @@ pub fn fit_pair(
     estimator: Estimator,
     timings: &Timings,
 ) -> PairFit {
-    let size = cfg.align.working_size;
+    let size = working_side([before, after], cfg.align.working_size);
     let fixed = timings.time(Timed::Resample, || working_copy(before, size));
     let moving = timings.time(Timed::Resample, || working_copy(after, size));
     let (estimate, matrix, findings) =
@@ -198,13 +209,10 @@ pub fn fit_view(
     if !needs_working {
         return Ok(fit);
     }
+    let size = working_side(photos.iter().map(|p| &p.pixels), cfg.align.working_size);
     let work: Vec<Working> = photos
         .iter()
-        .map(|p| {
-            timings.time(Timed::Resample, || {
-                working_copy(&p.pixels, cfg.align.working_size)
-            })
-        })
+        .map(|p| timings.time(Timed::Resample, || working_copy(&p.pixels, size)))
         .collect();
     if cfg.align.enabled {
         fit.align[0] = Some(AlignRecord::reference());
@@ -293,7 +301,7 @@ fn register(
         framing_scale: Some(round(scale, 4)),
         inlier_fraction: Some(round(est.inlier_fraction, 3)),
         overlap: Some(round(est.overlap, 3)),
-        working_size: Some(cfg.working_size),
+        working_size: Some(work[0].image.width().max(work[0].image.height())),
         landmark_rms_px: None,
     });
     Ok(())
