@@ -22,6 +22,7 @@ pub mod journal;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
+pub mod quality;
 pub mod render;
 pub mod synth;
 pub mod tone;

@@ -1,0 +1,119 @@
+//! Shine: small specular highlights (wet or oily scalp) that the before photo lacks.
+//!
+//! A specular highlight reflects the light source, so it is near white whatever the skin
+//! colour (low chroma), much brighter than the same spot in the before photo (a brighter
+//! exposure raises a pixel by a few tens of levels at most before it clips), and brighter than
+//! its own surroundings (a highlight is a small blob, not a bright area). The measure is the
+//! share of the overlap where all three hold. Large clipped areas pass the test along their
+//! rims, which is why [`super::faults`] does not report shine on an overexposed photo.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use super::plane::Plane;
+
+/// What counts as a specular pixel (8-bit encoded levels; radius in working pixels).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShineParams {
+    /// Luma at or above: near white.
+    pub min_luma: f32,
+    /// Largest channel minus smallest at or below: not a coloured bright surface.
+    pub max_chroma: u8,
+    /// Luma rise over the before photo at the same spot, at least.
+    pub min_rise: f32,
+    /// Luma above the mean of its `radius` neighbourhood, at least.
+    pub min_contrast: f32,
+    pub radius: u32,
+    /// The rise is measured against the brightest before pixel within this radius, so that a
+    /// bright detail the registration left a pixel or two off does not look new.
+    pub slack: u32,
+}
+
+impl Default for ShineParams {
+    fn default() -> Self {
+        Self {
+            min_luma: 225.0,
+            max_chroma: 60,
+            min_rise: 50.0,
+            min_contrast: 20.0,
+            radius: 8,
+            slack: 2,
+        }
+    }
+}
+
+/// Summed-area table with a zero first row and column: `(w + 1) × (h + 1)`.
+fn integral(p: &Plane) -> Vec<f64> {
+    let w1 = p.w + 1;
+    let mut s = vec![0f64; w1 * (p.h + 1)];
+    for y in 0..p.h {
+        let mut row = 0f64;
+        for x in 0..p.w {
+            row += f64::from(p.at(x, y));
+            s[(y + 1) * w1 + x + 1] = s[y * w1 + x + 1] + row;
+        }
+    }
+    s
+}
+
+/// Mean of `p` over the box of radius `r` around (x, y), clipped to the plane.
+fn box_mean(s: &[f64], p: &Plane, x: usize, y: usize, r: usize) -> f32 {
+    let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
+    let (x1, y1) = ((x + r + 1).min(p.w), (y + r + 1).min(p.h));
+    let w1 = p.w + 1;
+    let sum = s[y1 * w1 + x1] - s[y0 * w1 + x1] - s[y1 * w1 + x0] + s[y0 * w1 + x0];
+    (sum / ((x1 - x0) * (y1 - y0)) as f64) as f32
+}
+
+fn luma(c: [u8; 3]) -> f32 {
+    0.299 * f32::from(c[0]) + 0.587 * f32::from(c[1]) + 0.114 * f32::from(c[2])
+}
+
+/// Largest luma of `img` within `r` of (x, y).
+fn brightest(img: &RgbImage, x: usize, y: usize, r: u32) -> f32 {
+    let (w, h) = img.dimensions();
+    let (x, y) = (x as u32, y as u32);
+    let mut best = 0f32;
+    for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+        for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+            best = best.max(luma(img.get_pixel(xx, yy).0));
+        }
+    }
+    best
+}
+
+/// Share of the `ok` pixels that are new specular highlights; `after_luma` is
+/// [`Plane::luma`] of `after`.
+#[must_use]
+pub fn shine(
+    before: &RgbImage,
+    after: &RgbImage,
+    after_luma: &Plane,
+    ok: &[bool],
+    p: &ShineParams,
+) -> f32 {
+    let mut sat: Option<Vec<f64>> = None;
+    let (mut n, mut hits) = (0u32, 0u32);
+    for (i, ((b, a), &ok)) in before.pixels().zip(after.pixels()).zip(ok).enumerate() {
+        if !ok {
+            continue;
+        }
+        n += 1;
+        let la = after_luma.data[i];
+        let chroma = a.0.iter().max().unwrap_or(&0) - a.0.iter().min().unwrap_or(&0);
+        if la < p.min_luma || chroma > p.max_chroma || la - luma(b.0) < p.min_rise {
+            continue;
+        }
+        let (x, y) = (i % after_luma.w, i / after_luma.w);
+        if la - brightest(before, x, y, p.slack) < p.min_rise {
+            continue;
+        }
+        // Only a few pixels get this far: build the summed-area table on first need.
+        let s = sat.get_or_insert_with(|| integral(after_luma));
+        if la - box_mean(s, after_luma, x, y, p.radius as usize) >= p.min_contrast {
+            hits += 1;
+        }
+    }
+    hits as f32 / n.max(1) as f32
+}

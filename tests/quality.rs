@@ -1,0 +1,135 @@
+//! The quality gate on real photographs: for each code, a pair with that fault injected must
+//! measure beyond its default threshold, and a clean pair with normal drift (rotation, scale,
+//! light change, JPEG, a treatment) must measure within it. Pairs are made as in
+//! `benches/quality.rs` (see `tests/support/quality.rs`), from the smaller photos so this stays
+//! fast.
+
+#[path = "support/truth/scene.rs"]
+#[allow(dead_code)]
+mod scene;
+#[path = "support/quality.rs"]
+mod set;
+
+use beforeafter::quality::{self, Fault, MeasureParams, Measures, Thresholds};
+use set::Kind;
+
+fn measured(photo: &'static str, variant: u64, kind: Kind) -> Measures {
+    let scene = scene::load_scene(photo);
+    let case = set::make(photo, variant, kind, &scene).expect("the scene can show this fault");
+    let prepared = set::prepare(&case, 1024);
+    assert!(prepared.confidence > 0.3, "{}: not registered", case.name);
+    prepared.measure(&MeasureParams::default()).0
+}
+
+fn flags(m: &Measures) -> Vec<Fault> {
+    quality::faults(m, &Thresholds::default())
+}
+
+#[test]
+fn defocused_after_photo_is_blur() {
+    let m = measured("coffee", 0, Kind::Blur);
+    assert!(
+        m.sharpness_ratio < Thresholds::default().min_sharpness_ratio,
+        "{m:?}"
+    );
+    assert!(flags(&m).contains(&Fault::Blur));
+}
+
+#[test]
+fn clean_pair_is_not_blur() {
+    let m = measured("coffee", 101, Kind::Clean);
+    assert!(
+        m.sharpness_ratio >= Thresholds::default().min_sharpness_ratio,
+        "{m:?}"
+    );
+}
+
+#[test]
+fn two_stops_brighter_is_overexposed() {
+    let m = measured("chelsea", 0, Kind::Overexposed);
+    assert!(m.highlights > Thresholds::default().max_highlights, "{m:?}");
+    assert!(flags(&m).contains(&Fault::Overexposed));
+}
+
+#[test]
+fn clean_pair_is_not_overexposed() {
+    let m = measured("chelsea", 100, Kind::Clean);
+    assert!(
+        m.highlights <= Thresholds::default().max_highlights,
+        "{m:?}"
+    );
+}
+
+#[test]
+fn two_stops_darker_is_underexposed() {
+    let m = measured("rocket", 1, Kind::Underexposed);
+    assert!(m.shadows > Thresholds::default().max_shadows, "{m:?}");
+    assert!(flags(&m).contains(&Fault::Underexposed));
+}
+
+#[test]
+fn clean_pair_is_not_underexposed() {
+    let m = measured("rocket", 101, Kind::Clean);
+    assert!(m.shadows <= Thresholds::default().max_shadows, "{m:?}");
+}
+
+#[test]
+fn tilted_camera_is_perspective() {
+    let m = measured("astronaut", 0, Kind::Perspective);
+    assert!(m.tilt_deg > Thresholds::default().max_tilt_deg, "{m:?}");
+    assert!(flags(&m).contains(&Fault::Perspective));
+}
+
+#[test]
+fn clean_pair_is_not_perspective() {
+    let m = measured("astronaut", 100, Kind::Clean);
+    assert!(m.tilt_deg <= Thresholds::default().max_tilt_deg, "{m:?}");
+}
+
+#[test]
+fn specular_blobs_are_shine() {
+    let m = measured("coffee", 1, Kind::Shine);
+    assert!(m.shine > Thresholds::default().max_shine, "{m:?}");
+    assert!(flags(&m).contains(&Fault::Shine));
+}
+
+#[test]
+fn clean_pair_is_not_shine() {
+    let m = measured("coffee", 100, Kind::Clean);
+    assert!(m.shine <= Thresholds::default().max_shine, "{m:?}");
+}
+
+#[test]
+fn overexposure_is_not_also_reported_as_shine() {
+    let m = Measures {
+        sharpness_ratio: 1.0,
+        highlights: 0.3,
+        shadows: 0.0,
+        tilt_deg: 0.0,
+        shine: 0.01,
+    };
+    assert_eq!(flags(&m), vec![Fault::Overexposed]);
+    assert!(
+        Fault::Overexposed
+            .message(&m, &Thresholds::default())
+            .contains("less light")
+    );
+}
+
+#[test]
+fn identical_photos_measure_clean() {
+    let img = image::open(format!(
+        "{}/tests/fixtures/real/rocket.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+    .to_rgb8();
+    let valid = image::GrayImage::from_pixel(img.width(), img.height(), image::Luma([255]));
+    let m = quality::measure(&img, &img, &valid, &MeasureParams::default());
+    assert!((m.sharpness_ratio - 1.0).abs() < 1e-3, "{m:?}");
+    assert!(
+        m.highlights == 0.0 && m.shadows == 0.0 && m.shine == 0.0,
+        "{m:?}"
+    );
+    assert!(m.tilt_deg < 1.0, "{m:?}");
+}
