@@ -180,8 +180,6 @@ pub struct Inventory {
     pub problems: Vec<Problem>,
 }
 
-/// The clinic's config file, picked up from the input folder when `--config` is not given.
-
 /// Scan `input` (one level of case folders) into cases. `own` lists files the tool itself uses
 /// (config, watermark logo), which are not photos of a case.
 pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventory, Fatal> {

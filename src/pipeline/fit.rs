@@ -15,6 +15,7 @@ use crate::discover::{Stage, View};
 use crate::flags::{Code, Finding};
 use crate::ingest::Photo;
 use crate::manifest::AlignRecord;
+use crate::quality;
 use crate::render;
 use crate::tone::{self, ToneFit, ToneMode};
 use image::{GrayImage, RgbImage};
@@ -231,8 +232,43 @@ pub fn fit_view(
             )),
         }
     }
+    if cfg.align.enabled {
+        measure_quality(&mut fit, &work, timings);
+    }
     fit_tone(&mut fit, &work, &cfg.tone, timings);
     Ok(fit)
+}
+
+/// The quality gate on each later stage: its working copy warped into the before photo's frame
+/// (not tone-matched: clipping is judged on the camera's values), measured against the before
+/// photo; each fault becomes a finding with what to do.
+fn measure_quality(fit: &mut ViewFit, work: &[Working], timings: &Timings) {
+    let params = quality::MeasureParams::default();
+    let limits = quality::Thresholds::default();
+    for i in 1..work.len() {
+        // A pair that does not register has nothing to measure against.
+        if fit.findings[i].iter().any(|f| f.code == Code::Mismatch) {
+            continue;
+        }
+        let faults = timings.time(Timed::Quality, || {
+            let (warped, valid) = warp_working(&work[0], &work[i], &fit.matrices[i])?;
+            let m = quality::measure(&work[0].image, &warped, &valid, &params);
+            Some((quality::faults(&m, &limits), m))
+        });
+        for (fault, m) in faults
+            .into_iter()
+            .flat_map(|(f, m)| f.into_iter().map(move |f| (f, m)))
+        {
+            let code = match fault {
+                quality::Fault::Blur => Code::Blur,
+                quality::Fault::Overexposed => Code::Overexposed,
+                quality::Fault::Underexposed => Code::Underexposed,
+                quality::Fault::Perspective => Code::Perspective,
+                quality::Fault::Shine => Code::Shine,
+            };
+            fit.findings[i].push(Finding::new(code, fault.message(&m, &limits)));
+        }
+    }
 }
 
 /// The manual alignment given in case.toml for this view and stage, if any.

@@ -12,13 +12,23 @@ pub enum Stage {
     Decode,
     Align,
     Tone,
+    /// The quality gate's measures (blur, exposure, tilt, shine).
+    Quality,
     Resample,
     Watermark,
     Encode,
 }
 
-const COUNT: usize = 6;
-const NAMES: [&str; COUNT] = ["decode", "align", "tone", "resample", "watermark", "encode"];
+const COUNT: usize = 7;
+const NAMES: [&str; COUNT] = [
+    "decode",
+    "align",
+    "tone",
+    "quality",
+    "resample",
+    "watermark",
+    "encode",
+];
 
 #[derive(Debug, Default)]
 pub struct Timings {
