@@ -36,6 +36,12 @@ fn stages(c: &mut Criterion) {
     g.bench_function("decode_jpeg_12mp", |b| {
         b.iter(|| ingest::decode(&bytes, Path::new("bench.jpg"), &params).unwrap())
     });
+    // The same photo as an iPhone-quality HEIC (heif-enc from the JPEG), through libheif.
+    if let Some(heic) = heic_of(&path) {
+        g.bench_function("decode_heic_12mp", |b| {
+            b.iter(|| ingest::decode(&heic, Path::new("bench.heic"), &params).unwrap())
+        });
+    }
     for w in [2048u32, 1024, 480] {
         let h = w * 3 / 4;
         g.bench_function(format!("resize_12mp_to_{w}"), |b| {
@@ -73,6 +79,27 @@ fn stages(c: &mut Criterion) {
         b.iter(|| encode::encode(&small, Format::Avif, &p).unwrap())
     });
     g.finish();
+}
+
+/// `jpeg` made into a HEIC once with heif-enc (cached beside it), or `None`, said, when heif-enc
+/// or libheif is missing.
+fn heic_of(jpeg: &Path) -> Option<Vec<u8>> {
+    let heic = jpeg.with_extension("heic");
+    if ingest::heif::available().is_err() || !heic.is_file() && !make_heic(jpeg, &heic) {
+        eprintln!("decode_heic_12mp SKIPPED: needs heif-enc and libheif (libheif-examples)");
+        return None;
+    }
+    std::fs::read(heic).ok()
+}
+
+fn make_heic(jpeg: &Path, heic: &Path) -> bool {
+    std::process::Command::new("heif-enc")
+        .args(["-q", "80"])
+        .arg(jpeg)
+        .arg("-o")
+        .arg(heic)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 criterion_group!(benches, stages);

@@ -132,6 +132,10 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     println!("{} case(s) in {}", inv.cases.len(), input.display());
     println!("(public id, then the folder it comes from, which is never published)");
     let waiting = inv.cases.iter().filter(|c| !c.consent).count();
+    let params = crate::ingest::IngestParams {
+        max_pixels: config.limits.max_pixels(),
+        max_file_bytes: config.limits.max_file_bytes(),
+    };
     for c in &inv.cases {
         let consent = if c.consent {
             ""
@@ -147,10 +151,16 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
                 .collect();
             println!("  view {}: {}", v.name, stages.join(", "));
         }
-        for e in &c.errors {
+        for note in &c.order_notes {
+            println!("  order: {note}");
+        }
+        let files = c.views.iter().flat_map(|v| &v.stages);
+        let files: Vec<_> = files.map(|s| (s.path.as_path(), s.rel.as_str())).collect();
+        let photo_errors = crate::ingest::formats::check_photos(&files, &params);
+        for e in c.errors.iter().chain(&photo_errors) {
             println!("  error: {e}");
         }
-        bad += usize::from(!c.errors.is_empty());
+        bad += usize::from(!c.errors.is_empty() || !photo_errors.is_empty());
     }
     if !inv.problems.is_empty() {
         println!("{} file(s) not placed:", inv.problems.len());

@@ -75,6 +75,8 @@ pub struct Case {
     pub views: Vec<View>,
     /// Problems that fail the whole case (bad case.toml, duplicate photo, id collision).
     pub errors: Vec<String>,
+    /// How stages were inferred from capture time, per view, when no photo has a stage name.
+    pub order_notes: Vec<String>,
 }
 
 impl Case {
@@ -203,7 +205,7 @@ pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventor
             if let Some(case) = scan_case_dir(&name, &path, rules, &mut inv.problems) {
                 inv.cases.push(case);
             }
-        } else if !is_photo(&name) {
+        } else if !is_photo(&name) && !crate::ingest::formats::is_raw_name(&name) {
             inv.problems
                 .push(unknown(&name, "not a photo or a case folder; ignored"));
         } else {
@@ -279,6 +281,7 @@ fn new_case(
         meta,
         views,
         errors,
+        order_notes: Vec::new(),
     }
 }
 
@@ -291,6 +294,7 @@ fn scan_case_dir(
     let mut errors = Vec::new();
     let mut meta = Some(CaseMeta::default());
     let mut views: BTreeMap<String, Vec<StageFile>> = BTreeMap::new();
+    let mut unnamed = Vec::new();
     let entries = match sorted_entries(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -315,7 +319,7 @@ fn scan_case_dir(
                     errors.push(format!("{rel}: {e}"));
                 }
             }
-        } else if !is_photo(&file) {
+        } else if !is_photo(&file) && !crate::ingest::formats::is_raw_name(&file) {
             problems.push(unknown(&rel, "not a photo or case.toml; ignored"));
         } else if let Some((view, stage)) = split_stage(stem(&file)) {
             let view = view_id(view, name);
@@ -324,26 +328,41 @@ fn scan_case_dir(
                 .or_default()
                 .push(StageFile { stage, path, rel });
         } else {
-            problems.push(unknown(&rel, NO_STAGE));
+            unnamed.push((file, path, rel));
         }
+    }
+    // Photos straight off a phone (IMG_0412.JPG): stages from capture time, only when no photo
+    // of the folder has a stage name.
+    let order_notes = if views.is_empty() {
+        crate::ingest::capture::place(name, &mut unnamed, &mut views, &mut errors)
+    } else {
+        Vec::new()
+    };
+    for (_, _, rel) in unnamed {
+        problems.push(unknown(&rel, NO_STAGE));
     }
     let views = build_views(views, &mut errors, problems);
     if views.is_empty() && errors.is_empty() {
         return None;
     }
-    Some(new_case(name, meta, rules, views, errors))
+    let mut case = new_case(name, meta, rules, views, errors);
+    case.order_notes = order_notes;
+    Some(case)
 }
 
 /// A view's id from a file-name prefix. Photos are often named after the patient inside the
 /// patient's folder (`smith-07/smith-07_crown_before.jpg`): the folder's name is dropped from the
 /// front of the prefix, so it never becomes a public view name.
-fn view_id(prefix: Option<&str>, case_name: &str) -> String {
+pub(crate) fn view_id(prefix: Option<&str>, case_name: &str) -> String {
     let Some(prefix) = prefix else {
         return DEFAULT_VIEW.to_owned();
     };
     let (view, case) = (slug(prefix), slug(case_name));
+    // Only a whole word: case `c` leaves view `crown` alone.
     let rest = match view.strip_prefix(&case) {
-        Some(rest) if !case.is_empty() => rest.trim_start_matches('-'),
+        Some(rest) if !case.is_empty() && (rest.is_empty() || rest.starts_with('-')) => {
+            rest.trim_start_matches('-')
+        }
         _ => &view,
     };
     if rest.is_empty() {
@@ -605,6 +624,7 @@ mod tests {
         assert_eq!(view_id(Some("smith-07_crown"), "smith-07"), "crown");
         assert_eq!(view_id(Some("Smith 07"), "smith-07"), DEFAULT_VIEW);
         assert_eq!(view_id(Some("crown"), "smith-07"), "crown");
+        assert_eq!(view_id(Some("crown"), "c"), "crown");
         assert_eq!(view_id(None, "smith-07"), DEFAULT_VIEW);
     }
 

@@ -4,6 +4,10 @@
 //! ICC profile converted to sRGB, and the capture month read (for series order and captions
 //! only; nothing else leaves here).
 
+pub mod capture;
+pub mod formats;
+pub mod heif;
+mod isobmff;
 mod jpeg;
 
 use std::io::Cursor;
@@ -64,13 +68,20 @@ pub fn read_bytes(path: &Path, params: &IngestParams) -> Result<Vec<u8>, PhotoEr
 /// Decode `bytes` (read from `path`, which is only used in messages).
 pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo, PhotoError> {
     let err = |reason: String| PhotoError::new(path, reason);
+    if formats::is_heif(bytes) {
+        return formats::decode_heif(bytes, path, params);
+    }
+    let raw = formats::is_raw_name(&path.to_string_lossy()) || formats::is_dng(bytes);
+    if raw {
+        return Err(err(formats::RAW_ADVICE.to_owned()));
+    }
     let format = image::guess_format(bytes).map_err(|_| err(unknown_format_reason(bytes)))?;
     if !matches!(
         format,
         ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff
     ) {
         return Err(err(format!(
-            "{format:?} images are not read: export the photo as JPEG, PNG, WebP or TIFF"
+            "{format:?} images are not read: export the photo as JPEG, HEIC, PNG, WebP or TIFF"
         )));
     }
     check_dimensions(bytes, format, params).map_err(err)?;
@@ -87,7 +98,7 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
         ))
     })?;
     let is_grey = !image.color().has_color();
-    let mut pixels = image.into_rgb8();
+    let mut pixels = formats::flatten_on_white(image);
     let colour = match icc {
         Some(icc) if !is_grey => to_srgb(&mut pixels, &icc),
         _ => "sRGB assumed (no embedded profile)".to_owned(),
@@ -106,9 +117,15 @@ pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo,
 /// decoding pixels where the format allows: the header reads, the size limits hold, and the
 /// file passes [`check_whole`] (for a JPEG every scan's data is walked, so one still being
 /// written, pre-sized and still being filled, or overwritten in the middle fails; for a PNG every
-/// chunk's CRC holds up to the end chunk). Other files are decoded in full. Watch mode uses this
-/// so that a new photo is decoded once, by the pipeline.
+/// chunk's CRC holds up to the end chunk; for a HEIC every box and every image extent lies inside
+/// the file, and libheif reads its header). Other files are decoded in full. Watch mode uses
+/// this so that a new photo is decoded once, by the pipeline.
 pub fn check_complete(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<(), PhotoError> {
+    if formats::is_heif(bytes) {
+        return formats::open_heif(bytes, params)
+            .map(drop)
+            .map_err(|reason| PhotoError::new(path, reason));
+    }
     match image::guess_format(bytes) {
         Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png)) => {
             check_dimensions(bytes, format, params)
@@ -226,6 +243,11 @@ fn check_dimensions(
     let (w, h) = reader
         .into_dimensions()
         .map_err(|e| format!("cannot read the image header ({e}): the file is damaged or not a photo; export it again"))?;
+    check_size(w, h, params)
+}
+
+/// Refuse a `w`×`h` photo that is a thumbnail or above the pixel limit.
+fn check_size(w: u32, h: u32, params: &IngestParams) -> Result<(), String> {
     if w.min(h) < MIN_SIDE_PX {
         return Err(format!(
             "the photo is {w}×{h} pixels; photos must be at least {MIN_SIDE_PX} px on each side: use the original photo, not a thumbnail"
@@ -243,9 +265,6 @@ fn check_dimensions(
 }
 
 fn unknown_format_reason(bytes: &[u8]) -> String {
-    if bytes.len() > 12 && &bytes[4..8] == b"ftyp" && is_heif_brand(&bytes[8..12]) {
-        return "HEIC/HEIF photos are not supported by this build: set the phone to \"Most Compatible\" (JPEG) or export the photo as JPEG".into();
-    }
     let text_like = bytes
         .iter()
         .take(512)
@@ -253,15 +272,8 @@ fn unknown_format_reason(bytes: &[u8]) -> String {
     if text_like {
         "this is a text file, not a photo: replace it with the real photo".into()
     } else {
-        "not a JPEG, PNG, WebP or TIFF image: replace it with the real photo".into()
+        "not a JPEG, HEIC, PNG, WebP or TIFF image: replace it with the real photo".into()
     }
-}
-
-fn is_heif_brand(brand: &[u8]) -> bool {
-    matches!(
-        brand,
-        b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"hevc"
-    )
 }
 
 /// Convert pixels described by an embedded ICC profile to sRGB, in place.
@@ -269,18 +281,23 @@ fn to_srgb(pixels: &mut RgbImage, icc: &[u8]) -> String {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else {
         return "sRGB assumed (embedded ICC profile unreadable)".to_owned();
     };
-    let name = profile_name(&profile);
+    let name = format!("ICC profile {}", profile_name(&profile));
+    convert_to_srgb(pixels, &profile, &name)
+}
+
+/// Convert pixels in `profile` (named `name` in the manifest: "ICC profile …") to sRGB, in place.
+fn convert_to_srgb(pixels: &mut RgbImage, profile: &ColorProfile, name: &str) -> String {
     let srgb = ColorProfile::new_srgb();
     let Ok(transform) =
         profile.create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, TransformOptions::default())
     else {
-        return format!("sRGB assumed (cannot convert from ICC profile {name})");
+        return format!("sRGB assumed (cannot convert from {name})");
     };
     let src = pixels.as_raw().clone();
     if transform.transform(&src, pixels.as_mut()).is_err() {
-        return format!("sRGB assumed (conversion from ICC profile {name} failed)");
+        return format!("sRGB assumed (conversion from {name} failed)");
     }
-    format!("converted to sRGB from embedded ICC profile {name}")
+    format!("converted to sRGB from embedded {name}")
 }
 
 fn profile_name(profile: &ColorProfile) -> String {
@@ -356,13 +373,15 @@ mod tests {
     }
 
     #[test]
-    fn heic_says_how_to_get_jpeg() {
+    fn a_damaged_heic_is_refused_before_libheif_sees_it() {
         let mut bytes = vec![0, 0, 0, 24];
         bytes.extend_from_slice(b"ftypheic");
         bytes.extend_from_slice(&[0; 32]);
         let e = decode(&bytes, Path::new("x.heic"), &params()).unwrap_err();
         assert!(
-            e.reason.contains("HEIC") && e.reason.contains("JPEG"),
+            e.to_string().contains("x.heic")
+                && e.reason.contains("HEIC is damaged")
+                && e.reason.contains("copy it again"),
             "{e}"
         );
     }
