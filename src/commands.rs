@@ -137,30 +137,7 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         max_file_bytes: config.limits.max_file_bytes(),
     };
     for c in &inv.cases {
-        let consent = if c.consent {
-            ""
-        } else {
-            "  [no recorded consent: will not be published]"
-        };
-        println!("{}  (from {}){consent}", c.id, c.source);
-        for v in &c.views {
-            let stages: Vec<String> = v
-                .stages
-                .iter()
-                .map(|s| format!("{} ({})", s.stage, s.rel))
-                .collect();
-            println!("  view {}: {}", v.name, stages.join(", "));
-        }
-        for note in &c.order_notes {
-            println!("  order: {note}");
-        }
-        let files = c.views.iter().flat_map(|v| &v.stages);
-        let files: Vec<_> = files.map(|s| (s.path.as_path(), s.rel.as_str())).collect();
-        let photo_errors = crate::ingest::formats::check_photos(&files, &params);
-        for e in c.errors.iter().chain(&photo_errors) {
-            println!("  error: {e}");
-        }
-        bad += usize::from(!c.errors.is_empty() || !photo_errors.is_empty());
+        bad += usize::from(!print_case(c, &params));
     }
     if !inv.problems.is_empty() {
         println!("{} file(s) not placed:", inv.problems.len());
@@ -178,6 +155,35 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         .map_or("defaults".into(), |p| p.display().to_string());
     println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })
+}
+
+/// `check`'s lines for one case: its views and stages, the order inferred from capture times,
+/// and every problem a run would meet reading its photos' headers. Returns whether it is clean.
+fn print_case(c: &discover::Case, params: &crate::ingest::IngestParams) -> bool {
+    let consent = if c.consent {
+        ""
+    } else {
+        "  [no recorded consent: will not be published]"
+    };
+    println!("{}  (from {}){consent}", c.id, c.source);
+    for v in &c.views {
+        let stages: Vec<String> = v
+            .stages
+            .iter()
+            .map(|s| format!("{} ({})", s.stage, s.rel))
+            .collect();
+        println!("  view {}: {}", v.name, stages.join(", "));
+    }
+    for note in &c.order_notes {
+        println!("  order: {note}");
+    }
+    let files = c.views.iter().flat_map(|v| &v.stages);
+    let files: Vec<_> = files.map(|s| (s.path.as_path(), s.rel.as_str())).collect();
+    let photo_errors = crate::ingest::formats::check_photos(&files, params);
+    for e in c.errors.iter().chain(&photo_errors) {
+        println!("  error: {e}");
+    }
+    c.errors.is_empty() && photo_errors.is_empty()
 }
 
 /// `check`'s quality section: each case's flags, or why it cannot be processed. Returns the

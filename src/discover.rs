@@ -17,6 +17,7 @@ use crate::casefile::{self, CaseMeta};
 use crate::dates::DateStyle;
 use crate::error::Fatal;
 use crate::ids::{IdKey, PublicIds, slug};
+use crate::ingest::capture;
 
 /// File extensions read as photos.
 const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif"];
@@ -312,13 +313,7 @@ fn scan_case_dir(
                 "folders inside a case folder are not read: move its photos up into the case folder",
             ));
         } else if file.eq_ignore_ascii_case("case.toml") {
-            match casefile::read(&path) {
-                Ok(m) => meta = Some(m),
-                Err(e) => {
-                    meta = None;
-                    errors.push(format!("{rel}: {e}"));
-                }
-            }
+            meta = read_case_toml(&path, &rel, &mut errors);
         } else if !is_photo(&file) && !crate::ingest::formats::is_raw_name(&file) {
             problems.push(unknown(&rel, "not a photo or case.toml; ignored"));
         } else if let Some((view, stage)) = split_stage(stem(&file)) {
@@ -334,7 +329,7 @@ fn scan_case_dir(
     // Photos straight off a phone (IMG_0412.JPG): stages from capture time, only when no photo
     // of the folder has a stage name.
     let order_notes = if views.is_empty() {
-        crate::ingest::capture::place(name, &mut unnamed, &mut views, &mut errors)
+        place_by_time(name, &mut unnamed, &mut views, &mut errors)
     } else {
         Vec::new()
     };
@@ -350,10 +345,17 @@ fn scan_case_dir(
     Some(case)
 }
 
+/// `case.toml`'s captions; `None` (no consent) with an error when it cannot be read.
+fn read_case_toml(path: &Path, rel: &str, errors: &mut Vec<String>) -> Option<CaseMeta> {
+    casefile::read(path)
+        .map_err(|e| errors.push(format!("{rel}: {e}")))
+        .ok()
+}
+
 /// A view's id from a file-name prefix. Photos are often named after the patient inside the
 /// patient's folder (`smith-07/smith-07_crown_before.jpg`): the folder's name is dropped from the
 /// front of the prefix, so it never becomes a public view name.
-pub(crate) fn view_id(prefix: Option<&str>, case_name: &str) -> String {
+fn view_id(prefix: Option<&str>, case_name: &str) -> String {
     let Some(prefix) = prefix else {
         return DEFAULT_VIEW.to_owned();
     };
@@ -580,6 +582,92 @@ fn stage_suffix(lower: &str) -> Option<(Stage, usize)> {
         Stage::Session(n),
         lower.len() - (word.len() - "session".len()),
     ))
+}
+
+/// One camera-named photo of a case folder.
+#[derive(Clone, Debug)]
+struct Unnamed {
+    path: PathBuf,
+    rel: String,
+}
+
+/// Place the camera-named photos among `unnamed` (`(file name, path, rel)`, taken out of it) of
+/// case folder `case`, whose photos carry no stage names, into `views` by capture time. Returns
+/// what was inferred, per view, for `check`; a view that cannot be ordered adds to `errors`.
+fn place_by_time(
+    case: &str,
+    unnamed: &mut Vec<(String, PathBuf, String)>,
+    views: &mut BTreeMap<String, Vec<StageFile>>,
+    errors: &mut Vec<String>,
+) -> Vec<String> {
+    let mut by_view: BTreeMap<String, Vec<Unnamed>> = BTreeMap::new();
+    unnamed.retain(|(file, path, rel)| {
+        let stem = Path::new(file).file_stem().and_then(|s| s.to_str());
+        let Some(prefix) = stem.and_then(capture::camera_name) else {
+            return true;
+        };
+        let view = view_id(prefix, case);
+        let (path, rel) = (path.clone(), rel.clone());
+        by_view.entry(view).or_default().push(Unnamed { path, rel });
+        false
+    });
+    let mut notes = Vec::new();
+    for (view, photos) in by_view {
+        match order_view(&view, &photos) {
+            Ok((stages, note)) => {
+                notes.push(note);
+                let files = photos.into_iter().zip(stages);
+                views
+                    .entry(view)
+                    .or_default()
+                    .extend(files.map(|(p, stage)| StageFile {
+                        stage,
+                        path: p.path,
+                        rel: p.rel,
+                    }));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    notes
+}
+
+/// Stages for the photos of one view, by capture time, and a line saying what was inferred and
+/// why; or why it cannot be done (a photo without a capture time, two taken at the same moment).
+fn order_view(view: &str, photos: &[Unnamed]) -> Result<(Vec<Stage>, String), String> {
+    let mut timed = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        let t = capture::capture_time(&p.path).ok_or_else(|| {
+            format!(
+                "{} has no stage in its name and no EXIF capture date, so its place in the series is unknown: rename the photos of view {view} before, session-1, …, after",
+                p.rel
+            )
+        })?;
+        timed.push((t, i));
+    }
+    timed.sort_unstable();
+    if let Some(w) = timed.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!(
+            "{} and {} were taken at the same moment ({}), so which is earlier is unknown: rename the photos of view {view} before, session-1, …, after",
+            photos[w[0].1].rel, photos[w[1].1].rel, w[0].0
+        ));
+    }
+    let n = timed.len();
+    let mut stages = vec![Stage::Before; n];
+    let mut order = Vec::new();
+    for (rank, &(t, i)) in timed.iter().enumerate() {
+        stages[i] = match rank {
+            0 => Stage::Before,
+            r if r + 1 == n => Stage::After,
+            r => Stage::Session(r as u32),
+        };
+        order.push(format!("{} = {} ({t})", stages[i], photos[i].rel));
+    }
+    let note = format!(
+        "view {view}: no stage names, so stages follow EXIF capture time: {}",
+        order.join(", ")
+    );
+    Ok((stages, note))
 }
 
 #[cfg(test)]

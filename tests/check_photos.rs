@@ -1,13 +1,13 @@
 //! `check` reads every photo's header as `batch` will, and orders photos straight off a phone
 //! (`IMG_0412.JPG`) by capture time when no photo of the folder has a stage name.
 
-mod common;
+mod support;
 
 use std::process::{Command, Output};
 
 use beforeafter::synth::jpeg_with_exif;
-use common::TestEnv;
 use image::RgbImage;
+use support::env::TestEnv;
 
 fn photo(date: Option<&str>) -> Vec<u8> {
     let img = RgbImage::from_fn(160, 120, |x, y| image::Rgb([(x + y) as u8, 90, 140]));

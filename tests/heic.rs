@@ -5,17 +5,17 @@
 //!
 //! Without heif-enc or libheif these tests print SKIPPED; under CI they fail (see support/heif.rs).
 
-mod common;
 #[path = "support/heif.rs"]
 mod heif;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 
 use beforeafter::ingest::{IngestParams, Photo, check_complete, decode};
 use beforeafter::tone::{delta_e2000, srgb_to_lab};
-use common::TestEnv;
 use image::{ImageEncoder, RgbImage};
+use support::env::TestEnv;
 
 const PARAMS: IngestParams = IngestParams {
     max_pixels: 100_000_000,

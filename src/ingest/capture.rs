@@ -1,16 +1,11 @@
-//! Stages from capture time, for photos straight off a phone or camera (`IMG_0412.JPG`,
-//! `IMG_0957.HEIC`, `PXL_20260501_101500123.jpg`) in a case folder where no photo carries a stage
-//! name: per view, the earliest is the before, the latest the after, those between are sessions
-//! in order. The EXIF capture time is read from each file's header (never its pixels). A photo
-//! without one, or two photos of a view taken at the same moment, fail the case with a message:
-//! the order is never guessed.
+//! What discovery needs to order photos straight off a phone or camera (`IMG_0412.JPG`,
+//! `IMG_0957.HEIC`, `PXL_20260501_101500123.jpg`): whether a name is a camera's, and the EXIF
+//! capture time read from the file's header (never its pixels). `discover::place_by_time` uses
+//! them: per view, the earliest photo is the before, the latest the after.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
-
-use crate::discover::{Stage, StageFile};
+use std::path::Path;
 
 /// File-name stems cameras and phones give photos, before their number.
 const CAMERA_WORDS: &[&str] = &[
@@ -95,92 +90,6 @@ pub fn capture_time(path: &Path) -> Option<CaptureTime> {
             nanos,
         })
     })
-}
-
-/// One camera-named photo of a case folder.
-#[derive(Clone, Debug)]
-pub struct Unnamed {
-    pub path: PathBuf,
-    pub rel: String,
-}
-
-/// Place the camera-named photos among `unnamed` (`(file name, path, rel)`, taken out of it) of
-/// case folder `case`, whose photos carry no stage names, into `views` by capture time. Returns
-/// what was inferred, per view, for `check`; a view that cannot be ordered adds to `errors`.
-pub fn place(
-    case: &str,
-    unnamed: &mut Vec<(String, PathBuf, String)>,
-    views: &mut BTreeMap<String, Vec<StageFile>>,
-    errors: &mut Vec<String>,
-) -> Vec<String> {
-    let mut by_view: BTreeMap<String, Vec<Unnamed>> = BTreeMap::new();
-    unnamed.retain(|(file, path, rel)| {
-        let stem = Path::new(file).file_stem().and_then(|s| s.to_str());
-        let Some(prefix) = stem.and_then(camera_name) else {
-            return true;
-        };
-        let view = crate::discover::view_id(prefix, case);
-        let (path, rel) = (path.clone(), rel.clone());
-        by_view.entry(view).or_default().push(Unnamed { path, rel });
-        false
-    });
-    let mut notes = Vec::new();
-    for (view, photos) in by_view {
-        match order_view(&view, &photos) {
-            Ok((stages, note)) => {
-                notes.push(note);
-                let files = photos.into_iter().zip(stages);
-                views
-                    .entry(view)
-                    .or_default()
-                    .extend(files.map(|(p, stage)| StageFile {
-                        stage,
-                        path: p.path,
-                        rel: p.rel,
-                    }));
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    notes
-}
-
-/// Stages for the photos of one view, by capture time, and a line saying what was inferred and
-/// why; or why it cannot be done (a photo without a capture time, two taken at the same moment).
-pub fn order_view(view: &str, photos: &[Unnamed]) -> Result<(Vec<Stage>, String), String> {
-    let mut timed = Vec::new();
-    for (i, p) in photos.iter().enumerate() {
-        let t = capture_time(&p.path).ok_or_else(|| {
-            format!(
-                "{} has no stage in its name and no EXIF capture date, so its place in the series is unknown: rename the photos of view {view} before, session-1, …, after",
-                p.rel
-            )
-        })?;
-        timed.push((t, i));
-    }
-    timed.sort_unstable();
-    if let Some(w) = timed.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!(
-            "{} and {} were taken at the same moment ({}), so which is earlier is unknown: rename the photos of view {view} before, session-1, …, after",
-            photos[w[0].1].rel, photos[w[1].1].rel, w[0].0
-        ));
-    }
-    let n = timed.len();
-    let mut stages = vec![Stage::Before; n];
-    let mut order = Vec::new();
-    for (rank, &(t, i)) in timed.iter().enumerate() {
-        stages[i] = match rank {
-            0 => Stage::Before,
-            r if r + 1 == n => Stage::After,
-            r => Stage::Session(r as u32),
-        };
-        order.push(format!("{} = {} ({t})", stages[i], photos[i].rel));
-    }
-    let note = format!(
-        "view {view}: no stage names, so stages follow EXIF capture time: {}",
-        order.join(", ")
-    );
-    Ok((stages, note))
 }
 
 #[cfg(test)]
