@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::cli::{Command, RunArgs};
 use crate::config::{self, Config};
 use crate::discover;
-use crate::flags::{Flag, Severity};
+use crate::flags::Severity;
 use crate::pipeline::{self, Reporter, RunOptions, Summary};
 
 pub fn run(command: Command) -> Result<i32> {
@@ -188,7 +188,7 @@ fn print_case(c: &discover::Case, params: &crate::ingest::IngestParams) -> bool 
 
 /// `check`'s quality section: each case's flags, or why it cannot be processed. Returns the
 /// number of cases a run would fail or hold.
-fn print_assessment(assessed: &[(String, Result<Vec<Flag>, String>)]) -> usize {
+fn print_assessment(assessed: &[pipeline::Assessed]) -> usize {
     if assessed.is_empty() {
         return 0;
     }

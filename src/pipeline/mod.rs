@@ -253,12 +253,12 @@ impl Summary {
     }
 }
 
+/// A case's id and its flags, or why it cannot be processed.
+pub type Assessed = (String, Result<Vec<Flag>, String>);
+
 /// `check`: what a run would find about each case that would be processed (consent, no
 /// discovery error), decoded and fitted in parallel, nothing written: its flags, or why it fails.
-pub fn assess(
-    cases: &[Case],
-    config: &Config,
-) -> Result<Vec<(String, Result<Vec<Flag>, String>)>, Fatal> {
+pub fn assess(cases: &[Case], config: &Config) -> Result<Vec<Assessed>, Fatal> {
     let settings = Settings::new(config, false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads())
@@ -296,7 +296,7 @@ fn process(
 ) -> Result<Processed, Fatal> {
     let known = match admit(c, old, options) {
         Ok(known) => known,
-        Err(done) => return Ok(done),
+        Err(done) => return Ok(*done),
     };
     if let Some(hashes) = known {
         let sources: Vec<Vec<Source>> = hashes
@@ -342,12 +342,12 @@ fn admit(
     c: &Case,
     old: &Manifest,
     options: &RunOptions,
-) -> Result<Option<Vec<Vec<String>>>, Processed> {
+) -> Result<Option<Vec<Vec<String>>>, Box<Processed>> {
     // Consent first, before anything else (watch mode's waiting included): a case without it
     // is recorded nowhere, even when it also has a problem, and what it had published is pruned.
     // An unreadable case.toml fails the case (recorded only in the private held records).
     if c.consent_unknown {
-        return Err(failed(c, c.errors.clone()));
+        return Err(Box::new(failed(c, c.errors.clone())));
     }
     if !c.consent {
         let why = if c.meta.consent == Some(false) {
@@ -355,18 +355,15 @@ fn admit(
         } else {
             "no recorded consent: add consent = true to its case.toml to publish it"
         };
-        return Err((
-            case_report(c, Outcome::NoConsent, vec![why.to_owned()]),
-            None,
-            0,
-        ));
+        let report = case_report(c, Outcome::NoConsent, vec![why.to_owned()]);
+        return Err(Box::new((report, None, 0)));
     }
     let known = settled_hashes(c, options).map_err(|why| {
         let kept = old.case(&c.id).cloned();
-        (case_report(c, Outcome::Waiting, vec![why]), kept, 0)
+        Box::new((case_report(c, Outcome::Waiting, vec![why]), kept, 0))
     })?;
     if !c.errors.is_empty() {
-        return Err(failed(c, c.errors.clone()));
+        return Err(Box::new(failed(c, c.errors.clone())));
     }
     Ok(known)
 }

@@ -366,8 +366,9 @@ fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
         b.swap(c, p);
         for r in c + 1..8 {
             let k = a[r][c] / a[c][c];
-            for j in c..8 {
-                a[r][j] -= k * a[c][j];
+            let pivot = a[c];
+            for (v, pv) in a[r][c..].iter_mut().zip(&pivot[c..]) {
+                *v -= k * pv;
             }
             b[r] -= k * b[c];
         }
