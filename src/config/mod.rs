@@ -477,13 +477,22 @@ mod tests {
     #[test]
     fn every_number_and_text_key_has_bounds_and_every_bound_names_a_key() {
         // Names checked by serde against their enum, which lists what is allowed.
-        const NAMES: [&str; 6] = [
+        const NAMES: [&str; 15] = [
             "cases.ids",
             "outputs.formats",
             "watermark.position",
             "align.model",
             "tone.mode",
             "gallery.dates",
+            "quality.blur",
+            "quality.overexposed",
+            "quality.underexposed",
+            "quality.perspective",
+            "quality.shine",
+            "quality.timing",
+            "quality.date_order",
+            "quality.framing",
+            "quality.mismatch",
         ];
         let defaults = default_table();
         let mut bounded = Vec::new();
