@@ -99,6 +99,7 @@ fn char_literal(b: &[u8]) -> Option<usize> {
 fn imports(name: &str, code: &str, all: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
     let parent = name.rsplit_once("::").map_or("", |(p, _)| p);
     let mut found = BTreeSet::new();
+    let code = expand_groups(code);
     let words: Vec<&str> = code
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
         .filter(|w| w.contains("::"))
@@ -127,6 +128,42 @@ fn imports(name: &str, code: &str, all: &BTreeMap<String, PathBuf>) -> BTreeSet<
         }
     }
     found
+}
+
+/// `use a::{b, c::{d, e}}` written out as `a::b a::c::d a::c::e`, so every path is one word.
+fn expand_groups(code: &str) -> String {
+    let mut code = code.to_owned();
+    while let Some(open) = code.find("::{") {
+        let start = code[..open]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .map_or(0, |i| i + 1);
+        let (mut depth, mut end) = (0, code.len());
+        let mut items = vec![String::new()];
+        for (i, c) in code[open + 2..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 1 => items.push(String::new()),
+                _ => {}
+            }
+            if depth == 0 {
+                end = open + 2 + i + 1;
+                break;
+            }
+            if !(depth == 1 && (c == '{' || c == ',')) {
+                items.last_mut().unwrap().push(c);
+            }
+        }
+        let prefix = &code[start..open];
+        let written: Vec<String> = items
+            .iter()
+            .map(|item| item.trim())
+            .filter(|item| !item.is_empty())
+            .map(|item| format!("{prefix}::{item}"))
+            .collect();
+        code.replace_range(start..end, &written.join(" "));
+    }
+    code
 }
 
 /// A loop of imports, if there is one.
@@ -177,6 +214,14 @@ fn no_module_imports_one_that_imports_it_back() {
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" -> "));
     }
+}
+
+#[test]
+fn grouped_imports_are_written_out() {
+    assert_eq!(
+        expand_groups("use super::{checks, fit::{self, A}};"),
+        "use super::checks super::fit::self super::fit::A;"
+    );
 }
 
 #[test]
