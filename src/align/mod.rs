@@ -22,11 +22,11 @@ pub use matrix::{
     similarity,
 };
 pub use params::AlignParams;
+pub use pyramid::Plane;
 pub use warp::{common_crop, coverage_mask, warp};
 
 use crate::flags::{Code, Finding};
 use ecc::Template;
-use pyramid::Plane;
 
 /// 2x3 affine matrix, moving pixel -> fixed pixel.
 pub type Matrix = [[f64; 3]; 2];

@@ -208,7 +208,7 @@ pub fn measure(
     if !ok.iter().any(|&v| v) {
         return clean;
     }
-    let (lb, la) = (Plane::luma(before), Plane::luma(after));
+    let (lb, la) = (Plane::from_rgb(before), Plane::from_rgb(after));
     let (highlights, shadows) = exposure::clipping(before, after, &ok, &params.exposure);
     let sharpness_ratio = blur::sharpness_ratio(&lb, &la, &ok, &params.blur);
     let tilt_deg = perspective::tilt_deg(&lb, &la, &ok, &params.perspective);

@@ -256,7 +256,7 @@ fn match_tile(
         for i in 0..n {
             let u = frame.to_norm([(t.x0 + i) as f64, (t.y0 + j) as f64]);
             let q = frame.to_px(apply_h(h, u));
-            values[j * n + i] = a.sample(q[0], q[1])?;
+            values[j * n + i] = a.sample(q[0] as f32, q[1] as f32)?;
         }
     }
     let mut cross = fft.spectrum(&values, p.min_variance / 4.0)?;

@@ -1,35 +1,12 @@
 //! A grey plane (f32 per pixel) and the validity mask the measures share.
 
-use image::{GrayImage, RgbImage};
+use image::GrayImage;
 
-/// Row-major f32 values, pixel centres at integer coordinates.
-#[derive(Clone, Debug)]
-pub struct Plane {
-    pub w: usize,
-    pub h: usize,
-    pub data: Vec<f32>,
-}
+/// The registration's grey plane (Rec. 601 luma of the encoded values, `Plane::from_rgb`),
+/// with what the measures add to it.
+pub use crate::align::Plane;
 
 impl Plane {
-    /// Luma (Rec. 601 weights) of encoded 8-bit values, in levels 0–255.
-    #[must_use]
-    pub fn luma(img: &RgbImage) -> Plane {
-        let data = img
-            .pixels()
-            .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-            .collect();
-        Plane {
-            w: img.width() as usize,
-            h: img.height() as usize,
-            data,
-        }
-    }
-
-    #[must_use]
-    pub fn at(&self, x: usize, y: usize) -> f32 {
-        self.data[y * self.w + x]
-    }
-
     /// `k`×`k` box average (the last partial row/column is dropped).
     #[must_use]
     pub fn shrink(&self, k: usize) -> Plane {
@@ -46,22 +23,6 @@ impl Plane {
         let norm = 1.0 / (k * k) as f32;
         data.iter_mut().for_each(|v| *v *= norm);
         Plane { w, h, data }
-    }
-
-    /// Bilinear sample; `None` outside the plane.
-    #[must_use]
-    pub fn sample(&self, x: f64, y: f64) -> Option<f32> {
-        if !(x >= 0.0 && y >= 0.0 && x <= (self.w - 1) as f64 && y <= (self.h - 1) as f64) {
-            return None;
-        }
-        let (x0, y0) = (x as usize, y as usize);
-        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
-        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
-        let (a, b) = (self.at(x0, y0), self.at(x1, y0));
-        let (c, d) = (self.at(x0, y1), self.at(x1, y1));
-        let top = a + (b - a) * fx;
-        let bottom = c + (d - c) * fx;
-        Some(top + (bottom - top) * fy)
     }
 }
 

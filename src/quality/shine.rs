@@ -84,7 +84,7 @@ fn brightest(img: &RgbImage, x: usize, y: usize, r: u32) -> f32 {
 }
 
 /// Share of the `ok` pixels that are new specular highlights; `after_luma` is
-/// [`Plane::luma`] of `after`.
+/// [`Plane::from_rgb`] of `after`.
 #[must_use]
 pub fn shine(
     before: &RgbImage,
