@@ -136,8 +136,13 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         max_pixels: config.limits.max_pixels(),
         max_file_bytes: config.limits.max_file_bytes(),
     };
+    let mut readable = Vec::new();
     for c in &inv.cases {
-        bad += usize::from(!print_case(c, &params));
+        if print_case(c, &params) {
+            readable.push(c);
+        } else {
+            bad += 1;
+        }
     }
     if !inv.problems.is_empty() {
         println!("{} file(s) not placed:", inv.problems.len());
@@ -148,7 +153,8 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     if waiting > 0 {
         println!("{waiting} case(s) wait for consent. {CONSENT_HELP}");
     }
-    bad += print_assessment(&pipeline::assess(&inv.cases, &config)?);
+    // Only cases whose photos' headers read are decoded and fitted, so a problem is said once.
+    bad += print_assessment(&pipeline::assess(&readable, &config)?);
     let shown = config
         .source
         .as_ref()

@@ -24,8 +24,10 @@ fn cases(env: &TestEnv, n: u32) {
     }
 }
 
-fn spawn_batch(env: &TestEnv, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_beforeafter"))
+/// `batch` on the test folders with `--publish-review` and `extra`, not yet started.
+fn batch_command(env: &TestEnv, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_beforeafter"));
+    command
         .args([
             "batch",
             env.input().to_str().unwrap(),
@@ -33,7 +35,12 @@ fn spawn_batch(env: &TestEnv, extra: &[&str]) -> Child {
             env.out().to_str().unwrap(),
             "--publish-review",
         ])
-        .args(extra)
+        .args(extra);
+    command
+}
+
+fn spawn_batch(env: &TestEnv, extra: &[&str]) -> Child {
+    batch_command(env, extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -164,17 +171,7 @@ fn a_second_run_on_the_same_folder_is_refused_or_waits() {
     let (out, _) = env.batch(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     let refused = out.status.code() == Some(1) && err.contains("another beforeafter run");
-    let waited = Command::new(env!("CARGO_BIN_EXE_beforeafter"))
-        .args([
-            "batch",
-            env.input().to_str().unwrap(),
-            "--out",
-            env.out().to_str().unwrap(),
-            "--publish-review",
-            "--wait",
-        ])
-        .output()
-        .unwrap();
+    let waited = batch_command(&env, &["--wait"]).output().unwrap();
     let first_status = first.wait().unwrap();
     // The first run may already have finished on a fast machine; then nothing was refused.
     assert!(

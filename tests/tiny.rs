@@ -54,7 +54,7 @@ fn estimate_on_photos_below_min_side_finishes_with_no_confidence() {
         assert_sane(&est, &format!("{w}×{h}"));
         if w.min(h) < params.min_side {
             assert_eq!(est.confidence, 0.0, "{w}×{h}: {est:?}");
-            assert!(!align::review_reasons(&est, (w, h), &params).is_empty());
+            assert!(!align::review_findings(&est, (w, h), &params).is_empty());
         }
     }
 }

@@ -268,9 +268,9 @@ fn unregistered(moving: &image::RgbImage) -> Estimate {
     }
 }
 
-/// Human-readable reasons why the estimate needs a person to look at it (empty = fine).
+/// What is wrong with the estimate, as `framing` or `mismatch` findings with what to do (empty = fine).
 #[must_use]
-pub fn review_reasons(
+pub fn review_findings(
     est: &Estimate,
     fixed_size: (u32, u32),
     params: &AlignParams,

@@ -17,7 +17,7 @@ use crate::ingest::Photo;
 use crate::manifest::AlignRecord;
 use crate::quality;
 use crate::render;
-use crate::tone::{self, ToneFit, ToneMode};
+use crate::tone::{self, ToneFit, ToneMode, ToneParams};
 use image::{GrayImage, RgbImage};
 
 use super::timings::{Stage as Timed, Timings};
@@ -126,16 +126,12 @@ pub fn fit_pair(
         estimate_pair(&fixed, &moving, &cfg.align.params(), estimator, timings);
     let params = cfg.tone.params();
     let (warped, valid, tone) = timings.time(Timed::Tone, || {
-        let Some((warped, valid)) = warp_working(&fixed, &moving, &matrix) else {
+        let Some(warp) = warp_working(&fixed, &moving, &matrix) else {
             let (w, h) = fixed.image.dimensions();
             return (RgbImage::new(w, h), GrayImage::new(w, h), None);
         };
-        let tone = match params.mode {
-            ToneMode::Off => None,
-            ToneMode::GreyWorld => Some(tone::fit_neutral(&moving.image, &params)),
-            ToneMode::MatchBefore => Some(tone::fit(&fixed.image, &warped, &valid, &params)),
-        };
-        (warped, valid, tone)
+        let tone = stage_tone(&params, &fixed, &moving, Some(&warp));
+        (warp.0, warp.1, tone)
     });
     PairFit {
         estimate,
@@ -161,7 +157,7 @@ fn estimate_pair(
         estimator(&fixed.image, &moving.image, params)
     });
     let full = align::rescale_xy(&est.matrix, moving.scale, fixed.scale);
-    let findings = align::review_reasons(&est, fixed.image.dimensions(), params);
+    let findings = align::review_findings(&est, fixed.image.dimensions(), params);
     (est, full, findings)
 }
 
@@ -232,17 +228,40 @@ pub fn fit_view(
             )),
         }
     }
+    // Each later stage warped into the before's frame once, for the quality gate and the tone fit.
+    let warps = if cfg.align.enabled || cfg.tone.mode == ToneMode::MatchBefore {
+        warp_stages(&work, &fit.matrices, timings)
+    } else {
+        vec![None; n]
+    };
     if cfg.align.enabled {
-        measure_quality(&mut fit, &work, timings);
+        measure_quality(&mut fit, &work, &warps, timings);
     }
-    fit_tone(&mut fit, &work, &cfg.tone, timings);
+    fit_tone(&mut fit, &work, &warps, &cfg.tone, timings);
     Ok(fit)
+}
+
+/// A later stage's working copy warped into the before's frame, with its coverage mask.
+type Warp = Option<(RgbImage, GrayImage)>;
+
+/// Every later stage warped into the before's frame (index 0, the before photo, is `None`).
+fn warp_stages(work: &[Working], matrices: &[Matrix], timings: &Timings) -> Vec<Warp> {
+    (0..work.len())
+        .map(|i| {
+            let warp = || warp_working(&work[0], &work[i], &matrices[i]);
+            if i == 0 {
+                None
+            } else {
+                timings.time(Timed::Resample, warp)
+            }
+        })
+        .collect()
 }
 
 /// The quality gate on each later stage: its working copy warped into the before photo's frame
 /// (not tone-matched: clipping is judged on the camera's values), measured against the before
 /// photo; each fault becomes a finding with what to do.
-fn measure_quality(fit: &mut ViewFit, work: &[Working], timings: &Timings) {
+fn measure_quality(fit: &mut ViewFit, work: &[Working], warps: &[Warp], timings: &Timings) {
     let params = quality::MeasureParams::default();
     let limits = quality::Thresholds::default();
     for i in 1..work.len() {
@@ -251,22 +270,15 @@ fn measure_quality(fit: &mut ViewFit, work: &[Working], timings: &Timings) {
             continue;
         }
         let faults = timings.time(Timed::Quality, || {
-            let (warped, valid) = warp_working(&work[0], &work[i], &fit.matrices[i])?;
-            let m = quality::measure(&work[0].image, &warped, &valid, &params);
+            let (warped, valid) = warps[i].as_ref()?;
+            let m = quality::measure(&work[0].image, warped, valid, &params);
             Some((quality::faults(&m, &limits), m))
         });
         for (fault, m) in faults
             .into_iter()
             .flat_map(|(f, m)| f.into_iter().map(move |f| (f, m)))
         {
-            let code = match fault {
-                quality::Fault::Blur => Code::Blur,
-                quality::Fault::Overexposed => Code::Overexposed,
-                quality::Fault::Underexposed => Code::Underexposed,
-                quality::Fault::Perspective => Code::Perspective,
-                quality::Fault::Shine => Code::Shine,
-            };
-            fit.findings[i].push(Finding::new(code, fault.message(&m, &limits)));
+            fit.findings[i].push(Finding::new(fault.flag_code(), fault.message(&m, &limits)));
         }
     }
 }
@@ -397,25 +409,38 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, AlignRecord
 
 /// Fit the global photometric transform of each stage (mode `match_before`: on aligned working
 /// copies, the before photo as reference; `grey_world`: every photo on its own).
-fn fit_tone(fit: &mut ViewFit, work: &[Working], cfg: &ToneConfig, timings: &Timings) {
+fn fit_tone(
+    fit: &mut ViewFit,
+    work: &[Working],
+    warps: &[Warp],
+    cfg: &ToneConfig,
+    timings: &Timings,
+) {
     let params = cfg.params();
+    for i in 0..work.len() {
+        // The before photo is the reference, except in grey_world where each stands alone.
+        if i == 0 && params.mode != ToneMode::GreyWorld {
+            continue;
+        }
+        let warp = warps[i].as_ref();
+        fit.tone[i] = timings.time(Timed::Tone, || {
+            stage_tone(&params, &work[0], &work[i], warp)
+        });
+    }
+}
+
+/// One stage's tone fit under `params.mode`: nothing (`off`), its own grey world, or matched to
+/// the before photo on `warp` (its copy warped into the before's frame; `None`: singular).
+fn stage_tone(
+    params: &ToneParams,
+    fixed: &Working,
+    moving: &Working,
+    warp: Option<&(RgbImage, GrayImage)>,
+) -> Option<ToneFit> {
     match params.mode {
-        ToneMode::Off => {}
-        ToneMode::GreyWorld => {
-            for (i, w) in work.iter().enumerate() {
-                fit.tone[i] =
-                    Some(timings.time(Timed::Tone, || tone::fit_neutral(&w.image, &params)));
-            }
-        }
-        ToneMode::MatchBefore => {
-            for i in 1..work.len() {
-                let result = timings.time(Timed::Tone, || {
-                    let (warped, valid) = warp_working(&work[0], &work[i], &fit.matrices[i])?;
-                    Some(tone::fit(&work[0].image, &warped, &valid, &params))
-                });
-                fit.tone[i] = result;
-            }
-        }
+        ToneMode::Off => None,
+        ToneMode::GreyWorld => Some(tone::fit_neutral(&moving.image, params)),
+        ToneMode::MatchBefore => warp.map(|(w, v)| tone::fit(&fixed.image, w, v, params)),
     }
 }
 

@@ -186,10 +186,7 @@ fn process_all(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Vec<(CaseReport, Option<CaseEntry>, usize)>, Fatal> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.config.threads())
-        .build()
-        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))?;
+    let pool = worker_pool(settings.config.threads())?;
     reporter.start(cases.len());
     let results = pool.install(|| {
         cases
@@ -253,17 +250,22 @@ impl Summary {
     }
 }
 
+/// The rayon pool a run's cases are processed on (`jobs` threads).
+fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, Fatal> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))
+}
+
 /// A case's id and its flags, or why it cannot be processed.
 pub type Assessed = (String, Result<Vec<Flag>, String>);
 
 /// `check`: what a run would find about each case that would be processed (consent, no
 /// discovery error), decoded and fitted in parallel, nothing written: its flags, or why it fails.
-pub fn assess(cases: &[Case], config: &Config) -> Result<Vec<Assessed>, Fatal> {
+pub fn assess(cases: &[&Case], config: &Config) -> Result<Vec<Assessed>, Fatal> {
     let settings = Settings::new(config, false);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads())
-        .build()
-        .map_err(|e| Fatal::Other(format!("cannot start worker threads: {e}")))?;
+    let pool = worker_pool(config.threads())?;
     Ok(pool.install(|| {
         cases
             .par_iter()

@@ -125,20 +125,25 @@ impl Fault {
         Fault::Shine,
     ];
 
-    /// The review code, as in reports and the manifest (`blur`, `overexposed`, ...).
-    #[must_use]
+    /// The name used in config, JSON and reports: the flag code's.
     pub fn code(self) -> &'static str {
-        match self {
-            Fault::Blur => "blur",
-            Fault::Overexposed => "overexposed",
-            Fault::Underexposed => "underexposed",
-            Fault::Perspective => "perspective",
-            Fault::Shine => "shine",
-        }
+        self.flag_code().name()
     }
 
     /// What the clinic should do, as the stem of a review message.
     #[must_use]
+    /// The flag code this fault is reported under.
+    pub fn flag_code(self) -> crate::flags::Code {
+        use crate::flags::Code;
+        match self {
+            Fault::Blur => Code::Blur,
+            Fault::Overexposed => Code::Overexposed,
+            Fault::Underexposed => Code::Underexposed,
+            Fault::Perspective => Code::Perspective,
+            Fault::Shine => Code::Shine,
+        }
+    }
+
     pub fn advice(self) -> &'static str {
         match self {
             Fault::Blur => "the photo is out of focus: retake with the focus on the scalp",
