@@ -335,17 +335,20 @@ pub struct Prepared {
 
 #[must_use]
 pub fn prepare(c: &Case, working_size: u32) -> Prepared {
-    let (b, a) = (
-        working(&c.before, working_size),
-        working(&c.after, working_size),
-    );
-    let est = align::estimate(&b, &a, &align::AlignParams::default());
-    let inv = align::invert(&est.matrix).unwrap_or(align::identity());
+    // The library's own fit, as `batch` runs it: working copies, registration, warp.
+    let config = beforeafter::config::Config::defaults();
+    let mut cfg = beforeafter::pipeline::FitParams {
+        align: config.align,
+        tone: config.tone,
+    };
+    cfg.align.working_size = working_size;
+    let timings = beforeafter::pipeline::timings::Timings::default();
+    let fit = beforeafter::pipeline::fit_pair(&c.before, &c.after, &cfg, align::estimate, &timings);
     Prepared {
-        warped: align::warp(&a, &inv, b.width(), b.height()),
-        valid: align::coverage_mask(&est.matrix, a.dimensions(), b.dimensions()),
-        before: b,
-        confidence: est.confidence,
+        before: fit.before,
+        warped: fit.warped,
+        valid: fit.valid,
+        confidence: fit.estimate.confidence,
     }
 }
 
@@ -378,17 +381,4 @@ impl Prepared {
 fn thread_cpu_ns() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     s.split_whitespace().next()?.parse().ok()
-}
-
-fn working(img: &RgbImage, long_side: u32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    let k = f64::from(long_side) / f64::from(w.max(h));
-    if k >= 1.0 {
-        return img.clone();
-    }
-    let (ww, wh) = (
-        (f64::from(w) * k).round().max(1.0) as u32,
-        (f64::from(h) * k).round().max(1.0) as u32,
-    );
-    beforeafter::render::resize_exact(img, ww, wh)
 }
