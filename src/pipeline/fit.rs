@@ -264,13 +264,13 @@ fn warp_stages(work: &[Working], matrices: &[Matrix], timings: &Timings) -> Vec<
 fn measure_quality(fit: &mut ViewFit, work: &[Working], warps: &[Warp], timings: &Timings) {
     let params = quality::MeasureParams::default();
     let limits = quality::Thresholds::default();
-    for i in 1..work.len() {
+    for (i, warp) in warps.iter().enumerate().skip(1) {
         // A pair that does not register has nothing to measure against.
         if fit.findings[i].iter().any(|f| f.code == Code::Mismatch) {
             continue;
         }
         let faults = timings.time(Timed::Quality, || {
-            let (warped, valid) = warps[i].as_ref()?;
+            let (warped, valid) = warp.as_ref()?;
             let m = quality::measure(&work[0].image, warped, valid, &params);
             Some((quality::faults(&m, &limits), m))
         });
