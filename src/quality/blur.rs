@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plane::{Plane, shrink_mask};
+use super::plane::Plane;
 
 /// Settings of the sharpness measure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,33 +42,36 @@ impl Default for BlurParams {
     }
 }
 
-/// Gradient energy and variance of one block, or `None` when any pixel is invalid.
+/// Gradient energy and variance of one block, or `None` when any pixel is invalid. Rows are
+/// summed in `f32` (16 values of at most 255², exact enough) and the rows in `f64`.
 fn block_stats(p: &Plane, ok: &[bool], x0: usize, y0: usize, n: usize) -> Option<(f64, f64)> {
     let (mut s, mut ss, mut g) = (0f64, 0f64, 0f64);
     for y in y0..y0 + n {
-        for x in x0..x0 + n {
-            if !ok[y * p.w + x] {
-                return None;
-            }
-            let v = f64::from(p.at(x, y));
-            s += v;
-            ss += v * v;
-            let gx = f64::from(p.at(x + 1, y)) - v;
-            let gy = f64::from(p.at(x, y + 1)) - v;
-            g += gx * gx + gy * gy;
+        let at = y * p.w + x0;
+        if ok[at..at + n].contains(&false) {
+            return None;
         }
+        let (row, below) = (&p.data[at..=at + n], &p.data[at + p.w..at + p.w + n]);
+        let (mut rs, mut rss, mut rg) = (0f32, 0f32, 0f32);
+        for ((pair, &v), &d) in row.windows(2).zip(row).zip(below) {
+            let (gx, gy) = (pair[1] - v, d - v);
+            rs += v;
+            rss += v * v;
+            rg += gx * gx + gy * gy;
+        }
+        s += f64::from(rs);
+        ss += f64::from(rss);
+        g += f64::from(rg);
     }
     let k = (n * n) as f64;
     Some((g / k, ss / k - (s / k) * (s / k)))
 }
 
 /// Median over textured blocks of (after's detail / before's detail); 1 when no block is
-/// textured enough to tell.
+/// textured enough to tell. The planes and mask are the working copies shrunk by
+/// [`BlurParams::shrink`] (see [`super::measure`]).
 #[must_use]
-pub fn sharpness_ratio(before: &Plane, after: &Plane, ok: &[bool], p: &BlurParams) -> f32 {
-    let k = p.shrink.max(1) as usize;
-    let (b, a) = (before.shrink(k), after.shrink(k));
-    let ok = shrink_mask(ok, before.w, before.h, k);
+pub fn sharpness_ratio(b: &Plane, a: &Plane, ok: &[bool], p: &BlurParams) -> f32 {
     let n = p.block.max(4) as usize;
     // Blocks stop one pixel short of the edge: the forward differences read x + 1 and y + 1.
     let mut blocks: Vec<(f64, f64)> = Vec::new();

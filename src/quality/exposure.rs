@@ -7,8 +7,9 @@
 //! balance change) uses without losing anything. Shadows mirror that at the dark end. Both are
 //! shares of the valid overlap, so a dark or bright *scene* is never a fault by itself.
 
-use image::RgbImage;
 use serde::{Deserialize, Serialize};
+
+use super::scan::Scan;
 
 /// Levels (8-bit encoded, largest channel) that define clipped, crushed and "had detail".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,25 +36,10 @@ impl Default for ExposureParams {
     }
 }
 
-/// (highlights, shadows): shares of the `ok` pixels newly clipped and newly crushed.
+/// (highlights, shadows): shares of the valid pixels newly clipped and newly crushed, from
+/// the counts of the shared pixel pass ([`super::scan`]).
 #[must_use]
-pub fn clipping(
-    before: &RgbImage,
-    after: &RgbImage,
-    ok: &[bool],
-    p: &ExposureParams,
-) -> (f32, f32) {
-    let (mut n, mut high, mut low) = (0u32, 0u32, 0u32);
-    for ((b, a), &ok) in before.pixels().zip(after.pixels()).zip(ok) {
-        if !ok {
-            continue;
-        }
-        let (bm, am) = (b.0.iter().max(), a.0.iter().max());
-        let (bm, am) = (*bm.unwrap_or(&0), *am.unwrap_or(&0));
-        n += 1;
-        high += u32::from(am >= p.clip_high && bm <= p.detail_high);
-        low += u32::from(am <= p.crush_low && bm >= p.detail_low);
-    }
-    let n = n.max(1) as f32;
-    (high as f32 / n, low as f32 / n)
+pub fn clipping(scan: &Scan) -> (f32, f32) {
+    let n = scan.valid.max(1) as f32;
+    (scan.highlights as f32 / n, scan.shadows as f32 / n)
 }

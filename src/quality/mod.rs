@@ -23,11 +23,13 @@ pub mod blur;
 pub mod exposure;
 pub mod perspective;
 mod plane;
+mod scan;
 pub mod shine;
 
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 
+use plane::Level;
 pub use plane::Plane;
 
 /// What the quality gate measured for one later photo against its before photo.
@@ -130,9 +132,8 @@ impl Fault {
         self.flag_code().name()
     }
 
-    /// What the clinic should do, as the stem of a review message.
-    #[must_use]
     /// The flag code this fault is reported under.
+    #[must_use]
     pub fn flag_code(self) -> crate::flags::Code {
         use crate::flags::Code;
         match self {
@@ -144,6 +145,8 @@ impl Fault {
         }
     }
 
+    /// What the clinic should do, as the stem of a review message.
+    #[must_use]
     pub fn advice(self) -> &'static str {
         match self {
             Fault::Blur => "the photo is out of focus: retake with the focus on the scalp",
@@ -213,11 +216,28 @@ pub fn measure(
     if !ok.iter().any(|&v| v) {
         return clean;
     }
-    let (lb, la) = (Plane::from_rgb(before), Plane::from_rgb(after));
-    let (highlights, shadows) = exposure::clipping(before, after, &ok, &params.exposure);
-    let sharpness_ratio = blur::sharpness_ratio(&lb, &la, &ok, &params.blur);
-    let tilt_deg = perspective::tilt_deg(&lb, &la, &ok, &params.perspective);
-    let shine = shine::shine(before, after, &la, &ok, &params.shine);
+    let scan = scan::scan(before, after, &ok, &params.exposure, &params.shine);
+    let (highlights, shadows) = exposure::clipping(&scan);
+    let shine = shine::shine(&scan, &params.shine);
+    let (w, h) = (scan.before.w, scan.before.h);
+    let full = Level {
+        before: scan.before,
+        after: scan.after,
+        ok,
+    };
+    // Blur works on the half-size planes; perspective on a smaller copy, made from those when
+    // its factor allows, so the full-size planes are averaged once.
+    let kb = params.blur.shrink.max(1) as usize;
+    let half = full.shrink(kb);
+    let sharpness_ratio = blur::sharpness_ratio(&half.before, &half.after, &half.ok, &params.blur);
+    let kp = perspective::shrink_factor(w, h, &params.perspective);
+    let small = if kp % kb == 0 {
+        half.shrink(kp / kb)
+    } else {
+        full.shrink(kp)
+    };
+    let tilt_deg =
+        perspective::tilt_deg(&small.before, &small.after, &small.ok, &params.perspective);
     Measures {
         sharpness_ratio,
         highlights,

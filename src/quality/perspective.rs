@@ -21,7 +21,7 @@
 use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
 
-use super::plane::{Plane, shrink_mask};
+use super::plane::Plane;
 
 type C32 = Complex<f32>;
 /// 3×3 homography, row-major, in normalised coordinates (see the module docs).
@@ -88,13 +88,17 @@ impl Frame {
     }
 }
 
-/// Tilt (degrees) of the aligned later photo's camera against the before photo's, beyond a
-/// similarity; 0 when too few tiles can be measured.
+/// The box shrink that takes a `w`×`h` working copy to the copy the tiles are cut from.
 #[must_use]
-pub fn tilt_deg(before: &Plane, after: &Plane, ok: &[bool], p: &PerspectiveParams) -> f32 {
-    let k = (before.w.max(before.h) / p.long_side.max(32) as usize).max(1);
-    let (b, a) = (before.shrink(k), after.shrink(k));
-    let ok = shrink_mask(ok, before.w, before.h, k);
+pub fn shrink_factor(w: usize, h: usize, p: &PerspectiveParams) -> usize {
+    (w.max(h) / p.long_side.max(32) as usize).max(1)
+}
+
+/// Tilt (degrees) of the aligned later photo's camera against the before photo's, beyond a
+/// similarity; 0 when too few tiles can be measured. `b`, `a` and `ok` are the working copies
+/// shrunk by [`shrink_factor`].
+#[must_use]
+pub fn tilt_deg(b: &Plane, a: &Plane, ok: &[bool], p: &PerspectiveParams) -> f32 {
     let n = (p.tile.max(8) as usize).next_power_of_two();
     let frame = Frame {
         f: p.focal_diag * (b.w as f64).hypot(b.h as f64),
@@ -103,12 +107,12 @@ pub fn tilt_deg(before: &Plane, after: &Plane, ok: &[bool], p: &PerspectiveParam
     // The first pass uses tiles twice as large (overlapping by half): they follow the larger
     // shifts of a strong keystone; later passes only correct what is left.
     let (mut big, mut small) = (Fft::new(2 * n), Fft::new(n));
-    let big_tiles = cut_tiles(&b, &ok, 2 * n, n, frame, p, &mut big);
-    let tiles = cut_tiles(&b, &ok, n, n, frame, p, &mut small);
+    let big_tiles = cut_tiles(b, ok, 2 * n, n, frame, p, &mut big);
+    let tiles = cut_tiles(b, ok, n, n, frame, p, &mut small);
     if tiles.len() < p.min_tiles {
         return 0.0;
     }
-    let mut h: H3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    let mut h: H3 = IDENTITY;
     for pass in 0..p.passes.max(1) {
         let (set, fft) = if pass == 0 && big_tiles.len() >= p.min_tiles {
             (&big_tiles, &mut big)
@@ -117,11 +121,16 @@ pub fn tilt_deg(before: &Plane, after: &Plane, ok: &[bool], p: &PerspectiveParam
         };
         let matches: Vec<Match> = set
             .iter()
-            .filter_map(|t| match_tile(t, &a, &h, frame, p, fft))
+            .filter_map(|t| match_tile(t, a, &h, frame, p, fft))
             .collect();
         // A failed pass keeps what the previous ones found.
         let tukey = if pass == 0 { 2.0 } else { 1.0 } * p.tukey_px / frame.f;
         match (matches.len() >= p.min_tiles).then(|| fit_homography(&matches, tukey)) {
+            // Converged: the last pass moved no corner of the frame by a tenth of a pixel.
+            Some(Some(fit)) if pass > 0 && corner_shift(&h, &fit, frame) < 0.1 => {
+                h = fit;
+                break;
+            }
             Some(Some(fit)) => h = fit,
             _ if pass == 0 => return 0.0,
             _ => break,
@@ -252,13 +261,7 @@ fn match_tile(
 ) -> Option<Match> {
     let n = fft.n;
     let mut values = vec![0f32; n * n];
-    for j in 0..n {
-        for i in 0..n {
-            let u = frame.to_norm([(t.x0 + i) as f64, (t.y0 + j) as f64]);
-            let q = frame.to_px(apply_h(h, u));
-            values[j * n + i] = a.sample(q[0] as f32, q[1] as f32)?;
-        }
-    }
+    sample_tile(t, a, h, frame, n, &mut values)?;
     let mut cross = fft.spectrum(&values, p.min_variance / 4.0)?;
     for (c, b) in cross.iter_mut().zip(&t.spectrum) {
         let v = *c * b.conj();
@@ -277,6 +280,72 @@ fn match_tile(
         to,
         weight: f64::from(peak),
     })
+}
+
+/// Largest distance (px of the copy) between where `a` and `b` put the frame's corners.
+fn corner_shift(a: &H3, b: &H3, frame: Frame) -> f64 {
+    let [cx, cy] = frame.c;
+    [
+        [0.0, 0.0],
+        [2.0 * cx, 0.0],
+        [0.0, 2.0 * cy],
+        [2.0 * cx, 2.0 * cy],
+    ]
+    .into_iter()
+    .map(|p| {
+        let u = frame.to_norm(p);
+        let (qa, qb) = (frame.to_px(apply_h(a, u)), frame.to_px(apply_h(b, u)));
+        (qa[0] - qb[0]).hypot(qa[1] - qb[1])
+    })
+    .fold(0.0, f64::max)
+}
+
+const IDENTITY: H3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+
+fn mul3(a: &H3, b: &H3) -> H3 {
+    let mut out = [[0.0; 3]; 3];
+    for (r, row) in out.iter_mut().enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = (0..3).map(|k| a[r][k] * b[k][c]).sum();
+        }
+    }
+    out
+}
+
+/// The after copy sampled through `h` (normalised coordinates) over the tile's `n`×`n` pixels,
+/// bilinear; `None` when a sample falls outside the copy. The first pass (`h` the identity)
+/// copies the pixels; otherwise the homography is stepped along each row in pixel
+/// coordinates, one division per sample.
+fn sample_tile(t: &Tile, a: &Plane, h: &H3, frame: Frame, n: usize, out: &mut [f32]) -> Option<()> {
+    if *h == IDENTITY {
+        for (j, row) in out.chunks_exact_mut(n).enumerate() {
+            let at = (t.y0 + j) * a.w + t.x0;
+            row.copy_from_slice(a.data.get(at..at + n)?);
+        }
+        return Some(());
+    }
+    let (f, [cx, cy]) = (frame.f, frame.c);
+    let to_px = [[f, 0.0, cx], [0.0, f, cy], [0.0, 0.0, 1.0]];
+    let to_norm = [
+        [1.0 / f, 0.0, -cx / f],
+        [0.0, 1.0 / f, -cy / f],
+        [0.0, 0.0, 1.0],
+    ];
+    let m = mul3(&mul3(&to_px, h), &to_norm);
+    for (j, row) in out.chunks_exact_mut(n).enumerate() {
+        let (x, y) = (t.x0 as f64, (t.y0 + j) as f64);
+        let mut q = [0.0; 3];
+        for (v, r) in q.iter_mut().zip(&m) {
+            *v = r[0] * x + r[1] * y + r[2];
+        }
+        for v in row {
+            *v = a.sample((q[0] / q[2]) as f32, (q[1] / q[2]) as f32)?;
+            for (qv, r) in q.iter_mut().zip(&m) {
+                *qv += r[0];
+            }
+        }
+    }
+    Some(())
 }
 
 /// Highest real value of the correlation surface (row-major again after the inverse

@@ -61,11 +61,32 @@ pub fn shrink_mask(ok: &[bool], w: usize, h: usize, k: usize) -> Vec<bool> {
     let (sw, sh) = (w / k, h / k);
     let mut out = vec![true; sw * sh];
     for y in 0..sh * k {
-        for x in 0..sw * k {
-            if !ok[y * w + x] {
-                out[(y / k) * sw + x / k] = false;
-            }
+        let cells = &mut out[(y / k) * sw..(y / k + 1) * sw];
+        for (cell, px) in cells
+            .iter_mut()
+            .zip(ok[y * w..y * w + sw * k].chunks_exact(k))
+        {
+            *cell &= !px.contains(&false);
         }
     }
     out
+}
+
+/// A pair's grey planes and their validity mask, at one scale.
+pub struct Level {
+    pub before: Plane,
+    pub after: Plane,
+    pub ok: Vec<bool>,
+}
+
+impl Level {
+    /// This level shrunk by `k` (box average; a cell is valid when every pixel in it is).
+    #[must_use]
+    pub fn shrink(&self, k: usize) -> Level {
+        Level {
+            before: self.before.shrink(k),
+            after: self.after.shrink(k),
+            ok: shrink_mask(&self.ok, self.before.w, self.before.h, k),
+        }
+    }
 }

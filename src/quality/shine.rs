@@ -7,10 +7,10 @@
 //! share of the overlap where all three hold. Large clipped areas pass the test along their
 //! rims, which is why [`super::faults`] does not report shine on an overexposed photo.
 
-use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use super::plane::Plane;
+use super::scan::Scan;
 
 /// What counts as a specular pixel (8-bit encoded levels; radius in working pixels).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,47 +66,27 @@ fn box_mean(s: &[f64], p: &Plane, x: usize, y: usize, r: usize) -> f32 {
     (sum / ((x1 - x0) * (y1 - y0)) as f64) as f32
 }
 
-fn luma(c: [u8; 3]) -> f32 {
-    0.299 * f32::from(c[0]) + 0.587 * f32::from(c[1]) + 0.114 * f32::from(c[2])
+/// Largest value of `p` within `r` of (x, y).
+fn brightest(p: &Plane, x: usize, y: usize, r: usize) -> f32 {
+    let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(p.w));
+    (y.saturating_sub(r)..(y + r + 1).min(p.h))
+        .flat_map(|yy| &p.data[yy * p.w + x0..yy * p.w + x1])
+        .fold(0f32, |best, &v| best.max(v))
 }
 
-/// Largest luma of `img` within `r` of (x, y).
-fn brightest(img: &RgbImage, x: usize, y: usize, r: u32) -> f32 {
-    let (w, h) = img.dimensions();
-    let (x, y) = (x as u32, y as u32);
-    let mut best = 0f32;
-    for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-        for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
-            best = best.max(luma(img.get_pixel(xx, yy).0));
-        }
-    }
-    best
-}
-
-/// Share of the `ok` pixels that are new specular highlights; `after_luma` is
-/// [`Plane::from_rgb`] of `after`.
+/// Share of the valid pixels that are new specular highlights. The shared pixel pass
+/// ([`super::scan`]) has already kept the pixels that are near white, colourless and much
+/// brighter than the before photo at the same spot; here each is checked against the brightest
+/// before pixel nearby and against its own surroundings.
 #[must_use]
-pub fn shine(
-    before: &RgbImage,
-    after: &RgbImage,
-    after_luma: &Plane,
-    ok: &[bool],
-    p: &ShineParams,
-) -> f32 {
+pub fn shine(scan: &Scan, p: &ShineParams) -> f32 {
+    let after_luma = &scan.after;
     let mut sat: Option<Vec<f64>> = None;
-    let (mut n, mut hits) = (0u32, 0u32);
-    for (i, ((b, a), &ok)) in before.pixels().zip(after.pixels()).zip(ok).enumerate() {
-        if !ok {
-            continue;
-        }
-        n += 1;
+    let mut hits = 0u32;
+    for &i in &scan.shine {
         let la = after_luma.data[i];
-        let chroma = a.0.iter().max().unwrap_or(&0) - a.0.iter().min().unwrap_or(&0);
-        if la < p.min_luma || chroma > p.max_chroma || la - luma(b.0) < p.min_rise {
-            continue;
-        }
         let (x, y) = (i % after_luma.w, i / after_luma.w);
-        if la - brightest(before, x, y, p.slack) < p.min_rise {
+        if la - brightest(&scan.before, x, y, p.slack as usize) < p.min_rise {
             continue;
         }
         // Only a few pixels get this far: build the summed-area table on first need.
@@ -115,5 +95,5 @@ pub fn shine(
             hits += 1;
         }
     }
-    hits as f32 / n.max(1) as f32
+    hits as f32 / scan.valid.max(1) as f32
 }
