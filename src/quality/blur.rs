@@ -77,10 +77,10 @@ pub fn sharpness_ratio(b: &Plane, a: &Plane, ok: &[bool], p: &BlurParams) -> f32
     let mut blocks: Vec<(f64, f64)> = Vec::new();
     for y0 in (0..b.h.saturating_sub(n + 1)).step_by(n) {
         for x0 in (0..b.w.saturating_sub(n + 1)).step_by(n) {
-            let Some((gb, vb)) = block_stats(&b, &ok, x0, y0, n) else {
+            let Some((gb, vb)) = block_stats(b, ok, x0, y0, n) else {
                 continue;
             };
-            let Some((ga, va)) = block_stats(&a, &ok, x0, y0, n) else {
+            let Some((ga, va)) = block_stats(a, ok, x0, y0, n) else {
                 continue;
             };
             let min_var = f64::from(p.min_variance);

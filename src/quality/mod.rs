@@ -231,7 +231,7 @@ pub fn measure(
     let half = full.shrink(kb);
     let sharpness_ratio = blur::sharpness_ratio(&half.before, &half.after, &half.ok, &params.blur);
     let kp = perspective::shrink_factor(w, h, &params.perspective);
-    let small = if kp % kb == 0 {
+    let small = if kp.is_multiple_of(kb) {
         half.shrink(kp / kb)
     } else {
         full.shrink(kp)
