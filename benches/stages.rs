@@ -81,10 +81,11 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// `jpeg` made into a HEIC once with heif-enc (cached beside it), or `None`, said, when heif-enc
-/// or libheif is missing.
+/// `jpeg` made into a HEIC once with heif-enc, or `None`, said, when heif-enc or libheif is
+/// missing. Cached in `target/bench-input/`, outside the pairs folder: a HEIC beside the JPEG
+/// would be a second before photo there and fail that case in the throughput bench.
 fn heic_of(jpeg: &Path) -> Option<Vec<u8>> {
-    let heic = jpeg.with_extension("heic");
+    let heic = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-input/before-12mp.heic");
     if ingest::heif::available().is_err() || !heic.is_file() && !make_heic(jpeg, &heic) {
         eprintln!("decode_heic_12mp SKIPPED: needs heif-enc and libheif (libheif-examples)");
         return None;
