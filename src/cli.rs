@@ -20,14 +20,33 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Process every case in INPUT and bring the gallery in --out up to date.
+    /// Process every case in INPUT and bring the gallery in --out up to date (or, with --shard,
+    /// process one shard of the cases for a later `merge`).
     #[command(after_help = "Examples:
   beforeafter batch photos --out gallery
   beforeafter batch photos --out gallery --config clinic.toml --jobs 2
   beforeafter batch photos --out gallery --json > summary.json
+  beforeafter batch photos --out gallery --shard 2/8     # one of 8 machines; then `merge`
+  beforeafter batch photos --out gallery --shard env     # Kubernetes Indexed Job, Slurm array
 
-Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cases failed or need review.")]
-    Batch(RunArgs),
+Exit codes: 0 all published, 1 fatal (bad config, unwritable output), 3 some cases failed or need review.
+With --shard: 0 once the shard's results are recorded (failed and held cases included: the merge
+reports them), 1 fatal.")]
+    Batch(BatchArgs),
+    /// Finish a sharded batch: check that every shard is there and current, then write the
+    /// manifest, pages and feed and prune, as one batch would.
+    #[command(after_help = "Examples:
+  beforeafter merge photos --out gallery
+  beforeafter merge photos --out gallery --config clinic.toml --json > summary.json
+  parallel beforeafter batch photos --out gallery --shard {}/4 ::: 1 2 3 4 && beforeafter merge photos --out gallery
+
+Give the same settings as the shards (--config, --publish-review). The count of shards is read
+from the records the shards left in OUT/.shards/; a missing shard, or one made with other
+settings or from photos that have changed since, is named, and nothing is published.
+
+Exit codes: 0 all published, 1 fatal or a shard missing or stale (named), 3 some cases failed or
+need review.")]
+    Merge(MergeArgs),
     /// Bring the gallery up to date like `batch`, then keep it so while photos arrive in INPUT.
     #[command(after_help = "Examples:
   beforeafter watch photos --out gallery
@@ -111,6 +130,67 @@ pub struct RunArgs {
     pub wait: bool,
 }
 
+/// `batch`: a run's arguments, and the shard to process.
+#[derive(Args, Clone, Debug)]
+pub struct BatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Process only shard I of N (1-based) and record its results in OUT/.shards/ for
+    /// `beforeafter merge`; writes no page, manifest or pruning. Shards of one folder may run at
+    /// once, on one machine or many sharing the folders. `env`: I and N from a Kubernetes
+    /// Indexed Job (JOB_COMPLETION_INDEX + 1, of N in BEFOREAFTER_SHARDS) or a Slurm job array
+    /// (SLURM_ARRAY_TASK_ID, of N in BEFOREAFTER_SHARDS; without it, counted from _MIN, of _COUNT).
+    #[arg(long, value_name = "I/N|env", value_parser = parse_shard)]
+    pub shard: Option<ShardArg>,
+}
+
+/// `--shard`: given, or from the job system's environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardArg {
+    Env,
+    Given { index: u32, count: u32 },
+}
+
+/// `--shard I/N` (1 <= I <= N) or `--shard env`.
+pub fn parse_shard(s: &str) -> Result<ShardArg, String> {
+    if s == "env" {
+        return Ok(ShardArg::Env);
+    }
+    let parsed = s
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((index, count)) if index >= 1 && index <= count => {
+            Ok(ShardArg::Given { index, count })
+        }
+        _ => Err(format!(
+            "{s:?}: give I/N with 1 <= I <= N (such as 2/8: the second of 8 shards), or env"
+        )),
+    }
+}
+
+/// `merge`: the folders and the settings the shards ran with.
+#[derive(Args, Clone, Debug)]
+pub struct MergeArgs {
+    /// The folder with the clinic's photos, as the shards saw it.
+    pub input: PathBuf,
+    /// The gallery folder the shards wrote into.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The shards' config file (without it, INPUT's own beforeafter.toml when present).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The shards ran with --publish-review.
+    #[arg(long)]
+    pub publish_review: bool,
+    /// If a run or shard is writing the output folder, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
+}
+
 /// `watch`: a run's arguments, and how to notice changes and preview.
 #[derive(Args, Clone, Debug)]
 pub struct WatchArgs {
@@ -143,6 +223,18 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_arguments() {
+        assert_eq!(
+            parse_shard("2/8"),
+            Ok(ShardArg::Given { index: 2, count: 8 })
+        );
+        assert_eq!(parse_shard("env"), Ok(ShardArg::Env));
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn serve_addresses() {

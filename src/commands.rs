@@ -1,18 +1,20 @@
-//! The subcommands: `batch`, `watch`, `check` and `init`. Each returns the process exit code.
+//! The subcommands: `batch` (whole, or one shard), `merge`, `watch`, `check`, `verify` and
+//! `init`. Each returns the process exit code.
 
 use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cli::{Command, RunArgs};
+use crate::cli::{BatchArgs, Command, MergeArgs, ShardArg};
 use crate::config::{self, Config};
 use crate::discover;
 use crate::flags::Severity;
-use crate::pipeline::{self, Reporter, RunOptions, Summary};
+use crate::pipeline::{self, Reporter, RunOptions, Shard, Summary};
 
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Batch(args) => batch(&args),
+        Command::Merge(args) => merge(&args),
         Command::Watch(args) => {
             crate::watch::run(&args)?;
             Ok(0)
@@ -23,24 +25,61 @@ pub fn run(command: Command) -> Result<i32> {
     }
 }
 
-fn batch(args: &RunArgs) -> Result<i32> {
-    let (input, out) = (args.input.as_path(), args.out.as_path());
-    let mut config = Config::for_input(input, args.config.as_deref())?;
-    if let Some(jobs) = args.jobs {
+fn batch(args: &BatchArgs) -> Result<i32> {
+    let run = &args.run;
+    let (input, out) = (run.input.as_path(), run.out.as_path());
+    let shard = args.shard.map(shard_of).transpose()?;
+    let mut config = Config::for_input(input, run.config.as_deref())?;
+    if let Some(jobs) = run.jobs {
         config.jobs = jobs;
     }
     crate::output::check_apart(input, out)?;
-    let _lock = crate::journal::Lock::acquire(out, args.wait)?;
+    let _lock = match shard {
+        Some(s) => crate::journal::Lock::shard(out, run.wait, &s.tag())?,
+        None => crate::journal::Lock::acquire(out, run.wait)?,
+    };
     let reporter = Reporter::new(false);
     let options = RunOptions {
-        publish_review: args.publish_review,
+        publish_review: run.publish_review,
         ..RunOptions::default()
     };
-    let summary = pipeline::run(input, out, &config, &options, &reporter)?;
+    let summary = match shard {
+        Some(s) => pipeline::run_shard(input, out, &config, &options, s, &reporter)?,
+        None => pipeline::run(input, out, &config, &options, &reporter)?,
+    };
+    if run.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, input, out);
+    }
+    // A shard's cases are reported by the merge: a job system must not take a held case for a
+    // failed shard and stop the merge.
+    Ok(if shard.is_some() {
+        0
+    } else {
+        summary.exit_code()
+    })
+}
+
+/// `--shard`, with `env` read from the job system's variables.
+fn shard_of(arg: ShardArg) -> Result<Shard> {
+    let shard = match arg {
+        ShardArg::Given { index, count } => Shard::new(index, count),
+        ShardArg::Env => Shard::from_env(|name| std::env::var(name).ok()),
+    };
+    shard.map_err(|e| anyhow::anyhow!("--shard: {e}"))
+}
+
+fn merge(args: &MergeArgs) -> Result<i32> {
+    let (input, out) = (args.input.as_path(), args.out.as_path());
+    let config = Config::for_input(input, args.config.as_deref())?;
+    crate::output::check_apart(input, out)?;
+    let _lock = crate::journal::Lock::acquire(out, args.wait)?;
+    let summary = pipeline::merge(input, out, &config, args.publish_review)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(&summary, out);
+        print_summary(&summary, input, out);
     }
     Ok(summary.exit_code())
 }
@@ -84,7 +123,7 @@ const CONSENT_HELP: &str = "Cases without recorded consent are not published: ad
 case's case.toml once the patient has agreed, or set `[cases] default_consent = true` if your \
 clinic records marketing consent elsewhere and every case in the folder may be published.";
 
-fn print_summary(s: &Summary, out: &Path) {
+fn print_summary(s: &Summary, input: &Path, out: &Path) {
     println!(
         "{} published, {} up to date, {} failed, {} need review, {} without consent",
         s.published, s.up_to_date, s.failed, s.review, s.no_consent
@@ -112,7 +151,15 @@ fn print_summary(s: &Summary, out: &Path) {
             println!("  {}: {}", p.path, p.reason);
         }
     }
-    println!("Gallery: {}", out.join("index.html").display());
+    match &s.shard {
+        Some(shard) => println!(
+            "Shard {shard} recorded in {}; once every shard has run: beforeafter merge {} --out {}",
+            out.join(crate::journal::SHARDS).display(),
+            input.display(),
+            out.display()
+        ),
+        None => println!("Gallery: {}", out.join("index.html").display()),
+    }
 }
 
 fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {

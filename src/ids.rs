@@ -38,10 +38,26 @@ impl IdKey {
             return (IdKey(key), None);
         }
         let mut key = [0u8; 32];
-        let fresh = getrandom(&mut key)
-            .and_then(|()| crate::output::write_atomic(input, KEY_FILE, hex(&key).as_bytes()));
+        // Created once: shards starting at once on a new folder must all use the same key, so
+        // the key that won the race is read back. An unreadable key is replaced.
+        let replace = path.exists();
+        let fresh = getrandom(&mut key).and_then(|()| {
+            let text = hex(&key);
+            if replace {
+                crate::output::write_atomic(input, KEY_FILE, text.as_bytes()).map(|()| true)
+            } else {
+                crate::output::write_once(input, KEY_FILE, text.as_bytes())
+            }
+        });
         match fresh {
-            Ok(()) => (IdKey(key), None),
+            Ok(true) => (IdKey(key), None),
+            Ok(false) => match std::fs::read(&path).ok().and_then(|b| parse(&b)) {
+                Some(theirs) => (IdKey(theirs), None),
+                None => (
+                    IdKey(key),
+                    Some(format!("{}: unreadable id key", path.display())),
+                ),
+            },
             Err(e) => {
                 let canonical = std::fs::canonicalize(input).unwrap_or_else(|_| input.to_owned());
                 let derived = blake3::derive_key(
@@ -130,6 +146,19 @@ mod tests {
         ] {
             assert_eq!(slug(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn processes_racing_to_create_the_key_all_use_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<IdKey> = std::thread::scope(|s| {
+            let racing: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| IdKey::load_or_create(dir.path()).0))
+                .collect();
+            racing.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let (kept, _) = IdKey::load_or_create(dir.path());
+        assert!(keys.iter().all(|k| *k == kept));
     }
 
     #[test]

@@ -1,18 +1,23 @@
-//! The output folder's own state, in `<out>/.beforeafter/`: a lock so one run writes at a time,
-//! a journal of every file a run starts to write, and the cases a run has finished. They hold
-//! only public names (the output folder's own paths, published records), nothing private.
+//! The output folder's own state, in `<out>/.beforeafter/`: a lock so one run writes at a time
+//! (or several shards of one run), a journal of every file a run starts to write, and the cases
+//! a run has finished. They hold only public names (the output folder's own paths, published
+//! records), nothing private.
 //!
-//! - **Lock** (`lock`): batch and watch hold it for their whole run; a second run refuses at
-//!   once, naming the process that holds it, or waits with `--wait`.
-//! - **Journal** (`journal`): before any file is written into the output folder its path is
-//!   appended and synced, so the next run knows every file any run wrote, finished or not, and
-//!   removes what no published case needs any more (orphans of a kill, crash, full disk or
-//!   abandoned run). Files it did not write, such as the web person's own, are never touched.
-//! - **Finished cases** (`finished.jsonl`): each case's record is appended as it finishes, so a
-//!   rerun after a kill or crash reuses finished cases instead of starting from zero.
+//! - **Lock** (`lock`): batch, merge and watch hold it exclusively for their whole run; a second
+//!   run refuses at once, naming the process that holds it, or waits with `--wait`. A shard
+//!   (`batch --shard I/N`) holds it *shared*, so shards run side by side while no batch, merge
+//!   or watch can, plus its own `shard-I-of-N.lock` exclusively, so one shard never runs twice.
+//! - **Journal** (`journal`, `journal-I-of-N` for a shard): before any file is written into the
+//!   output folder its path is appended and synced, so the next run knows every file any run
+//!   wrote, finished or not, and removes what no published case needs any more (orphans of a
+//!   kill, crash, full disk or abandoned run). A batch or merge reads every journal, the shards'
+//!   included. Files it did not write, such as the web person's own, are never touched.
+//! - **Finished cases** (`finished.jsonl`, `finished-I-of-N.jsonl`): each case's record is
+//!   appended as it finishes, so a rerun after a kill or crash reuses finished cases instead of
+//!   starting from zero.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -21,61 +26,93 @@ use crate::error::Fatal;
 
 /// The folder, relative to the output folder.
 pub const DIR: &str = ".beforeafter";
+/// Where shards leave their records for the merge (`<out>/.shards/I-of-N.json`); a whole run
+/// removes them once the manifest owns everything.
+pub const SHARDS: &str = ".shards";
 const LOCK: &str = ".beforeafter/lock";
-const JOURNAL: &str = ".beforeafter/journal";
-const FINISHED: &str = ".beforeafter/finished.jsonl";
+/// Prefixes of the journals and finished-case files (the whole folder's, and each shard's).
+const JOURNAL: &str = "journal";
+const FINISHED: &str = "finished";
+const SHARD_LOCK: &str = "shard-";
+
+/// A run's own files in [`DIR`]: the whole folder's (`tag` none), or one shard's (`"2-of-3"`).
+fn own_file(kind: &str, tag: Option<&str>) -> String {
+    let ext = if kind == FINISHED { ".jsonl" } else { "" };
+    match tag {
+        None => format!("{DIR}/{kind}{ext}"),
+        Some(t) => format!("{DIR}/{kind}-{t}{ext}"),
+    }
+}
 
 /// Held while a run may write into the output folder; released on drop.
 pub struct Lock {
     _file: Option<File>,
+    _shard: Option<File>,
     out: PathBuf,
 }
 
 impl Lock {
-    /// Take the output folder's lock. `wait`: block until the other run ends; otherwise refuse
-    /// at once, naming it. A folder where the lock cannot even be created (read-only) is not
-    /// locked: nothing can be written there anyway, and a run that changes nothing still works.
+    /// Take the output folder's lock for a whole run (batch, merge, watch): no other run and no
+    /// shard at the same time. `wait`: block until they end; otherwise refuse at once, naming
+    /// them. A folder where the lock cannot even be created (read-only) is not locked: nothing
+    /// can be written there anyway, and a run that changes nothing still works.
     pub fn acquire(out: &Path, wait: bool) -> Result<Lock, Fatal> {
         let path = out.join(LOCK);
-        let opened = std::fs::create_dir_all(out.join(DIR)).and_then(|()| {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-        });
-        let Ok(mut file) = opened else {
-            return Ok(Lock {
-                _file: None,
-                out: out.to_owned(),
-            });
+        let Some(mut file) = open(out, LOCK) else {
+            return Ok(Lock::unlocked(out));
         };
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) if wait => {
-                file.lock().map_err(|e| io(&path, e))?;
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                return Err(Fatal::Other(format!(
-                    "another beforeafter run is writing {} ({}); wait for it to end, or pass --wait",
-                    out.display(),
-                    holder.trim()
-                )));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(&path, e)),
-        }
+        take(&file, false, wait, out, &path, || {
+            whole_run_holder(out, &path)
+        })?;
         // The process id only: the command line would name the photo folder, and this folder
         // is uploaded.
-        let me = format!("process {}", std::process::id());
         let _ = file.set_len(0);
-        let _ = file.write_all(me.as_bytes());
-        register(out);
+        let _ = file.write_all(format!("process {}", std::process::id()).as_bytes());
+        register(out, None);
         Ok(Lock {
             _file: Some(file),
+            _shard: None,
             out: out.to_owned(),
         })
+    }
+
+    /// Take the lock for one shard (`tag` "2-of-3"): shared with the other shards, exclusive of
+    /// whole runs and of the same shard run twice.
+    pub fn shard(out: &Path, wait: bool, tag: &str) -> Result<Lock, Fatal> {
+        let path = out.join(LOCK);
+        let Some(file) = open(out, LOCK) else {
+            return Ok(Lock::unlocked(out));
+        };
+        take(&file, true, wait, out, &path, || holder(&path))?;
+        let rel = format!("{DIR}/{SHARD_LOCK}{tag}.lock");
+        let shard_path = out.join(&rel);
+        let mut shard = open(out, &rel).ok_or_else(|| {
+            let e = std::io::Error::other("cannot create the shard's lock file");
+            io(&shard_path, e)
+        })?;
+        take(&shard, false, wait, out, &shard_path, || {
+            format!(
+                "shard {}, {}",
+                tag.replace("-of-", "/"),
+                holder(&shard_path)
+            )
+        })?;
+        let _ = shard.set_len(0);
+        let _ = shard.write_all(format!("process {}", std::process::id()).as_bytes());
+        register(out, Some(tag.to_owned()));
+        Ok(Lock {
+            _file: Some(file),
+            _shard: Some(shard),
+            out: out.to_owned(),
+        })
+    }
+
+    fn unlocked(out: &Path) -> Lock {
+        Lock {
+            _file: None,
+            _shard: None,
+            out: out.to_owned(),
+        }
     }
 }
 
@@ -85,6 +122,98 @@ impl Drop for Lock {
     }
 }
 
+/// `out/rel` opened for locking, created (with its folder) if missing.
+fn open(out: &Path, rel: &str) -> Option<File> {
+    std::fs::create_dir_all(out.join(DIR)).ok()?;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(out.join(rel))
+        .ok()
+}
+
+/// Lock `file` (shared or exclusive): at once, or, when it is held and `wait`, once it is free;
+/// else refuse, saying who holds it.
+fn take(
+    file: &File,
+    shared: bool,
+    wait: bool,
+    out: &Path,
+    path: &Path,
+    who: impl FnOnce() -> String,
+) -> Result<(), Fatal> {
+    let tried = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match tried {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) if wait => {
+            let locked = if shared {
+                file.lock_shared()
+            } else {
+                file.lock()
+            };
+            locked.map_err(|e| io(path, e))
+        }
+        Err(TryLockError::WouldBlock) => Err(Fatal::Other(format!(
+            "another beforeafter run is writing {} ({}); wait for it to end, or pass --wait",
+            out.display(),
+            who()
+        ))),
+        Err(TryLockError::Error(e)) => Err(io(path, e)),
+    }
+}
+
+/// What a lock file says of its holder ("process 123").
+fn holder(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.trim().to_owned()
+}
+
+/// Who keeps a whole run out: the shards running now (their locks are held), else the process
+/// the lock file names.
+fn whole_run_holder(out: &Path, path: &Path) -> String {
+    let running: Vec<String> = shard_files(out, SHARD_LOCK)
+        .into_iter()
+        .filter(|p| {
+            let file = OpenOptions::new().read(true).write(true).open(p);
+            file.is_ok_and(|f| matches!(f.try_lock(), Err(TryLockError::WouldBlock)))
+        })
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            let tag = name.strip_prefix(SHARD_LOCK)?.strip_suffix(".lock")?;
+            Some(format!("shard {}", tag.replace("-of-", "/")))
+        })
+        .collect();
+    if running.is_empty() {
+        holder(path)
+    } else {
+        format!("{} running", running.join(", "))
+    }
+}
+
+/// Files in `out/.beforeafter/` whose names start with `prefix`, sorted.
+fn shard_files(out: &Path, prefix: &str) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(out.join(DIR))
+        .into_iter()
+        .flatten()
+        .flatten();
+    let mut found: Vec<PathBuf> = entries
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
 fn io(path: &Path, e: std::io::Error) -> Fatal {
     Fatal::Output {
         path: path.to_owned(),
@@ -92,65 +221,90 @@ fn io(path: &Path, e: std::io::Error) -> Fatal {
     }
 }
 
-/// Output folders whose journal is open in this process.
-fn journals() -> &'static Mutex<HashMap<PathBuf, Option<File>>> {
-    static J: OnceLock<Mutex<HashMap<PathBuf, Option<File>>>> = OnceLock::new();
+/// A run holding an output folder's lock in this process: whose it is (a shard's tag, or none
+/// for a whole run) and its journal once opened.
+struct Registration {
+    tag: Option<String>,
+    journal: Option<File>,
+}
+
+/// Output folders whose lock this process holds.
+fn journals() -> &'static Mutex<HashMap<PathBuf, Registration>> {
+    static J: OnceLock<Mutex<HashMap<PathBuf, Registration>>> = OnceLock::new();
     J.get_or_init(Default::default)
 }
 
-fn register(out: &Path) {
+fn register(out: &Path, tag: Option<String>) {
     let mut j = journals().lock().expect("journal lock");
-    j.insert(out.to_owned(), None);
+    j.insert(out.to_owned(), Registration { tag, journal: None });
 }
 
 fn unregister(out: &Path) {
     journals().lock().expect("journal lock").remove(out);
 }
 
+/// The shard tag of the run holding `out`'s lock in this process, if it is a shard.
+fn tag_of(out: &Path) -> Option<String> {
+    let j = journals().lock().expect("journal lock");
+    j.get(out).and_then(|r| r.tag.clone())
+}
+
 /// Called by `output::write_atomic` before a file is written: append `rel` to `out`'s journal
-/// and sync it, when a run holds `out`'s lock. The journal itself and the lock are not listed.
+/// (this shard's, for a shard) and sync it, when a run holds `out`'s lock. The journal itself
+/// and the lock are not listed, nor shard records (a whole run removes them).
 pub fn record(out: &Path, rel: &str) -> Result<(), Fatal> {
-    if rel.starts_with(DIR) {
+    if rel.starts_with(DIR) || rel.starts_with(SHARDS) {
         return Ok(());
     }
     let mut j = journals().lock().expect("journal lock");
-    let Some(slot) = j.get_mut(out) else {
+    let Some(reg) = j.get_mut(out) else {
         return Ok(());
     };
-    let path = out.join(JOURNAL);
-    if slot.is_none() {
+    let path = out.join(own_file(JOURNAL, reg.tag.as_deref()));
+    if reg.journal.is_none() {
         let f = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| io(&path, e))?;
-        *slot = Some(f);
+        reg.journal = Some(f);
     }
-    let f = slot.as_mut().expect("just opened");
+    let f = reg.journal.as_mut().expect("just opened");
     f.write_all(format!("{rel}\n").as_bytes())
         .and_then(|()| f.sync_data())
         .map_err(|e| io(&path, e))
 }
 
-/// Every path the journal lists (files some run started to write since the last clean end).
+/// Every path any journal lists, every shard's included (files some run started to write since
+/// the last clean end of a whole run).
 #[must_use]
 pub fn written(out: &Path) -> HashSet<String> {
-    read_lines(&out.join(JOURNAL)).collect()
+    shard_files(out, JOURNAL)
+        .iter()
+        .flat_map(|p| read_lines(p))
+        .collect()
 }
 
-/// A run ended cleanly and the manifest owns everything it keeps: start a new journal and
-/// forget finished cases. Nothing is written when both are already empty.
+/// A whole run ended cleanly and the manifest owns everything it keeps: start a new journal,
+/// forget finished cases, the shards' included, and the shards' lock files (no shard runs while
+/// a whole run holds the lock). Nothing is written when there is nothing to remove.
 pub fn clear(out: &Path) {
     let mut j = journals().lock().expect("journal lock");
-    if let Some(slot) = j.get_mut(out) {
-        *slot = None;
+    if let Some(reg) = j.get_mut(out) {
+        reg.journal = None;
     }
-    for rel in [JOURNAL, FINISHED] {
-        let path = out.join(rel);
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+    for prefix in [JOURNAL, FINISHED, SHARD_LOCK] {
+        for path in shard_files(out, prefix) {
             let _ = std::fs::remove_file(&path);
         }
     }
+}
+
+/// A shard ended cleanly and its record owns its cases: forget its finished cases (its journal
+/// stays, for the merge to prune by).
+pub fn clear_finished(out: &Path) {
+    let rel = own_file(FINISHED, tag_of(out).as_deref());
+    let _ = std::fs::remove_file(out.join(rel));
 }
 
 /// Record a finished case (the caller passes its public record) so a rerun after a kill can
@@ -159,7 +313,7 @@ pub fn finished<T: serde::Serialize>(out: &Path, entry: &T) {
     let Ok(line) = serde_json::to_string(entry) else {
         return;
     };
-    let path = out.join(FINISHED);
+    let path = out.join(own_file(FINISHED, tag_of(out).as_deref()));
     if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&path) {
         let _ = f
             .write_all(format!("{line}\n").as_bytes())
@@ -167,15 +321,22 @@ pub fn finished<T: serde::Serialize>(out: &Path, entry: &T) {
     }
 }
 
-/// The cases an interrupted run finished, newest last.
+/// The cases interrupted runs finished, newest last within each file: a shard's own, or for a
+/// whole run every file, the shards' included.
 #[must_use]
 pub fn finished_cases<T: serde::de::DeserializeOwned>(out: &Path) -> Vec<T> {
-    read_lines(&out.join(FINISHED))
+    let files = match tag_of(out) {
+        Some(tag) => vec![out.join(own_file(FINISHED, Some(&tag)))],
+        None => shard_files(out, FINISHED),
+    };
+    files
+        .iter()
+        .flat_map(|p| read_lines(p))
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect()
 }
 
-fn read_lines(path: &Path) -> impl Iterator<Item = String> {
+fn read_lines(path: &Path) -> impl Iterator<Item = String> + use<> {
     let file = File::open(path).ok();
     file.into_iter()
         .flat_map(|f| std::io::BufReader::new(f).lines().map_while(Result::ok))
@@ -201,6 +362,49 @@ mod tests {
         );
         drop(first);
         assert!(Lock::acquire(dir.path(), false).is_ok());
+    }
+
+    #[test]
+    fn shards_share_the_folder_and_keep_whole_runs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = Lock::shard(dir.path(), false, "1-of-2").unwrap();
+        let two = Lock::shard(dir.path(), false, "2-of-2").unwrap();
+        let again = Lock::shard(dir.path(), false, "1-of-2")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(again.contains("shard 1/2, process"), "{again}");
+        let whole = Lock::acquire(dir.path(), false).err().unwrap().to_string();
+        assert!(whole.contains("shard 1/2, shard 2/2 running"), "{whole}");
+        drop((one, two));
+        let whole = Lock::acquire(dir.path(), false).unwrap();
+        let shard = Lock::shard(dir.path(), false, "1-of-2")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(shard.contains("another beforeafter run"), "{shard}");
+        drop(whole);
+    }
+
+    #[test]
+    fn each_shard_has_its_journal_and_a_whole_run_reads_and_clears_them_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = Lock::shard(dir.path(), false, "2-of-3").unwrap();
+        crate::output::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
+        finished(dir.path(), &"case-a");
+        assert!(dir.path().join(".beforeafter/journal-2-of-3").is_file());
+        assert_eq!(finished_cases::<String>(dir.path()), ["case-a"]);
+        drop(shard);
+        let whole = Lock::acquire(dir.path(), false).unwrap();
+        crate::output::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
+        let all = written(dir.path());
+        assert!(all.contains("a/b.jpg") && all.contains("c.jpg"), "{all:?}");
+        assert_eq!(finished_cases::<String>(dir.path()), ["case-a"]);
+        clear(dir.path());
+        assert!(written(dir.path()).is_empty());
+        let left = std::fs::read_dir(dir.path().join(DIR)).unwrap().count();
+        assert_eq!(left, 1, "only the lock is left");
+        drop(whole);
     }
 
     #[test]

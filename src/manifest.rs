@@ -223,13 +223,10 @@ impl Manifest {
     pub fn load(out: &Path, input: &Path) -> (Manifest, Vec<String>) {
         let (mut m, public) = Manifest::load_file(&out.join(FILE_NAME));
         let (private, private_note) = Manifest::load_file(&input.join(PRIVATE_FILE));
+        let private = private.by_id();
         for case in &mut m.cases {
-            if let Some(p) = private
-                .cases
-                .iter()
-                .find(|p| p.id == case.id && p.key == case.key)
-            {
-                *case = p.clone();
+            if let Some(p) = private.get(case.id.as_str()).filter(|p| p.key == case.key) {
+                *case = (*p).clone();
             }
         }
         let (held, held_note) = Manifest::load_file(&input.join(HELD_FILE));
@@ -321,13 +318,69 @@ impl Manifest {
         self.cases.iter().find(|c| c.id == id)
     }
 
+    /// Every case by id, for many lookups (a gallery may hold 100 000 cases).
+    #[must_use]
+    pub fn by_id(&self) -> std::collections::HashMap<&str, &CaseEntry> {
+        self.cases.iter().map(|c| (c.id.as_str(), c)).collect()
+    }
+
+    /// Newer records replace the ones with their id; the others are added.
+    pub fn update(&mut self, newer: impl IntoIterator<Item = CaseEntry>) {
+        let mut at: std::collections::HashMap<String, usize> = (self.cases.iter().enumerate())
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        for entry in newer {
+            match at.get(&entry.id) {
+                Some(&i) => self.cases[i] = entry,
+                None => {
+                    at.insert(entry.id.clone(), self.cases.len());
+                    self.cases.push(entry);
+                }
+            }
+        }
+    }
+
     /// Every output file this manifest owns.
     pub fn output_paths(&self) -> impl Iterator<Item = &str> {
         self.cases.iter().flat_map(CaseEntry::output_paths)
     }
 }
 
+/// Where a case's photos are in the input folder: all that its private record adds to its
+/// public one (so a shard keeps its published cases' paths apart from the output folder).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SourcePaths {
+    pub id: String,
+    pub case: Option<String>,
+    /// Per view, per stage.
+    pub stages: Vec<Vec<Option<String>>>,
+}
+
 impl CaseEntry {
+    /// The paths [`CaseEntry::public`] leaves out.
+    #[must_use]
+    pub fn source_paths(&self) -> SourcePaths {
+        SourcePaths {
+            id: self.id.clone(),
+            case: self.source.clone(),
+            stages: (self.views.iter())
+                .map(|v| v.stages.iter().map(|s| s.source.clone()).collect())
+                .collect(),
+        }
+    }
+
+    /// A public entry made private again with its [`SourcePaths`].
+    #[must_use]
+    pub fn with_source_paths(mut self, paths: &SourcePaths) -> CaseEntry {
+        self.source.clone_from(&paths.case);
+        for (v, sources) in self.views.iter_mut().zip(&paths.stages) {
+            for (s, source) in v.stages.iter_mut().zip(sources) {
+                s.source.clone_from(source);
+            }
+        }
+        self
+    }
+
     /// This entry as the output folder may show it: no source paths.
     #[must_use]
     pub fn public(&self) -> CaseEntry {

@@ -109,6 +109,34 @@ pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
     result
 }
 
+/// Write `bytes` to `out/rel` only if no file is there yet, atomically, so that processes
+/// racing to create the same file (shards starting at once) all end up reading the one that
+/// won: the temp file is hard-linked into place, which fails when the name is taken. Whether
+/// this call's bytes are the ones in place. Where hard links are not supported, the temp file
+/// is renamed instead (the last writer wins).
+pub fn write_once(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fatal> {
+    let path = resolve(out, rel)?;
+    let dir = path.parent().unwrap_or(out);
+    let io = |e: std::io::Error| Fatal::Output {
+        path: path.clone(),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let (tmp, mut file) = tempfile_in(dir).map_err(io)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_data());
+    drop(file);
+    let result = match written {
+        Err(e) => Err(io(e)),
+        Ok(()) => match std::fs::hard_link(&tmp, &path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(_) => std::fs::rename(&tmp, &path).map(|()| true).map_err(io),
+        },
+    };
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
 /// [`write_atomic`], skipped when `out/rel` already holds exactly `bytes` (pages and feeds are
 /// rebuilt after every watch round, and most of them come out the same). Whether it wrote.
 pub fn write_if_changed(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fatal> {

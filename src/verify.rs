@@ -77,12 +77,19 @@ pub fn verify(input: &Path, out: &Path, progress: &(dyn Fn(&str) + Sync)) -> Res
     let settings = settings_from(&manifest, out)?;
     let originals = Originals::scan(input)?;
     let private = Manifest::load_private(input);
+    let private = private.by_id();
     let cases: Vec<&CaseEntry> = manifest.cases.iter().filter(|c| c.published).collect();
     report.cases = cases.len();
     let results: Vec<Report> = cases
         .par_iter()
         .map(|case| {
-            let r = verify_case(case, private.case(&case.id), &originals, out, &settings);
+            let r = verify_case(
+                case,
+                private.get(case.id.as_str()).copied(),
+                &originals,
+                out,
+                &settings,
+            );
             progress(&case.id);
             r
         })

@@ -37,10 +37,18 @@ pub fn failed_entry(c: &Case, key: String, reasons: Vec<String>) -> CaseEntry {
     }
 }
 
-/// A reused entry with captions from the current case.toml (text never needs a re-render).
+/// A reused entry with captions from the current case.toml (text never needs a re-render) and
+/// the photos' current paths (the key says they are the same photos, in the same views and
+/// stages; a record resumed from the output folder's journal has no paths at all).
 pub fn refresh_meta(mut entry: CaseEntry, c: &Case) -> CaseEntry {
     entry.title = c.title();
     entry.meta = c.public_meta();
+    entry.source = Some(c.source.clone());
+    for (v, view) in entry.views.iter_mut().zip(&c.views) {
+        for (s, file) in v.stages.iter_mut().zip(&view.stages) {
+            s.source = Some(file.rel.clone());
+        }
+    }
     entry
 }
 

@@ -3,6 +3,10 @@
 //!
 //! Order matters for anyone looking at the gallery mid-run: images first, then the pages that
 //! use them, then the manifest, then pruning of files no page links to any more.
+//!
+//! A run is two halves: every case processed (images written), then [`publish`] (pages,
+//! manifest, pruning). `shard` runs them apart, on many machines: `batch --shard I/N` the first
+//! for its cases, `merge` the second over every shard's record.
 
 mod case;
 mod checks;
@@ -10,6 +14,7 @@ mod fit;
 pub mod outputs;
 mod report;
 pub mod settings;
+mod shard;
 mod source;
 pub mod timings;
 
@@ -20,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::discover::{self, Case, Problem};
@@ -33,10 +38,11 @@ use crate::output;
 pub use fit::{Estimator, FitParams, PairFit, Working, fit_pair, working_copy};
 pub use report::Reporter;
 pub use settings::Settings;
+pub use shard::{Shard, merge, run_shard};
 pub use source::Source;
 
 /// What happened to one case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Published,
@@ -48,13 +54,13 @@ pub enum Outcome {
     Waiting,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseReport {
     pub id: String,
     pub outcome: Outcome,
     /// Published although flagged for review (`--publish-review`): its page says the alignment
     /// was not confirmed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub review_overridden: bool,
     pub reasons: Vec<String>,
     /// Every quality flag of the case's photos, warnings included (see `flags`).
@@ -78,8 +84,11 @@ pub struct Summary {
     pub cases: Vec<CaseReport>,
     pub unplaced: Vec<Problem>,
     pub notes: Vec<String>,
-    /// CPU seconds per stage, summed over threads.
+    /// CPU seconds per stage, summed over threads (and over shards, for a merge).
     pub timings: timings::StageSeconds,
+    /// The shard this run processed ("2/3"), for `batch --shard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl Summary {
@@ -130,7 +139,8 @@ pub struct Settled {
     pub files: HashMap<PathBuf, (FileStamp, Option<String>)>,
 }
 
-/// Bring `out` up to date with `input`.
+/// Bring `out` up to date with `input`: every case processed, then [`publish`]. A sharded batch
+/// runs the same two halves apart: [`run_shard`] the first for its cases, [`merge`] the second.
 pub fn run(
     input: &Path,
     out: &Path,
@@ -138,22 +148,77 @@ pub fn run(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Summary, Fatal> {
-    let (rules, id_note) = discover::Rules::new(config, input);
-    let inventory = discover::discover(input, &rules, &config.own_files())?;
-    std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
-        path: out.to_owned(),
-        source: e,
-    })?;
-    output::remove_stale_temps(out);
-    let (mut old, notes) = Manifest::load(out, input);
-    resume(&mut old, out);
-    let settings = Settings::new(config, options.publish_review);
-    let results = process_all(&inventory.cases, out, &settings, &old, options, reporter)?;
-    let mut summary = Summary {
-        unplaced: inventory.problems,
-        notes: notes.into_iter().chain(id_note).collect(),
-        ..Summary::default()
-    };
+    let start = Start::new(input, out, config, options.publish_review, None)?;
+    let cases = &start.inventory.cases;
+    let results = process_all(cases, out, &start.settings, &start.old, options, reporter)?;
+    let mut summary = start.summary();
+    summary.timings = start.settings.timings.snapshot();
+    publish(input, out, &start, results, summary)
+}
+
+/// What every run starts from: the cases found, the settings resolved once, and the previous
+/// records to reuse and prune by (the manifest with the private records, a shard's own last
+/// record, and the cases interrupted runs finished).
+struct Start {
+    inventory: discover::Inventory,
+    id_key: crate::ids::IdKey,
+    settings: Settings,
+    old: Manifest,
+    notes: Vec<String>,
+}
+
+impl Start {
+    fn new(
+        input: &Path,
+        out: &Path,
+        config: &Config,
+        publish_review: bool,
+        shard: Option<Shard>,
+    ) -> Result<Start, Fatal> {
+        let (rules, id_note) = discover::Rules::new(config, input);
+        let inventory = discover::discover(input, &rules, &config.own_files())?;
+        std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
+            path: out.to_owned(),
+            source: e,
+        })?;
+        // Other shards' temp files may be in flight: only a whole run removes stale ones.
+        if shard.is_none() {
+            output::remove_stale_temps(out);
+        }
+        let (mut old, notes) = Manifest::load(out, input);
+        shard::previous(input, out, shard, &mut old);
+        resume(&mut old, out);
+        Ok(Start {
+            inventory,
+            id_key: rules.id_key,
+            settings: Settings::new(config, publish_review),
+            old,
+            notes: notes.into_iter().chain(id_note).collect(),
+        })
+    }
+
+    /// A summary with what discovery found, before any case is counted.
+    fn summary(&self) -> Summary {
+        Summary {
+            unplaced: self.inventory.problems.clone(),
+            notes: self.notes.clone(),
+            ..Summary::default()
+        }
+    }
+}
+
+/// The second half of every whole run (batch, watch round, merge), from every case's result
+/// in discovery order: counted, then the watermark asset, pages and manifest written, and what
+/// nothing uses any more pruned. The output folder's journals and shard records are then
+/// forgotten: the manifest owns everything.
+fn publish(
+    input: &Path,
+    out: &Path,
+    start: &Start,
+    results: Vec<Processed>,
+    mut summary: Summary,
+) -> Result<Summary, Fatal> {
+    let settings = &start.settings;
     let mut entries = Vec::new();
     for (report, entry, decoded) in results {
         summary.count(&report);
@@ -161,18 +226,18 @@ pub fn run(
         summary.cases.push(report);
         entries.extend(entry);
     }
-    summary.timings = settings.timings.snapshot();
     let manifest = Manifest::new(entries);
     if let Some((rel, png)) = &settings.watermark_asset {
         output::write_if_changed(out, rel, png)?;
     }
-    gallery::write(out, &manifest, config)?;
+    gallery::write(out, &manifest, &settings.config)?;
     summary
         .notes
         .extend(manifest.save(out, input, &settings.render_record())?);
-    prune(out, &old, &manifest);
-    prune_journal(out, &manifest, &settings);
+    prune(out, &start.old, &manifest);
+    prune_journal(out, &manifest, settings);
     crate::journal::clear(out);
+    shard::forget(input, out);
     Ok(summary)
 }
 
@@ -187,6 +252,7 @@ fn process_all(
     reporter: &Reporter,
 ) -> Result<Vec<(CaseReport, Option<CaseEntry>, usize)>, Fatal> {
     let pool = worker_pool(settings.config.threads())?;
+    let old = &old.by_id();
     reporter.start(cases.len());
     let results = pool.install(|| {
         cases
@@ -228,12 +294,7 @@ fn internal_error(c: &Case, panic: &Box<dyn std::any::Any + Send>) -> Processed 
 /// Cases an interrupted run finished (recorded as they finished) replace the older records, so
 /// they are reused rather than redone.
 fn resume(old: &mut Manifest, out: &Path) {
-    for entry in crate::journal::finished_cases::<CaseEntry>(out) {
-        match old.cases.iter_mut().find(|c| c.id == entry.id) {
-            Some(c) => *c = entry,
-            None => old.cases.push(entry),
-        }
-    }
+    old.update(crate::journal::finished_cases::<CaseEntry>(out));
 }
 
 impl Summary {
@@ -278,6 +339,9 @@ pub fn assess(cases: &[&Case], config: &Config) -> Result<Vec<Assessed>, Fatal> 
 /// A case's report, its record (if it has one to keep) and how many photos were decoded.
 type Processed = (CaseReport, Option<CaseEntry>, usize);
 
+/// The previous records by case id.
+type Known<'a> = HashMap<&'a str, &'a CaseEntry>;
+
 fn case_report(c: &Case, outcome: Outcome, reasons: Vec<String>) -> CaseReport {
     CaseReport {
         id: c.id.clone(),
@@ -293,7 +357,7 @@ fn process(
     c: &Case,
     out: &Path,
     settings: &Settings,
-    old: &Manifest,
+    old: &Known,
     options: &RunOptions,
 ) -> Result<Processed, Fatal> {
     let known = match admit(c, old, options) {
@@ -342,7 +406,7 @@ fn failed(c: &Case, reasons: Vec<String>) -> Processed {
 /// knows them all.
 fn admit(
     c: &Case,
-    old: &Manifest,
+    old: &Known,
     options: &RunOptions,
 ) -> Result<Option<Vec<Vec<String>>>, Box<Processed>> {
     // Consent first, before anything else (watch mode's waiting included): a case without it
@@ -361,7 +425,7 @@ fn admit(
         return Err(Box::new((report, None, 0)));
     }
     let known = settled_hashes(c, options).map_err(|why| {
-        let kept = old.case(&c.id).cloned();
+        let kept = old.get(c.id.as_str()).map(|e| (*e).clone());
         Box::new((case_report(c, Outcome::Waiting, vec![why]), kept, 0))
     })?;
     if !c.errors.is_empty() {
@@ -411,8 +475,8 @@ fn settled_hashes(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<Strin
 /// there. A case held for review lists no files and is reused too, since redoing it would reach
 /// the same verdict (in watch mode it would otherwise be decoded and aligned again every round).
 /// A failed case is always tried again: its cause may be a limit or a passing read error.
-fn reuse(old: &Manifest, c: &Case, key: &str, out: &Path) -> Option<Processed> {
-    let entry = old.case(&c.id)?;
+fn reuse(old: &Known, c: &Case, key: &str, out: &Path) -> Option<Processed> {
+    let entry = old.get(c.id.as_str())?;
     let held = entry.status == CaseStatus::Review && !entry.published;
     let fresh = entry.key == key
         && (entry.published || held)
@@ -420,7 +484,7 @@ fn reuse(old: &Manifest, c: &Case, key: &str, out: &Path) -> Option<Processed> {
     if !fresh {
         return None;
     }
-    let entry = case::refresh_meta(entry.clone(), c);
+    let entry = case::refresh_meta((*entry).clone(), c);
     let outcome = if entry.published {
         Outcome::UpToDate
     } else {
@@ -461,8 +525,9 @@ fn prune(out: &Path, old: &Manifest, new: &Manifest) {
     for path in old.output_paths().filter(|p| !keep.contains(p)) {
         output::remove(out, path);
     }
+    let new = new.by_id();
     for entry in &old.cases {
-        let still = new.case(&entry.id).is_some_and(|e| e.published);
+        let still = new.get(entry.id.as_str()).is_some_and(|e| e.published);
         if !still {
             gallery::remove_case_pages(out, &entry.id);
         }

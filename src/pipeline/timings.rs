@@ -56,6 +56,21 @@ impl Timings {
 #[derive(Clone, Debug, Default)]
 pub struct StageSeconds(pub [f64; COUNT]);
 
+impl StageSeconds {
+    /// Seconds per stage from a list in stage order (a shard's record), missing ones 0.
+    #[must_use]
+    pub fn from_list(list: &[f64]) -> StageSeconds {
+        StageSeconds(std::array::from_fn(|i| list.get(i).copied().unwrap_or(0.0)))
+    }
+
+    /// Another run's seconds added (the shards of one merge).
+    pub fn add(&mut self, other: &StageSeconds) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
 impl Serialize for StageSeconds {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
