@@ -38,7 +38,9 @@ pub fn scan(
     s: &ShineParams,
 ) -> Scan {
     let (w, h) = (before.width() as usize, before.height() as usize);
-    let (mut lb, mut la) = (Vec::with_capacity(w * h), Vec::with_capacity(w * h));
+    // The planes first, in a loop the compiler vectorises; then the counts on the bytes.
+    let plane = |img: &RgbImage| img.as_raw().chunks_exact(3).map(luma).collect::<Vec<f32>>();
+    let (lb, la) = (plane(before), plane(after));
     let (mut valid, mut highlights, mut shadows) = (0u32, 0u32, 0u32);
     let mut shine = Vec::new();
     let pixels = before
@@ -46,9 +48,6 @@ pub fn scan(
         .chunks_exact(3)
         .zip(after.as_raw().chunks_exact(3));
     for (i, ((b, a), &ok)) in pixels.zip(ok).enumerate() {
-        let (yb, ya) = (luma(b), luma(a));
-        lb.push(yb);
-        la.push(ya);
         if !ok {
             continue;
         }
@@ -56,8 +55,11 @@ pub fn scan(
         valid += 1;
         highlights += u32::from(am >= e.clip_high && bm <= e.detail_high);
         shadows += u32::from(am <= e.crush_low && bm >= e.detail_low);
-        let chroma = am - a[0].min(a[1]).min(a[2]);
-        if ya >= s.min_luma && chroma <= s.max_chroma && ya - yb >= s.min_rise {
+        // Cheap byte tests first: a candidate is bright in its largest channel and colourless.
+        if am < s.min_luma as u8 || am - a[0].min(a[1]).min(a[2]) > s.max_chroma {
+            continue;
+        }
+        if la[i] >= s.min_luma && la[i] - lb[i] >= s.min_rise {
             shine.push(i);
         }
     }
