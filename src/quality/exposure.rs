@@ -5,11 +5,10 @@
 //! newly clipped when the after reaches `clip_high` while the before stayed at or below
 //! `detail_high`; the gap between the two is the head room that normal drift (±1/3 EV, a white
 //! balance change) uses without losing anything. Shadows mirror that at the dark end. Both are
-//! shares of the valid overlap, so a dark or bright *scene* is never a fault by itself.
+//! shares of the valid overlap, so a dark or bright *scene* is never a fault by itself. The
+//! counting is done in the shared pixel pass ([`super::scan`]).
 
 use serde::{Deserialize, Serialize};
-
-use super::scan::Scan;
 
 /// Levels (8-bit encoded, largest channel) that define clipped, crushed and "had detail".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,12 +33,4 @@ impl Default for ExposureParams {
             detail_low: 40,
         }
     }
-}
-
-/// (highlights, shadows): shares of the valid pixels newly clipped and newly crushed, from
-/// the counts of the shared pixel pass ([`super::scan`]).
-#[must_use]
-pub fn clipping(scan: &Scan) -> (f32, f32) {
-    let n = scan.valid.max(1) as f32;
-    (scan.highlights as f32 / n, scan.shadows as f32 / n)
 }

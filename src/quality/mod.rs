@@ -217,8 +217,14 @@ pub fn measure(
         return clean;
     }
     let scan = scan::scan(before, after, &ok, &params.exposure, &params.shine);
-    let (highlights, shadows) = exposure::clipping(&scan);
-    let shine = shine::shine(&scan, &params.shine);
+    let (highlights, shadows) = scan.clipping();
+    let shine = shine::shine(
+        &scan.before,
+        &scan.after,
+        &scan.shine,
+        scan.valid,
+        &params.shine,
+    );
     let (w, h) = (scan.before.w, scan.before.h);
     let full = Level {
         before: scan.before,

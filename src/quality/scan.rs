@@ -23,6 +23,15 @@ pub struct Scan {
     pub shine: Vec<usize>,
 }
 
+impl Scan {
+    /// (highlights, shadows): shares of the valid pixels newly clipped and newly crushed.
+    #[must_use]
+    pub fn clipping(&self) -> (f32, f32) {
+        let n = self.valid.max(1) as f32;
+        (self.highlights as f32 / n, self.shadows as f32 / n)
+    }
+}
+
 /// The grey level [`Plane::from_rgb`] gives a pixel (the same operations, so the same bits).
 fn luma(p: &[u8]) -> f32 {
     0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])

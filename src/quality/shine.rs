@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::plane::Plane;
-use super::scan::Scan;
 
 /// What counts as a specular pixel (8-bit encoded levels; radius in working pixels).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,18 +74,23 @@ fn brightest(p: &Plane, x: usize, y: usize, r: usize) -> f32 {
 }
 
 /// Share of the valid pixels that are new specular highlights. The shared pixel pass
-/// ([`super::scan`]) has already kept the pixels that are near white, colourless and much
-/// brighter than the before photo at the same spot; here each is checked against the brightest
-/// before pixel nearby and against its own surroundings.
+/// ([`super::scan`]) has already kept the `candidates` (indices into the planes): pixels near
+/// white, colourless and much brighter than the before photo at the same spot. Here each is
+/// checked against the brightest before pixel nearby and against its own surroundings.
 #[must_use]
-pub fn shine(scan: &Scan, p: &ShineParams) -> f32 {
-    let after_luma = &scan.after;
+pub fn shine(
+    before: &Plane,
+    after_luma: &Plane,
+    candidates: &[usize],
+    valid: u32,
+    p: &ShineParams,
+) -> f32 {
     let mut sat: Option<Vec<f64>> = None;
     let mut hits = 0u32;
-    for &i in &scan.shine {
+    for &i in candidates {
         let la = after_luma.data[i];
         let (x, y) = (i % after_luma.w, i / after_luma.w);
-        if la - brightest(&scan.before, x, y, p.slack as usize) < p.min_rise {
+        if la - brightest(before, x, y, p.slack as usize) < p.min_rise {
             continue;
         }
         // Only a few pixels get this far: build the summed-area table on first need.
@@ -95,5 +99,5 @@ pub fn shine(scan: &Scan, p: &ShineParams) -> f32 {
             hits += 1;
         }
     }
-    hits as f32 / scan.valid.max(1) as f32
+    hits as f32 / valid.max(1) as f32
 }
