@@ -94,14 +94,11 @@ pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
     }
     // Journaled first, so a kill at any moment after this leaves nothing the next run misses.
     crate::journal::record(out, rel)?;
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let (tmp, mut file) = tempfile_in(dir).map_err(io)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_data());
-    drop(file);
-    let result = match written {
-        Err(e) => Err(io(e)),
-        Ok(()) if ABANDONED.load(Ordering::SeqCst) => Err(abandoned()),
-        Ok(()) => std::fs::rename(&tmp, &path).map_err(io),
+    let tmp = synced_temp(dir, bytes).map_err(io)?;
+    let result = if ABANDONED.load(Ordering::SeqCst) {
+        Err(abandoned())
+    } else {
+        std::fs::rename(&tmp, &path).map_err(io)
     };
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -121,17 +118,11 @@ pub fn write_once(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fatal> {
         path: path.clone(),
         source: e,
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let (tmp, mut file) = tempfile_in(dir).map_err(io)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_data());
-    drop(file);
-    let result = match written {
-        Err(e) => Err(io(e)),
-        Ok(()) => match std::fs::hard_link(&tmp, &path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(_) => std::fs::rename(&tmp, &path).map(|()| true).map_err(io),
-        },
+    let tmp = synced_temp(dir, bytes).map_err(io)?;
+    let result = match std::fs::hard_link(&tmp, &path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(_) => std::fs::rename(&tmp, &path).map(|()| true).map_err(io),
     };
     let _ = std::fs::remove_file(&tmp);
     result
@@ -150,6 +141,20 @@ pub fn write_if_changed(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fat
 }
 
 /// A new, uniquely named temp file in `dir`.
+/// `bytes` in a new temp file in `dir` (made if missing), synced to disk; the temp file's path.
+/// On a failed write the temp file is removed.
+fn synced_temp(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let (tmp, mut file) = tempfile_in(dir)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_data());
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(tmp)
+}
+
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(0);

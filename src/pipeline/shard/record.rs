@@ -23,7 +23,7 @@ use crate::manifest::{CaseEntry, HELD_DIR, Manifest, SourcePaths};
 use crate::output;
 
 use super::super::timings::StageSeconds;
-use super::super::{CaseReport, Processed, Settings, Start, Summary};
+use super::super::{CaseReport, FileStamp, Processed, Settings, Start, Summary};
 use super::Shard;
 
 /// 1: the records' layout.
@@ -93,13 +93,13 @@ fn listing(inventory: &Inventory, key: &IdKey) -> String {
 
 /// A photo's size and modification time (nanoseconds since 1970), zeros when unreadable.
 fn stamp(path: &Path) -> (u64, u128) {
-    let Ok(m) = std::fs::metadata(path) else {
+    let Some(s) = FileStamp::of(path) else {
         return (0, 0);
     };
-    let nanos = (m.modified().ok())
+    let nanos = (s.modified)
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
-    (m.len(), nanos)
+    (s.len, nanos)
 }
 
 /// The public half.
