@@ -4,6 +4,8 @@
 //! `benches/quality.rs` (see `tests/support/quality.rs`), from the smaller photos so this stays
 //! fast.
 
+#[path = "support/env.rs"]
+mod env;
 #[path = "support/truth/scene.rs"]
 #[allow(dead_code)]
 mod scene;
@@ -78,6 +80,54 @@ fn tilted_camera_is_perspective() {
     let m = measured("astronaut", 0, Kind::Perspective);
     assert!(m.tilt_deg > Thresholds::default().max_tilt_deg, "{m:?}");
     assert!(flags(&m).contains(&Fault::Perspective));
+}
+
+/// A camera angle too steep for the similarity registration: the pair is held as a mismatch,
+/// and the tilt is still read (from feature matches of the unaligned photos), so the staff are
+/// told to retake square-on rather than only that the photos do not match.
+#[test]
+fn a_tilt_too_steep_to_register_is_still_perspective() {
+    let scene = scene::load_scene("astronaut");
+    let case = set::make("astronaut", 1, Kind::Perspective, &scene).expect("pair");
+    let prepared = set::prepare(&case, 1024);
+    assert!(!prepared.registered, "{}: registered after all", case.name);
+    let m = prepared.measure(&MeasureParams::default()).0;
+    assert!(flags(&m).contains(&Fault::Perspective), "{m:?}");
+}
+
+/// The same, through the binary: `batch --json` holds the case with both codes, so the held
+/// record says what to do.
+#[test]
+fn batch_holds_a_steep_tilt_with_perspective_and_mismatch() {
+    let scene = scene::load_scene("astronaut");
+    let case = set::make("astronaut", 1, Kind::Perspective, &scene).expect("pair");
+    let t = env::TestEnv::new();
+    t.put("steep/before.jpg", &env::jpeg(&case.before));
+    t.put("steep/after.jpg", &env::jpeg(&case.after));
+    let (out, summary) = t.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    let codes: Vec<&str> = summary["cases"][0]["flags"]
+        .as_array()
+        .expect("flags")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"mismatch"), "{summary}");
+    assert!(codes.contains(&"perspective"), "{summary}");
+}
+
+/// Two different scenes do not register either, and must not read as a tilt.
+#[test]
+fn photos_of_different_scenes_read_no_tilt() {
+    let (a, b) = (scene::load_scene("astronaut"), scene::load_scene("rocket"));
+    let mut case = set::make("astronaut", 100, Kind::Clean, &a).expect("pair");
+    case.after = set::make("rocket", 100, Kind::Clean, &b)
+        .expect("pair")
+        .after;
+    let prepared = set::prepare(&case, 1024);
+    assert!(!prepared.registered, "different scenes registered");
+    let m = prepared.measure(&MeasureParams::default()).0;
+    assert_eq!(flags(&m), vec![], "{m:?}");
 }
 
 #[test]

@@ -208,6 +208,19 @@ fn to_gray(img: &image::RgbImage) -> GrayImage {
     })
 }
 
+/// Mutual-nearest-neighbour feature matches of two photos, as (moving point, fixed point) in
+/// pixels, for fits other than this baseline's similarity (the quality gate's keystone).
+#[must_use]
+pub fn feature_pairs(
+    fixed: &image::RgbImage,
+    moving: &image::RgbImage,
+) -> Vec<([f64; 2], [f64; 2])> {
+    let pairs_def = test_pairs();
+    let ff = features(&to_gray(fixed), &pairs_def);
+    let fm = features(&to_gray(moving), &pairs_def);
+    matches(&ff, &fm)
+}
+
 /// Feature match of two grey images: similarity moving->fixed and RANSAC inlier count.
 #[must_use]
 pub fn match_gray(fixed: &GrayImage, moving: &GrayImage) -> (Matrix, usize, usize) {

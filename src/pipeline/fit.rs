@@ -101,6 +101,8 @@ pub struct PairFit {
     /// The after photo at working resolution warped into `before`'s frame (not tone matched);
     /// black when the matrix is singular.
     pub warped: RgbImage,
+    /// The after photo's working copy, as registered (not warped).
+    pub moving: RgbImage,
     /// Where `warped` has pixels of the after photo.
     pub valid: GrayImage,
     /// The after photo's tone fit under the configured mode (`None` when off, or when the matrix
@@ -138,6 +140,7 @@ pub fn fit_pair(
         matrix,
         findings,
         before: fixed.image,
+        moving: moving.image,
         warped,
         valid,
         tone,
@@ -265,19 +268,13 @@ fn measure_quality(fit: &mut ViewFit, work: &[Working], warps: &[Warp], timings:
     let params = quality::MeasureParams::default();
     let limits = quality::Thresholds::default();
     for (i, warp) in warps.iter().enumerate().skip(1) {
-        // A pair that does not register has nothing to measure against.
-        if fit.findings[i].iter().any(|f| f.code == Code::Mismatch) {
-            continue;
-        }
-        let faults = timings.time(Timed::Quality, || {
-            let (warped, valid) = warp.as_ref()?;
-            let m = quality::measure(&work[0].image, warped, valid, &params);
-            Some((quality::faults(&m, &limits), m))
+        // A pair that does not register is measured for tilt only (its likeliest cause).
+        let registered = !fit.findings[i].iter().any(|f| f.code == Code::Mismatch);
+        let aligned = warp.as_ref().filter(|_| registered).map(|(w, v)| (w, v));
+        let m = timings.time(Timed::Quality, || {
+            quality::measure_pair(&work[0].image, &work[i].image, aligned, &params)
         });
-        for (fault, m) in faults
-            .into_iter()
-            .flat_map(|(f, m)| f.into_iter().map(move |f| (f, m)))
-        {
+        for fault in quality::faults(&m, &limits) {
             fit.findings[i].push(Finding::new(fault.flag_code(), fault.message(&m, &limits)));
         }
     }

@@ -21,6 +21,7 @@
 
 pub mod blur;
 pub mod exposure;
+pub mod keystone;
 pub mod perspective;
 mod plane;
 mod scan;
@@ -89,6 +90,7 @@ pub struct MeasureParams {
     pub blur: blur::BlurParams,
     pub exposure: exposure::ExposureParams,
     pub perspective: perspective::PerspectiveParams,
+    pub keystone: keystone::KeystoneParams,
     pub shine: shine::ShineParams,
     /// Pixels this close to the edge of the coverage are ignored (the warp blends black in).
     pub border: u32,
@@ -100,6 +102,7 @@ impl Default for MeasureParams {
             blur: blur::BlurParams::default(),
             exposure: exposure::ExposureParams::default(),
             perspective: perspective::PerspectiveParams::default(),
+            keystone: keystone::KeystoneParams::default(),
             shine: shine::ShineParams::default(),
             border: 2,
         }
@@ -193,6 +196,39 @@ fn share(what: &str, v: f32, limit: f32) -> String {
     )
 }
 
+impl Measures {
+    /// The measures of a photo with no fault.
+    pub const CLEAN: Measures = Measures {
+        sharpness_ratio: 1.0,
+        highlights: 0.0,
+        shadows: 0.0,
+        tilt_deg: 0.0,
+        shine: 0.0,
+    };
+}
+
+/// The quality gate's measures of a later photo: `after` is its working copy, `aligned` the
+/// registration's warp of it into `before`'s frame with the coverage mask, or `None` when the
+/// pair did not register. Then only the tilt can be read, from feature matches of the two
+/// working copies ([`keystone`]), so that a photo taken from too steep an angle to register is
+/// reported as such; the other measures need pixels side by side and read fault-free.
+#[must_use]
+pub fn measure_pair(
+    before: &RgbImage,
+    after: &RgbImage,
+    aligned: Option<(&RgbImage, &GrayImage)>,
+    params: &MeasureParams,
+) -> Measures {
+    match aligned {
+        Some((warped, valid)) => measure(before, warped, valid, params),
+        None => Measures {
+            tilt_deg: keystone::tilt_deg(before, after, &params.keystone, &params.perspective)
+                .unwrap_or(0.0),
+            ..Measures::CLEAN
+        },
+    }
+}
+
 /// Take every measure of `after` against `before` (see the module docs for the input contract).
 /// Images of different sizes, or with no valid pixel, measure as fault-free.
 #[must_use]
@@ -202,13 +238,7 @@ pub fn measure(
     valid: &GrayImage,
     params: &MeasureParams,
 ) -> Measures {
-    let clean = Measures {
-        sharpness_ratio: 1.0,
-        highlights: 0.0,
-        shadows: 0.0,
-        tilt_deg: 0.0,
-        shine: 0.0,
-    };
+    let clean = Measures::CLEAN;
     if before.dimensions() != after.dimensions() || before.dimensions() != valid.dimensions() {
         return clean;
     }

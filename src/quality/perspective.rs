@@ -25,7 +25,7 @@ use super::plane::Plane;
 
 type C32 = Complex<f32>;
 /// 3×3 homography, row-major, in normalised coordinates (see the module docs).
-type H3 = [[f64; 3]; 3];
+pub(super) type H3 = [[f64; 3]; 3];
 
 /// Settings of the tilt measure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,16 +74,16 @@ struct Tile {
 
 /// The normalised frame: pixel = `f * u + c`.
 #[derive(Clone, Copy)]
-struct Frame {
-    f: f64,
-    c: [f64; 2],
+pub(super) struct Frame {
+    pub(super) f: f64,
+    pub(super) c: [f64; 2],
 }
 
 impl Frame {
     fn to_px(self, u: [f64; 2]) -> [f64; 2] {
         [self.f * u[0] + self.c[0], self.f * u[1] + self.c[1]]
     }
-    fn to_norm(self, p: [f64; 2]) -> [f64; 2] {
+    pub(super) fn to_norm(self, p: [f64; 2]) -> [f64; 2] {
         [(p[0] - self.c[0]) / self.f, (p[1] - self.c[1]) / self.f]
     }
 }
@@ -136,6 +136,12 @@ pub fn tilt_deg(b: &Plane, a: &Plane, ok: &[bool], p: &PerspectiveParams) -> f32
             _ => break,
         }
     }
+    tilt_of(&h)
+}
+
+/// The tilt (degrees) a homography in normalised coordinates shows: `atan |(g, h)|` of its
+/// projective row (see the module docs).
+pub(super) fn tilt_of(h: &H3) -> f32 {
     let (g, hh) = (h[2][0] / h[2][2], h[2][1] / h[2][2]);
     g.hypot(hh).atan().to_degrees() as f32
 }
@@ -235,13 +241,13 @@ fn cut_tiles(
 
 /// A tile's centre in the before frame and where it is in the after photo (normalised), weighed
 /// by the correlation peak.
-struct Match {
-    from: [f64; 2],
-    to: [f64; 2],
-    weight: f64,
+pub(super) struct Match {
+    pub(super) from: [f64; 2],
+    pub(super) to: [f64; 2],
+    pub(super) weight: f64,
 }
 
-fn apply_h(h: &H3, u: [f64; 2]) -> [f64; 2] {
+pub(super) fn apply_h(h: &H3, u: [f64; 2]) -> [f64; 2] {
     let z = h[2][0] * u[0] + h[2][1] * u[1] + h[2][2];
     [
         (h[0][0] * u[0] + h[0][1] * u[1] + h[0][2]) / z,
@@ -398,7 +404,7 @@ fn fit_homography(m: &[Match], tukey: f64) -> Option<H3> {
 }
 
 /// Weighted least squares of the 8 DLT unknowns.
-fn solve_dlt(m: &[Match], robust: &[f64]) -> Option<H3> {
+pub(super) fn solve_dlt(m: &[Match], robust: &[f64]) -> Option<H3> {
     let mut ata = [[0f64; 8]; 8];
     let mut atb = [0f64; 8];
     for (mt, r) in m.iter().zip(robust) {

@@ -329,6 +329,10 @@ pub struct Prepared {
     pub before: RgbImage,
     pub warped: RgbImage,
     pub valid: image::GrayImage,
+    /// The after photo's working copy (not warped).
+    pub moving: RgbImage,
+    /// Whether registration placed the pair (no `mismatch` finding), as the pipeline decides.
+    pub registered: bool,
     /// The registration's confidence.
     pub confidence: f64,
 }
@@ -348,6 +352,11 @@ pub fn prepare(c: &Case, working_size: u32) -> Prepared {
         before: fit.before,
         warped: fit.warped,
         valid: fit.valid,
+        moving: fit.moving,
+        registered: !fit
+            .findings
+            .iter()
+            .any(|f| f.code == beforeafter::flags::Code::Mismatch),
         confidence: fit.estimate.confidence,
     }
 }
@@ -366,10 +375,13 @@ impl Prepared {
         let (t, cpu) = (std::time::Instant::now(), thread_cpu_ns());
         let mut out = None;
         for _ in 0..RUNS {
-            out = Some(crate::quality::measure(
+            // The pipeline's own call: aligned photos are measured side by side, a pair that
+            // did not register for tilt only.
+            let aligned = self.registered.then_some((&self.warped, &self.valid));
+            out = Some(crate::quality::measure_pair(
                 &self.before,
-                &self.warped,
-                &self.valid,
+                &self.moving,
+                aligned,
                 params,
             ));
         }
