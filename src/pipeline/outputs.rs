@@ -12,7 +12,7 @@ use crate::error::Fatal;
 use crate::manifest::OutputEntry;
 use crate::render::composite::{self, CompositeParams};
 use crate::render::watermark::Watermark;
-use crate::render::{self, Region, encode};
+use crate::render::{self, Master, Region, encode};
 use crate::tone::ToneFit;
 
 use super::timings::{Stage as Timed, Timings};
@@ -72,14 +72,28 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
     let region = Region::from_crop(plan.crop);
     let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &r.params.outputs.widths);
     let key8 = &plan.key[..8];
-    let stages = plan
+    // Each photo resampled from its source once, at the largest width; the rest derive from it.
+    let &(mw, mh) = sizes.last().expect("at least one output width");
+    let masters: Vec<Master> = plan
         .stages
         .par_iter()
         .map(|s| {
+            r.timings.time(Timed::Resample, || {
+                Master::render(s.pixels, &s.matrix, s.tone.as_ref(), &region, mw, mh)
+            })
+        })
+        .collect();
+    let stages = plan
+        .stages
+        .par_iter()
+        .zip(&masters)
+        .map(|(s, master)| {
             let mut written = Vec::new();
             for &(w, h) in &sizes {
                 let mut img = r.timings.time(Timed::Resample, || {
-                    render::render_photo(s.pixels, &s.matrix, s.tone.as_ref(), &region, w, h)
+                    master
+                        .derive(&region, w, h)
+                        .expect("smaller than the master")
                 });
                 let rel = format!("{}-{}-{w}.{key8}", plan.prefix, s.stage);
                 written.extend(finish(&mut img, &rel, r, None, sink)?);
@@ -88,39 +102,41 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
         })
         .collect::<Result<_, Fatal>>()?;
     let composites = match &r.params.composite {
-        Some(params) => render_composites(plan, &region, params, r, sink)?,
+        Some(params) => render_composites(plan, &masters, params, r, sink)?,
         None => Vec::new(),
     };
     Ok(ViewOutputs { stages, composites })
 }
 
-/// Before | last stage, in every composite kind.
+/// Before | last stage, in every composite kind; each panel derived from its photo's master, or
+/// resampled from the source when it needs more pixels than the master has.
 fn render_composites(
     plan: &ViewPlan,
-    region: &Region,
+    masters: &[Master],
     params: &CompositeParams,
     r: Renderer,
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
-    let pair = [&plan.stages[0], &plan.stages[plan.stages.len() - 1]];
-    let labels = pair.map(|s| crate::gallery::stage_tag(&s.stage, &r.params.labels));
+    let region = Region::from_crop(plan.crop);
+    let last = plan.stages.len() - 1;
+    let pair = [
+        (&plan.stages[0], &masters[0]),
+        (&plan.stages[last], &masters[last]),
+    ];
+    let labels = pair.map(|(s, _)| crate::gallery::stage_tag(&s.stage, &r.params.labels));
     composite::Kind::ALL
         .par_iter()
         .map(|&kind| {
-            let layout = composite::layout(kind, region, params);
+            let layout = composite::layout(kind, &region, params);
             let panels: Vec<RgbImage> = pair
                 .iter()
                 .zip(&layout.panels)
-                .map(|(s, &(_, _, pw, ph))| {
+                .map(|((s, master), &(_, _, pw, ph))| {
                     r.timings.time(Timed::Resample, || {
-                        render::render_photo(
-                            s.pixels,
-                            &s.matrix,
-                            s.tone.as_ref(),
-                            &layout.region,
-                            pw,
-                            ph,
-                        )
+                        master.derive(&layout.region, pw, ph).unwrap_or_else(|| {
+                            let tone = s.tone.as_ref();
+                            render::render_photo(s.pixels, &s.matrix, tone, &layout.region, pw, ph)
+                        })
                     })
                 })
                 .collect();

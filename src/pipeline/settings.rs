@@ -35,6 +35,8 @@ pub struct Settings {
 #[derive(Serialize)]
 struct ImageSettings<'a> {
     version: &'a str,
+    /// How outputs are derived from the source (`render::RENDERER`).
+    renderer: &'a str,
     outputs: &'a crate::config::OutputsConfig,
     watermark: &'a crate::config::WatermarkConfig,
     logo: Option<String>,
@@ -56,6 +58,7 @@ impl Settings {
         });
         let image_settings = ImageSettings {
             version: env!("CARGO_PKG_VERSION"),
+            renderer: crate::render::RENDERER,
             outputs: &config.outputs,
             watermark: &config.watermark,
             logo: watermark_asset.as_ref().map(|(path, _)| path.clone()),

@@ -1,8 +1,13 @@
 //! Crop, resample, watermark, label, composite and encode. Everything here is pure (pixels in,
 //! pixels or bytes out); the pipeline writes the results.
 //!
-//! Every output is resampled once, straight from the oriented source photo, through the matrix
-//! that maps it onto the before photo: never warp-then-resize.
+//! Each photo is resampled once from the oriented source through the matrix that maps it onto
+//! the before photo, into a [`Master`] at the size of its largest output (tone applied); that
+//! largest output is the master itself, and every smaller width and every composite panel is
+//! derived from the master by an axis-aligned Lanczos3 resize. A rotated warp from 12 MP costs
+//! several times a resize from the master, and the master's resize of a warped photo is no worse
+//! than a supersampled warp straight to a small size. An output that would need more pixels than
+//! the master holds (a denser composite crop) is resampled from the source instead.
 
 pub mod composite;
 pub mod encode;
@@ -87,6 +92,56 @@ pub fn render_photo(
         crate::tone::apply_mut(&mut img, t);
     }
     img
+}
+
+/// Names the way outputs are derived, hashed into every case key, so a gallery made by another
+/// renderer is re-rendered rather than reused or reported as changed by `verify`.
+pub const RENDERER: &str = "master-lanczos3";
+
+/// A photo rendered into the before photo's frame once: `region` at the size of the image, tone
+/// applied. Outputs of that photo are derived from it (see the module docs).
+pub struct Master {
+    pub img: RgbImage,
+    region: Region,
+}
+
+impl Master {
+    /// Render `region` of `src` at `out_w`×`out_h` (see [`render_photo`]).
+    #[must_use]
+    pub fn render(
+        src: &RgbImage,
+        matrix: &Matrix,
+        tone: Option<&crate::tone::ToneFit>,
+        region: &Region,
+        out_w: u32,
+        out_h: u32,
+    ) -> Master {
+        Master {
+            img: render_photo(src, matrix, tone, region, out_w, out_h),
+            region: *region,
+        }
+    }
+
+    /// `region` at `out_w`×`out_h`, resized from the master; `None` when that needs more pixels
+    /// per unit of the before frame than the master has (never upscale from it).
+    #[must_use]
+    pub fn derive(&self, region: &Region, out_w: u32, out_h: u32) -> Option<RgbImage> {
+        let (mw, mh) = (f64::from(self.img.width()), f64::from(self.img.height()));
+        let (sx, sy) = (self.region.w / mw, self.region.h / mh);
+        let tol = 1.0 + 1e-9;
+        if f64::from(out_w) * sx > region.w * tol || f64::from(out_h) * sy > region.h * tol {
+            return None;
+        }
+        if *region == self.region && (out_w, out_h) == self.img.dimensions() {
+            return Some(self.img.clone());
+        }
+        // Master pixel u's centre is at before x = region.x + (u + 0.5) sx - 0.5.
+        let master_to_before = [
+            [sx, 0.0, self.region.x + 0.5 * sx - 0.5],
+            [0.0, sy, self.region.y + 0.5 * sy - 0.5],
+        ];
+        Some(resample(&self.img, &master_to_before, region, out_w, out_h))
+    }
 }
 
 /// The matrix from an output pixel of `region` rendered at `out_w`×`out_h` to a source pixel.
