@@ -25,6 +25,7 @@ pub mod output;
 pub mod pipeline;
 pub mod quality;
 pub mod render;
+pub mod review;
 pub mod synth;
 pub mod tone;
 pub mod verify;
