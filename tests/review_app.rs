@@ -144,6 +144,7 @@ fn points_placed_by_clicks_publish_a_held_pair_with_landmarks() {
     let app = App::start(&env);
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(60));
+    let seen = chrome::watch(&tab);
     case_page(&tab, &app);
     let reasons = eval(&tab, "document.getElementById('reasons').textContent");
     // Turned 32°, the pair defeats the estimator: held, saying why.
@@ -163,6 +164,21 @@ fn points_placed_by_clicks_publish_a_held_pair_with_landmarks() {
     eval(&tab, "document.getElementById('save').click()");
     let verdict = wait_verdict(&tab, "\u{0}");
     assert!(verdict.starts_with("Published"), "{verdict}");
+    // No script error, no CSP violation, no request that leaves the app.
+    let seen = seen.lock().unwrap();
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    let outside: Vec<_> = seen
+        .requests
+        .iter()
+        .filter(|u| !u.starts_with(&app.base))
+        .collect();
+    assert!(outside.is_empty(), "{outside:?}");
+    assert!(
+        seen.requests.iter().any(|u| u.contains("/photo?")),
+        "{:?}",
+        seen.requests
+    );
+    drop(seen);
 
     // The next batch publishes it (nothing left to do), with the points as the method.
     let (out, summary) = env.batch(&[]);

@@ -163,7 +163,9 @@ fn run_again(state: &State, entry: &CaseEntry, stamp: String) -> Verdict {
         .config()
         .map_err(|e| e.to_string())
         .and_then(|config| {
-            let _lock = crate::journal::Lock::acquire(out, true).map_err(|e| e.to_string())?;
+            // Not --wait: a watch holding the gallery would keep the page waiting for ever; the
+            // page says another run is writing it instead (the decision is saved either way).
+            let _lock = crate::journal::Lock::acquire(out, false).map_err(|e| e.to_string())?;
             pipeline::run(
                 &state.input,
                 out,

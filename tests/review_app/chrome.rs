@@ -4,8 +4,11 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use std::sync::{Arc, Mutex};
+
 use headless_chrome::browser::tab::point::Point;
-use headless_chrome::protocol::cdp::{Page, Runtime};
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Log, Network, Page, Runtime};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 
 use crate::support::sample;
@@ -123,4 +126,42 @@ pub fn screenshot(tab: &Tab, path: &std::path::Path) {
         .unwrap();
     std::fs::write(path, png).unwrap();
     eprintln!("screenshot: {}", path.display());
+}
+
+/// What a tab saw: console errors (a CSP violation is one) and every request URL.
+#[derive(Default)]
+pub struct Seen {
+    pub errors: Vec<String>,
+    pub requests: Vec<String>,
+}
+
+pub fn watch(tab: &Arc<Tab>) -> Arc<Mutex<Seen>> {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sink = Arc::clone(&seen);
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        let mut s = sink.lock().unwrap();
+        match event {
+            Event::NetworkRequestWillBeSent(e) => s.requests.push(e.params.request.url.clone()),
+            Event::LogEntryAdded(e) if e.params.entry.level == Log::LogEntryLevel::Error => {
+                s.errors
+                    .push(format!("{} {:?}", e.params.entry.text, e.params.entry.url));
+            }
+            Event::RuntimeExceptionThrown(e) => {
+                s.errors.push(format!("{:?}", e.params.exception_details));
+            }
+            _ => {}
+        }
+    }))
+    .unwrap();
+    tab.enable_log().unwrap();
+    tab.enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
+    seen
 }
