@@ -4,7 +4,7 @@
 //! publishes a held case and a later photo swap voids it; a case.toml changed on disk since the
 //! page loaded is not overwritten; requests without the token are refused; and the shared HTTP
 //! server answers while 70 slow-byte and 200 idle connections are open. The screenshot of the
-//! case page goes to `target/review-screenshots/case.png`.
+//! case page goes to `target/review-screenshots/` (`case.png`, `points.png`).
 
 #[path = "review_app/chrome.rs"]
 mod chrome;
@@ -161,6 +161,8 @@ fn points_placed_by_clicks_publish_a_held_pair_with_landmarks() {
     let shot = support::sample::target_dir("review-screenshots").join("case.png");
     eval(&tab, "window.scrollTo(0, 0)");
     chrome::screenshot(&tab, &shot);
+    eval(&tab, "document.getElementById('points').scrollIntoView()");
+    chrome::screenshot(&tab, &shot.with_file_name("points.png"));
     eval(&tab, "document.getElementById('save').click()");
     let verdict = wait_verdict(&tab, "\u{0}");
     assert!(verdict.starts_with("Published"), "{verdict}");
