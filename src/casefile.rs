@@ -46,6 +46,17 @@ pub struct AlignOverride {
     pub landmarks: Vec<[f64; 4]>,
     /// The 2×3 matrix from this stage's pixels to the before photo's.
     pub matrix: Option<[[f64; 3]; 2]>,
+    /// Set by `beforeafter review`'s "Approve as shown": when (UTC), for the photos below. The
+    /// case is then published with this transform although a check held it; a change to either
+    /// photo voids the approval (the case is held again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
+    /// BLAKE3 of the before photo the approval was given for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_hash: Option<String>,
+    /// BLAKE3 of this stage's photo the approval was given for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_hash: Option<String>,
 }
 
 pub fn read(path: &Path) -> Result<CaseMeta, String> {

@@ -60,6 +60,29 @@ decodes; partial names (.part, .tmp, .crdownload, ~) and system files are skippe
 config file reloads it; an invalid edit is refused and the previous settings keep running.
 Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.")]
     Watch(WatchArgs),
+    /// Resolve held and failed cases in a browser: see why, fix alignment by clicking
+    /// corresponding points, approve as shown or keep private; each decision is saved to the
+    /// case's case.toml (comments kept) and the case is run again into --out.
+    #[command(after_help = "Examples:
+  beforeafter review photos --out gallery                 # then open the printed link
+  beforeafter review photos --out gallery --addr 127.0.0.1:9001
+Lists the cases the last run held or failed (INPUT/.beforeafter/held.json), and published ones on
+request. The printed link carries a random token: every request needs it, so keep it to yourself.
+Serves only on loopback unless told otherwise, and only photos inside INPUT. Ctrl-C stops it.")]
+    Review {
+        /// The folder with the clinic's photos.
+        input: PathBuf,
+        /// The gallery to publish decisions to (as `batch` would); without it, decisions are
+        /// only saved to case.toml.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The same settings as the runs (see `batch`).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Where to serve the app.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: SocketAddr,
+    },
     /// List the cases found in INPUT, files that could not be placed, and config problems. Writes nothing.
     #[command(after_help = "Examples:
   beforeafter check photos

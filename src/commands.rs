@@ -19,6 +19,15 @@ pub fn run(command: Command) -> Result<i32> {
             crate::watch::run(&args)?;
             Ok(0)
         }
+        Command::Review {
+            input,
+            out,
+            config,
+            addr,
+        } => {
+            crate::review::run(&input, out.as_deref(), config.as_deref(), addr)?;
+            Ok(0)
+        }
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Verify { input, out, json } => verify(&input, &out, json),
         Command::Init { dir } => init(&dir),

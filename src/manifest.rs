@@ -170,6 +170,10 @@ pub struct AlignRecord {
     /// Root-mean-square landmark residual (pixels) for `[[align]]` landmarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landmark_rms_px: Option<f64>,
+    /// Approved by hand in `beforeafter review` ("Approve as shown"): when, in UTC (the public
+    /// manifest keeps the month only). Who approved is not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
 }
 
 impl AlignRecord {
@@ -187,6 +191,7 @@ impl AlignRecord {
             overlap: None,
             working_size: None,
             landmark_rms_px: None,
+            approved: None,
         }
     }
 }
@@ -388,6 +393,10 @@ impl CaseEntry {
         c.source = None;
         for s in c.views.iter_mut().flat_map(|v| v.stages.iter_mut()) {
             s.source = None;
+            // When a case was approved by hand, to the month: no day leaves the input folder.
+            if let Some(when) = s.align.as_mut().and_then(|a| a.approved.as_mut()) {
+                when.truncate(7);
+            }
         }
         c
     }

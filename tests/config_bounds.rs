@@ -215,7 +215,7 @@ fn the_documented_maximums_found_refused_are_accepted_and_kept_exactly() {
 }
 
 /// Every integer key: (key, min, max).
-const INTEGER_RANGES: [(&str, i64, i64); 16] = [
+const INTEGER_RANGES: [(&str, i64, i64); 20] = [
     ("jobs", 0, 1024),
     ("outputs.jpeg_quality", 1, 100),
     ("outputs.webp_quality", 1, 100),
@@ -232,6 +232,10 @@ const INTEGER_RANGES: [(&str, i64, i64); 16] = [
     ("watch.quiet_ms", 50, 60_000),
     ("watch.poll_ms", 100, 600_000),
     ("watch.broken_after_ms", 100, 600_000),
+    ("server.max_connections", 8, 100_000),
+    ("server.read_ms", 100, 600_000),
+    ("server.request_ms", 1_000, 3_600_000),
+    ("server.max_body_bytes", 1_024, 100_000_000),
 ];
 
 #[test]

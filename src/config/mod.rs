@@ -19,6 +19,7 @@ mod labels;
 mod limits;
 mod outputs;
 mod quality;
+mod server;
 mod tone;
 mod watch;
 mod watermark;
@@ -35,6 +36,7 @@ pub use labels::LabelsConfig;
 pub use limits::LimitsConfig;
 pub use outputs::{Format, OutputsConfig};
 pub use quality::QualityConfig;
+pub use server::ServerConfig;
 pub use tone::ToneConfig;
 pub use watch::WatchConfig;
 pub use watermark::{Anchor, WatermarkConfig};
@@ -64,6 +66,7 @@ pub struct Config {
     pub quality: QualityConfig,
     pub gallery: GalleryConfig,
     pub watch: WatchConfig,
+    pub server: ServerConfig,
     /// Where the user's file lives (relative paths in it are resolved against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -208,7 +211,7 @@ const COLOUR: Allowed = Text(7);
 type Bounds = &'static [(&'static str, Allowed)];
 
 /// Every section's bounds; "" is the top level.
-const SECTIONS: [(&str, Bounds); 11] = [
+const SECTIONS: [(&str, Bounds); 12] = [
     ("", Config::BOUNDS),
     ("outputs", OutputsConfig::BOUNDS),
     ("watermark", WatermarkConfig::BOUNDS),
@@ -220,6 +223,7 @@ const SECTIONS: [(&str, Bounds); 11] = [
     ("quality", QualityConfig::BOUNDS),
     ("gallery", GalleryConfig::BOUNDS),
     ("watch", WatchConfig::BOUNDS),
+    ("server", ServerConfig::BOUNDS),
 ];
 
 /// Check every bounded key of the merged `table` (see [`Allowed`]).

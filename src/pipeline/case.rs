@@ -178,9 +178,11 @@ fn prepare_view(
     several_views: bool,
 ) -> Result<Prepared, String> {
     let (photos, hashes) = decode_view(view, sources, settings)?;
-    let fitted = fit::fit_view(view, &photos, overrides, &settings.fit, &settings.timings)?;
+    let (overrides, voided) = honoured_overrides(view, overrides, &hashes);
+    let fitted = fit::fit_view(view, &photos, &overrides, &settings.fit, &settings.timings)?;
     let ctx = RecordContext {
         fitted: &fitted,
+        voided,
         stages: view.stages.iter().map(|s| s.stage).collect(),
         days: photos.iter().map(|p| p.captured).collect(),
         aligned: settings.fit.align.enabled,
@@ -201,6 +203,40 @@ fn prepare_view(
         crop: fitted.crop,
         stages,
     })
+}
+
+/// The `[[align]]` entries that hold for these photos: an approval (`approved`) holds only for
+/// the photos it was given for, so one whose before or later photo has changed is dropped and
+/// that stage gets a review reason instead (per stage, in series order).
+fn honoured_overrides(
+    view: &View,
+    overrides: &[AlignOverride],
+    hashes: &[String],
+) -> (Vec<AlignOverride>, Vec<Option<String>>) {
+    let mut voided = vec![None; view.stages.len()];
+    let mut kept = Vec::new();
+    for o in overrides {
+        let one = std::slice::from_ref(o);
+        let stage = view
+            .stages
+            .iter()
+            .position(|s| fit::find_override(view, s.stage, one).is_some());
+        let (Some(when), Some(i)) = (&o.approved, stage.filter(|&i| i > 0)) else {
+            kept.push(o.clone());
+            continue;
+        };
+        let same = o.before_hash.as_deref() == Some(hashes[0].as_str())
+            && o.photo_hash.as_deref() == Some(hashes[i].as_str());
+        if same {
+            kept.push(o.clone());
+        } else {
+            voided[i] = Some(format!(
+                "the approval of {when} was for other photos: a photo has changed since, so \
+                 review the case again"
+            ));
+        }
+    }
+    (kept, voided)
 }
 
 /// Every photo of a view decoded (in parallel), with its content hash.
@@ -227,6 +263,8 @@ fn decode_view(
 /// What every stage record of a view is built from, besides its own photo.
 struct RecordContext<'a> {
     fitted: &'a fit::ViewFit,
+    /// Per stage: why its approval no longer holds (see [`honoured_overrides`]).
+    voided: Vec<Option<String>>,
     /// Every stage of the view and its capture day, in series order.
     stages: Vec<Stage>,
     days: Vec<Option<crate::dates::Day>>,
@@ -271,11 +309,16 @@ fn stage_record(
     let (fitted, dates) = (ctx.fitted, ctx.dates);
     let (w, h) = photo.pixels.dimensions();
     let flags = ctx.flags(i);
-    // Words only: reasons of a case published with --publish-review are public.
+    // Words only: reasons of a case published with --publish-review are public. A stage
+    // approved by hand was seen with its reasons: they no longer hold it.
+    let approved = fitted.align[i]
+        .as_ref()
+        .is_some_and(|a| a.approved.is_some());
     let reasons: Vec<String> = flags
         .iter()
-        .filter(|f| f.severity == Severity::Review)
+        .filter(|f| f.severity == Severity::Review && !approved)
         .map(|f| f.message.clone())
+        .chain(ctx.voided[i].clone())
         .collect();
     let since = ctx.days[0]
         .zip(photo.captured)

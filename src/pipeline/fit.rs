@@ -281,7 +281,7 @@ fn measure_quality(fit: &mut ViewFit, work: &[Working], warps: &[Warp], timings:
 }
 
 /// The manual alignment given in case.toml for this view and stage, if any.
-fn find_override<'a>(
+pub(super) fn find_override<'a>(
     view: &View,
     stage: Stage,
     overrides: &'a [AlignOverride],
@@ -348,6 +348,7 @@ fn register(
         overlap: Some(round(est.overlap, 3)),
         working_size: Some(work[0].image.width().max(work[0].image.height())),
         landmark_rms_px: None,
+        approved: None,
     });
     Ok(())
 }
@@ -366,10 +367,16 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, AlignRecord
                 o.stage
             ));
         }
+        let method = if o.approved.is_some() {
+            "approved by hand (case.toml)"
+        } else {
+            "manual matrix (case.toml)"
+        };
         let record = AlignRecord {
-            method: "manual matrix (case.toml)".into(),
+            method: method.into(),
             matrix: m,
             confidence: None,
+            approved: o.approved.clone(),
             ..AlignRecord::reference()
         };
         return Ok((m, record));
@@ -399,6 +406,7 @@ fn manual(o: &AlignOverride, model: align::Model) -> Result<(Matrix, AlignRecord
         matrix: m,
         confidence: None,
         landmark_rms_px: Some(round(rms, 2)),
+        approved: o.approved.clone(),
         ..AlignRecord::reference()
     };
     Ok((m, record))

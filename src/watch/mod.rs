@@ -57,7 +57,7 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
     if let Some(addr) = args.serve {
-        preview(addr, &out, generation.clone(), log)?;
+        preview(addr, &out, generation.clone(), config.server.limits(), log)?;
     }
     if let Some(j) = opts.jobs {
         config.jobs = j;
@@ -118,9 +118,10 @@ fn preview(
     addr: SocketAddr,
     out: &Path,
     generation: Arc<AtomicU64>,
+    limits: crate::http::Limits,
     log: Log,
 ) -> Result<(), Fatal> {
-    let bound = serve::start(addr, out, generation)?;
+    let bound = serve::start(addr, out, generation, limits)?;
     let mut message = format!("previewing the gallery at http://{bound}/");
     if !bound.ip().is_loopback() {
         message.push_str(" (not loopback: anyone who can reach this machine can see it)");

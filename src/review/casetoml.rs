@@ -1,0 +1,159 @@
+//! Edits of a case's `case.toml` by the review app. Format-preserving (`toml_edit`: the file's
+//! comments, order and other keys stay as the clinic wrote them), checked (the result must parse
+//! as a case.toml the pipeline accepts), atomic (temp file + rename, `output::write_atomic`),
+//! and only over the text the page was shown: the page carries the file's hash, and a file
+//! changed on disk since is not overwritten.
+
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
+
+pub const FILE: &str = "case.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("{}: changed on disk since the page loaded; the page reloads to show it", .0.display())]
+    Changed(PathBuf),
+    #[error("{path}: {1}; fix the file by hand, then reload the page", path = .0.display())]
+    Invalid(PathBuf, String),
+    #[error("{0}")]
+    Write(String),
+}
+
+/// What the page carries to detect a change: BLAKE3 of the file's bytes, "none" without one.
+#[must_use]
+pub fn stamp(case_dir: &Path) -> String {
+    match std::fs::read(case_dir.join(FILE)) {
+        Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+        Err(_) => "none".into(),
+    }
+}
+
+/// Apply `change` to `case_dir/case.toml` (created when missing) if it is still the file whose
+/// stamp is `expected`. Returns the new stamp.
+pub fn edit(
+    case_dir: &Path,
+    expected: &str,
+    change: impl FnOnce(&mut DocumentMut) -> Result<(), String>,
+) -> Result<String, EditError> {
+    let path = case_dir.join(FILE);
+    if stamp(case_dir) != expected {
+        return Err(EditError::Changed(path));
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let invalid = |e: String| EditError::Invalid(path.clone(), e);
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
+    change(&mut doc).map_err(invalid)?;
+    let new = doc.to_string();
+    crate::casefile::parse(&new).map_err(invalid)?;
+    crate::output::write_atomic(case_dir, FILE, new.as_bytes())
+        .map_err(|e| EditError::Write(e.to_string()))?;
+    Ok(stamp(case_dir))
+}
+
+/// Which `[[align]]` entry: a stage, and its view when the case has several.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub view: Option<String>,
+    pub stage: String,
+}
+
+/// Replace the `[[align]]` entries for `target` (any earlier landmarks, matrix or approval) by
+/// `entry`, leaving every other entry and key as it was.
+pub fn set_align(doc: &mut DocumentMut, target: &Target, mut entry: Table) -> Result<(), String> {
+    let item = doc
+        .entry("align")
+        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+    let Some(list) = item.as_array_of_tables_mut() else {
+        return Err("`align` is not written as [[align]] tables".into());
+    };
+    list.retain(|t| !names(t, target));
+    if let Some(view) = &target.view {
+        entry.insert("view", value(view.as_str()));
+    }
+    entry.insert("stage", value(target.stage.as_str()));
+    list.push(entry);
+    Ok(())
+}
+
+fn names(t: &Table, target: &Target) -> bool {
+    let stage = t.get("stage").and_then(Item::as_str);
+    let view = t.get("view").and_then(Item::as_str);
+    let same_view = match (&target.view, view) {
+        (Some(a), Some(b)) => crate::ids::slug(a) == crate::ids::slug(b),
+        _ => true,
+    };
+    same_view && stage.is_some_and(|s| s.eq_ignore_ascii_case(&target.stage))
+}
+
+/// `landmarks = [[before_x, before_y, stage_x, stage_y], …]`, to 0.01 px.
+#[must_use]
+pub fn landmarks_entry(landmarks: &[[f64; 4]]) -> Table {
+    let mut rows = Array::new();
+    for l in landmarks {
+        let row: Array = l.iter().map(|v| (v * 100.0).round() / 100.0).collect();
+        rows.push_formatted(toml_edit::Value::Array(row).decorated("\n  ", ""));
+    }
+    rows.set_trailing("\n");
+    rows.set_trailing_comma(true);
+    let mut t = Table::new();
+    t.insert("landmarks", value(rows));
+    t
+}
+
+/// An approval: the transform shown, when, and the photos it holds for.
+#[must_use]
+pub fn approval_entry(matrix: [[f64; 3]; 2], when: &str, before: &str, photo: &str) -> Table {
+    let mut rows = Array::new();
+    for r in matrix {
+        rows.push(r.iter().copied().collect::<Array>());
+    }
+    let mut t = Table::new();
+    t.insert("matrix", value(rows));
+    t.insert("approved", value(when));
+    t.insert("before_hash", value(before));
+    t.insert("photo_hash", value(photo));
+    t
+}
+
+/// "Keep private": `consent = false`.
+pub fn keep_private(doc: &mut DocumentMut) -> Result<(), String> {
+    doc["consent"] = value(false);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_keep_comments_order_and_other_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "# Mrs Example, crown\ntitle = \"Crown\" # shown on the page\nconsent = true\n\n\
+                    [[align]]\nstage = \"session-2\" # by hand\nmatrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]\n";
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        let before = stamp(dir.path());
+        let target = Target {
+            view: None,
+            stage: "after".into(),
+        };
+        let entry = landmarks_entry(&[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.123]]);
+        let after = edit(dir.path(), &before, |d| set_align(d, &target, entry)).unwrap();
+        let new = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(new.starts_with("# Mrs Example, crown\ntitle = \"Crown\" # shown on the page\n"));
+        assert!(new.contains("stage = \"session-2\" # by hand"), "{new}");
+        let meta = crate::casefile::parse(&new).unwrap();
+        assert_eq!(meta.align.len(), 2);
+        assert_eq!(meta.align[1].landmarks[1], [5.0, 6.0, 7.0, 8.12]);
+        // The page's stamp is now stale: a second edit from it is refused.
+        assert!(matches!(
+            edit(dir.path(), &before, keep_private),
+            Err(EditError::Changed(_))
+        ));
+        edit(dir.path(), &after, keep_private).unwrap();
+        let meta = crate::casefile::read(&dir.path().join(FILE)).unwrap();
+        assert_eq!(meta.consent, Some(false));
+    }
+}

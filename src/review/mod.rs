@@ -1,0 +1,115 @@
+//! `beforeafter review`: a local web app in which staff resolve the cases a run held (low
+//! confidence, framing out of bounds, dates out of order, capture-quality flags) or failed,
+//! instead of typing landmark pixels into `case.toml`.
+//!
+//! Served by the program's one HTTP server ([`crate::http`]) on loopback. A random token, in the
+//! URL printed at start, is required on every request but the static assets (and, in a header
+//! only, on every request that changes anything), so neither another local user nor a web page
+//! in the same browser can read a photo or change a case. Only photos a record names inside
+//! INPUT are served; the pages load nothing from elsewhere (a strict CSP says so).
+//!
+//! [`routes`] dispatches, [`page`] renders, [`decide`] carries out a decision (landmarks saved,
+//! "approve as shown", "keep private") and runs the case again, [`casetoml`] edits `case.toml`
+//! without losing a comment, and [`records`] reads what the last run recorded.
+
+pub mod casetoml;
+mod decide;
+mod page;
+mod records;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::config::Config;
+use crate::error::Fatal;
+
+/// What every request handler shares.
+pub struct State {
+    pub input: PathBuf,
+    /// The gallery a decision is published to; without it, decisions are saved but not run.
+    pub out: Option<PathBuf>,
+    pub config_path: Option<PathBuf>,
+    pub token: String,
+    /// One decision at a time: each runs the pipeline over INPUT.
+    pub running: Mutex<()>,
+}
+
+impl State {
+    pub fn config(&self) -> Result<Config, String> {
+        Config::for_input(&self.input, self.config_path.as_deref()).map_err(|e| e.to_string())
+    }
+}
+
+/// Start the app and serve until the process is stopped. Returns the address and the token.
+pub fn start(
+    input: &Path,
+    out: Option<&Path>,
+    config_path: Option<&Path>,
+    addr: SocketAddr,
+) -> Result<(SocketAddr, String), Fatal> {
+    let config = Config::for_input(input, config_path)?;
+    if let Some(out) = out {
+        crate::output::check_apart(input, out)?;
+    }
+    let input = std::fs::canonicalize(input).map_err(|e| {
+        Fatal::Other(format!(
+            "{}: {e}; give the folder that holds the clinic's photos",
+            input.display()
+        ))
+    })?;
+    let token = new_token()?;
+    let state = Arc::new(State {
+        input,
+        out: out.map(Path::to_owned),
+        config_path: config_path.map(Path::to_owned),
+        token: token.clone(),
+        running: Mutex::new(()),
+    });
+    let handler = Arc::new(move |req| routes::handle(&state, &req));
+    let bound = crate::http::start(addr, config.server.limits(), handler).map_err(|e| {
+        Fatal::Other(format!(
+            "cannot serve on {addr}: {e}; give another address with --addr 127.0.0.1:PORT"
+        ))
+    })?;
+    Ok((bound, token))
+}
+
+/// `beforeafter review`: start, print the address with its token, serve until stopped.
+pub fn run(
+    input: &Path,
+    out: Option<&Path>,
+    config_path: Option<&Path>,
+    addr: SocketAddr,
+) -> Result<(), Fatal> {
+    let (bound, token) = start(input, out, config_path, addr)?;
+    println!("Review held cases at http://{bound}/?t={token}");
+    if !bound.ip().is_loopback() {
+        println!("(not loopback: anyone who can reach this machine and has the link can use it)");
+    }
+    if out.is_none() {
+        println!(
+            "Without --out, decisions are saved to case.toml but not published until the next batch."
+        );
+    }
+    println!("Stop with Ctrl-C.");
+    loop {
+        std::thread::park();
+    }
+}
+
+/// 128 random bits from the operating system, as hex.
+fn new_token() -> Result<String, Fatal> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Fatal::Other(format!("no randomness from the system for the token: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Equal strings, compared in time that does not depend on where they differ.
+#[must_use]
+pub fn same_token(given: &str, token: &str) -> bool {
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
