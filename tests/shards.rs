@@ -274,9 +274,13 @@ fn merge_refuses_a_missing_shard_and_one_from_other_settings_or_photos() {
 }
 
 /// Waits until `file` exists (a shard has finished a case), at most a minute.
+/// Wait until `file` holds at least one whole line: the file is created when the shard starts,
+/// before any case is finished, so its mere existence is too early a moment to kill the shard
+/// (a loaded machine once killed it there, and the rerun had nothing to reuse).
 fn wait_for(file: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !file.exists() && Instant::now() < deadline {
+    let has_line = || std::fs::read(file).is_ok_and(|b| b.contains(&b'\n'));
+    while !has_line() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
