@@ -267,7 +267,7 @@ mod tests {
     fn text_mark_stays_legible_on_light_and_dark_photos() {
         for grey in [20, 128, 235] {
             let c = mark_contrast(grey);
-            assert!(c > 60.0, "grey {grey}: mean change {c:.1}");
+            assert!(c > 30.0, "grey {grey}: mean change {c:.1}");
         }
     }
 

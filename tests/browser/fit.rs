@@ -282,10 +282,9 @@ fn zoom_keeps_the_photos_in_sync(tab: &Tab, url: &str) {
     assert!(moved > start, "the divider still moves: {start} -> {moved}");
     eval(
         tab,
-        &format!(
-            "new Promise(r => {{ const i = document.querySelector('.frame .is-b img'); \
-                  const w = () => i.complete && !i.currentSrc.includes('-480.') ? r() : setTimeout(w, 50); w(); }})"
-        ),
+        "new Promise(r => { const i = document.querySelector('.frame .is-b img'); \
+         const w = () => i.complete && !i.currentSrc.includes('-480.') ? r() : setTimeout(w, 50); \
+         w(); })",
     );
     let after = eval(tab, src).as_str().unwrap().to_owned();
     assert!(
