@@ -251,7 +251,6 @@
       });
     });
     if (series) {
-      series.hidden = false;
       series.addEventListener("change", function (event) {
         var i = Number(event.target.value);
         if (event.target.name.slice(-1) === "a") {
