@@ -169,7 +169,11 @@ fn no_metadata_in_outputs(out: &Path) {
         for n in needles {
             // Three letters turn up by chance in compressed pixels (a 720-px WebP thumbnail
             // held "GPS"), so short needles are looked for outside the image data only.
-            let hay = if n.len() < 4 { outside_pixels(&bytes) } else { &bytes[..] };
+            let hay = if n.len() < 4 {
+                outside_pixels(&bytes)
+            } else {
+                &bytes[..]
+            };
             assert!(
                 !hay.windows(n.len()).any(|w| w == n),
                 "{f} contains {:?}",
