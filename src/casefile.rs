@@ -26,6 +26,12 @@ pub struct CaseMeta {
     pub notes: Option<String>,
     pub credit: Option<String>,
     pub consent: Option<bool>,
+    /// Where the case goes on the index: lower first, before every case without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i32>,
+    /// Shown before the cases that are not featured (after those with an `order`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub featured: bool,
     /// Manual alignment for stages the estimator gets wrong.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub align: Vec<AlignOverride>,
@@ -70,7 +76,7 @@ pub fn read(path: &Path) -> Result<CaseMeta, String> {
 pub fn parse(text: &str) -> Result<CaseMeta, String> {
     let meta: CaseMeta = toml::from_str(text).map_err(|e| {
         format!(
-            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, [[align]]",
+            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, order, featured, [[align]]",
             e.message()
         )
     })?;

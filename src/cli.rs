@@ -118,11 +118,15 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
     },
     /// Create a clinic folder: a commented config, an example case and a short guide. Never overwrites.
     #[command(after_help = "Examples:
-  beforeafter init my-clinic
+  beforeafter init my-clinic --clinic \"Hair Clinic Leeds\"
   beforeafter batch my-clinic/photos --out my-clinic/gallery --config my-clinic/beforeafter.toml")]
     Init {
         /// The folder to create or fill.
         dir: PathBuf,
+        /// The clinic's name: written as `[gallery] clinic`, shown in every page's header and
+        /// used as the watermark. Without it, `check` warns until it is set.
+        #[arg(long)]
+        clinic: Option<String>,
     },
 }
 

@@ -30,7 +30,7 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Verify { input, out, json } => verify(&input, &out, json),
-        Command::Init { dir } => init(&dir),
+        Command::Init { dir, clinic } => init(&dir, clinic.as_deref()),
     }
 }
 
@@ -215,6 +215,9 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         .source
         .as_ref()
         .map_or("defaults".into(), |p| p.display().to_string());
+    for warning in config.publishing_warnings() {
+        println!("warning: {warning}");
+    }
     println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })
 }
@@ -306,9 +309,21 @@ credit = \"\"
 consent = false
 ";
 
-fn init(dir: &Path) -> Result<i32> {
+/// The default config with `[gallery] clinic` set to `clinic` (the watermark follows it).
+fn init_config(clinic: Option<&str>) -> String {
+    match clinic.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(name) => {
+            let value = toml::Value::String(name.to_owned()).to_string();
+            config::DEFAULT_TOML.replacen("\nclinic = \"\"\n", &format!("\nclinic = {value}\n"), 1)
+        }
+        None => config::DEFAULT_TOML.to_owned(),
+    }
+}
+
+fn init(dir: &Path, clinic: Option<&str>) -> Result<i32> {
+    let toml = init_config(clinic);
     let files: [(&str, &str); 3] = [
-        ("beforeafter.toml", config::DEFAULT_TOML),
+        ("beforeafter.toml", &toml),
         ("README.md", INIT_GUIDE),
         ("example-case/case.toml", INIT_CASE),
     ];
@@ -323,6 +338,11 @@ fn init(dir: &Path) -> Result<i32> {
         }
         std::fs::write(&path, text)?;
         println!("created  {}", path.display());
+    }
+    if clinic.is_none() {
+        println!(
+            "Set your clinic's name in beforeafter.toml ([gallery] clinic): it is the watermark."
+        );
     }
     println!(
         "Next: put photos in {0} (see {0}/README.md), then run: beforeafter check {0}",

@@ -5,19 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Short month names: a stage's label must fit beside the other one on a 320 px phone.
 const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// A capture day from EXIF. Never serialized into the output folder.
@@ -123,7 +113,7 @@ pub fn interval(days: i64) -> Option<String> {
     }
 }
 
-/// `"YYYY-MM"` (a day after it is dropped) as `("YYYY-MM", "May 2026")`. Anything else is
+/// `"YYYY-MM"` (a day after it is dropped) as `("YYYY-MM", "Sep 2026")`. Anything else is
 /// `None`: a free-text date could carry the day, which is never published.
 #[must_use]
 pub fn month(text: &str) -> Option<(String, String)> {
@@ -152,7 +142,7 @@ mod tests {
         assert_eq!(month("2026-05").unwrap().1, "May 2026");
         assert_eq!(
             month("2026-01-31").unwrap(),
-            ("2026-01".into(), "January 2026".into())
+            ("2026-01".into(), "Jan 2026".into())
         );
         for bad in [
             "2026",

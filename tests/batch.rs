@@ -200,6 +200,30 @@ fn init_scaffolds_a_folder_that_checks_clean_and_never_overwrites() {
     );
 }
 
+/// Issue 15: `init --clinic` names the clinic (and so the watermark); without it `check` warns.
+#[test]
+fn init_takes_the_clinics_name_and_check_warns_without_one() {
+    let env = TestEnv::new();
+    let named = env.dir.path().join("named");
+    let o = support::env::run(&["init", named.to_str().unwrap(), "--clinic", "Hair \"Co\""]);
+    assert_eq!(o.status.code(), Some(0));
+    let toml = std::fs::read_to_string(named.join("beforeafter.toml")).unwrap();
+    assert!(
+        toml.contains(r#"clinic = 'Hair "Co"'"#) || toml.contains(r#"clinic = "Hair \"Co\"""#),
+        "{toml}"
+    );
+    let o = support::env::run(&["check", named.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("warning:"));
+    let plain = env.dir.path().join("plain");
+    support::env::run(&["init", plain.to_str().unwrap()]);
+    let o = support::env::run(&["check", plain.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("warning: [gallery] clinic is not set"),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_lists_cases_and_problems_and_writes_nothing() {
     let env = TestEnv::new();

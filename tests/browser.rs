@@ -10,6 +10,8 @@
 
 mod support;
 use support::sample;
+#[path = "browser/fit.rs"]
+mod fit;
 #[path = "browser/server.rs"]
 mod server;
 
@@ -288,7 +290,8 @@ fn filters_hide_and_show_the_right_cards() {
     let tab = browser.new_tab().unwrap();
     open(&tab, &format!("{}/index.html", file_url(out)));
     screenshot(&tab, "index.png");
-    let all = [sample::FLAT_PAIR_ID, "rotated-phone", "smp-crown-series"];
+    // The featured case first (`featured = true` in its case.toml), then newest first.
+    let all = ["smp-crown-series", sample::FLAT_PAIR_ID, "rotated-phone"];
     assert_eq!(visible_cards(&tab), all);
     click(&tab, r#"button[data-group="tag"][data-value="crown"]"#);
     assert_eq!(visible_cards(&tab), ["smp-crown-series"]);
@@ -302,7 +305,7 @@ fn filters_hide_and_show_the_right_cards() {
         &tab,
         r#"button[data-group="treatment"][data-value="scalp-micropigmentation"]"#,
     );
-    assert_eq!(visible_cards(&tab), ["rotated-phone", "smp-crown-series"]);
+    assert_eq!(visible_cards(&tab), ["smp-crown-series", "rotated-phone"]);
     click(&tab, r#"button[data-group="tag"][data-value="top"]"#);
     assert_eq!(visible_cards(&tab), ["rotated-phone"]);
     let pressed = eval(

@@ -140,7 +140,14 @@ fn the_session_label_holds_n_at_most_once() {
 
 /// Every documented float range: (key, min, max, just below, just above). The ends of
 /// `align.max_scale` and `tone.max_gamma` start at the defaults of their lower bounds.
-const FLOAT_RANGES: [(&str, &str, &str, &str, &str); 14] = [
+const FLOAT_RANGES: [(&str, &str, &str, &str, &str); 15] = [
+    (
+        "composites.thumb_aspect",
+        "0.5",
+        "3.0",
+        "0.4999999",
+        "3.0000001",
+    ),
     ("watermark.opacity", "0.0", "1.0", "-0.001", "1.0000001"),
     ("watermark.size", "0.02", "1.0", "0.0199999", "1.0000001"),
     ("watermark.margin", "0.0", "0.2", "-0.001", "0.2000001"),
@@ -215,7 +222,8 @@ fn the_documented_maximums_found_refused_are_accepted_and_kept_exactly() {
 }
 
 /// Every integer key: (key, min, max).
-const INTEGER_RANGES: [(&str, i64, i64); 20] = [
+const INTEGER_RANGES: [(&str, i64, i64); 22] = [
+    ("composites.thumb_quality", 1, 100),
     ("jobs", 0, 1024),
     ("outputs.jpeg_quality", 1, 100),
     ("outputs.webp_quality", 1, 100),
@@ -224,7 +232,6 @@ const INTEGER_RANGES: [(&str, i64, i64); 20] = [
     ("outputs.avif_speed", 1, 10),
     ("watermark.min_width", 0, 100_000),
     ("composites.width", 64, 8192),
-    ("composites.thumb_width", 64, 2048),
     ("composites.square", 64, 8192),
     ("align.working_size", 256, 4096),
     ("limits.max_megapixels", 1, 1000),
@@ -236,6 +243,8 @@ const INTEGER_RANGES: [(&str, i64, i64); 20] = [
     ("server.read_ms", 100, 600_000),
     ("server.request_ms", 1_000, 3_600_000),
     ("server.max_body_bytes", 1_024, 100_000_000),
+    ("gallery.start", 0, 100),
+    ("gallery.page_size", 1, 1000),
 ];
 
 #[test]
@@ -266,6 +275,14 @@ fn integer_arrays_are_checked_element_by_element() {
     refused("[outputs]\nwidths = [-1]\n", "outputs.widths[0]");
     refused("[outputs]\nwidths = []\n", "outputs.widths");
     accepted("[outputs]\nwidths = [1, 8192]\n[composites]\nsocial = [64, 8192]\n");
+    let e = refused(
+        "[composites]\nthumb_widths = [360, 4000]\n",
+        "composites.thumb_widths[1]",
+    );
+    assert!(
+        e.ends_with("4000 is out of range: allowed 64 to 2048"),
+        "{e}"
+    );
     let e = refused(
         "[composites]\nsocial = [1200, 70000]\n",
         "composites.social[1]",

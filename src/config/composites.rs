@@ -13,7 +13,11 @@ use crate::error::ConfigError;
 pub struct CompositesConfig {
     pub enabled: bool,
     pub width: u32,
-    pub thumb_width: u32,
+    /// The index thumbnails' widths, and their shape (width / height).
+    pub thumb_widths: Vec<u32>,
+    pub thumb_aspect: f32,
+    /// The thumbnails' JPEG and WebP quality.
+    pub thumb_quality: u8,
     pub square: u32,
     pub social: [u32; 2],
     pub stack_above_aspect: f32,
@@ -24,7 +28,9 @@ pub struct CompositesConfig {
 impl CompositesConfig {
     pub(super) const BOUNDS: Bounds = &[
         ("width", Int(64, 8192)),
-        ("thumb_width", Int(64, 2048)),
+        ("thumb_widths", Ints(64, 2048)),
+        ("thumb_aspect", Number(0.5, 3.0)),
+        ("thumb_quality", Int(1, 100)),
         ("square", Int(64, 8192)),
         ("social", Ints(64, 8192)),
         ("stack_above_aspect", Number(0.1, 10.0)),

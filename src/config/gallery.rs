@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::Allowed::Text;
+use super::Allowed::{Int, Text};
 use super::{Bounds, COLOUR, PATH, check_colour, invalid, read_relative};
 use crate::error::ConfigError;
 
@@ -26,6 +26,15 @@ pub struct GalleryConfig {
     pub templates: String,
     /// How dates are shown: time since the before photo, also the month, or none.
     pub dates: crate::dates::DateStyle,
+    /// The call to action on every page: address and words; "" = none.
+    pub contact_url: String,
+    pub contact_label: String,
+    /// The divider's starting position, percent from the left.
+    pub start: u32,
+    /// Index cards per page.
+    pub page_size: u32,
+    /// Ask search engines not to index the pages (a staging copy).
+    pub noindex: bool,
     /// The header logo, read once at load time so a missing logo is a config error.
     #[serde(skip)]
     pub logo_file: Option<GalleryLogo>,
@@ -54,6 +63,10 @@ impl GalleryConfig {
         ("footer", Text(500)),
         ("base_url", Text(2000)),
         ("templates", PATH),
+        ("contact_url", Text(2000)),
+        ("contact_label", Text(100)),
+        ("start", Int(0, 100)),
+        ("page_size", Int(1, 1000)),
     ];
 
     /// `base_url` with exactly one trailing `/`, or "" when unset.
@@ -85,7 +98,7 @@ impl GalleryConfig {
                 ),
             ));
         }
-        Ok(())
+        check_contact(path, &self.contact_url, &self.contact_label)
     }
 
     /// Resolve `logo` and `templates` against `base` (the config file's folder).
@@ -139,4 +152,32 @@ fn read_logo(bytes: Vec<u8>) -> Result<GalleryLogo, String> {
         width,
         height,
     })
+}
+
+/// `contact_url` must be a web or mail address a visitor can follow, with words to show.
+fn check_contact(path: &Path, url: &str, label: &str) -> Result<(), ConfigError> {
+    if url.is_empty() {
+        return Ok(());
+    }
+    let scheme_ok = ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|s| url.starts_with(s) && url.len() > s.len());
+    let chars_ok = !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`\\".contains(c));
+    if !(scheme_ok && chars_ok) {
+        return Err(invalid(
+            path,
+            "gallery.contact_url",
+            format!("{url:?}: give an address such as \"https://clinic.example/book\", or \"\""),
+        ));
+    }
+    if label.trim().is_empty() {
+        return Err(invalid(
+            path,
+            "gallery.contact_label",
+            "empty while contact_url is set: give the link's words".into(),
+        ));
+    }
+    Ok(())
 }

@@ -46,6 +46,9 @@ use crate::error::ConfigError;
 /// The configuration file a run finds in its input folder.
 pub const CONFIG_NAME: &str = "beforeafter.toml";
 
+/// The watermark text `init` wrote before it asked for the clinic's name.
+pub const SAMPLE_WATERMARK: &str = "beforeafter sample clinic";
+
 /// The embedded defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
@@ -128,11 +131,42 @@ impl Config {
                     message: e.to_string(),
                 })?;
         config.source = path.map(Path::to_owned);
+        config.resolve_watermark_text();
         config.validate(&shown)?;
         let base = config.base_dir().to_owned();
         config.logo_png = config.watermark.load_logo(&base, &shown)?;
         config.gallery.load_files(&base, &shown)?;
         Ok(config)
+    }
+
+    /// `[watermark] text = ""` means the clinic's name, else the gallery's title, so a clinic
+    /// never publishes a mark naming someone else. Resolved before the cache key is taken.
+    fn resolve_watermark_text(&mut self) {
+        if self.watermark.text.trim().is_empty() {
+            let clinic = self.gallery.clinic.trim();
+            let title = self.gallery.title.trim();
+            self.watermark.text = if clinic.is_empty() { title } else { clinic }.to_owned();
+        }
+    }
+
+    /// What `check` should warn about in the settings a clinic would publish with: a watermark
+    /// that does not name the clinic.
+    pub fn publishing_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let text_mark = self.watermark.enabled && self.watermark.logo.is_empty();
+        if text_mark && self.watermark.text.trim() == SAMPLE_WATERMARK {
+            out.push(format!(
+                "[watermark] text is the sample's {SAMPLE_WATERMARK:?}: set it to your clinic's \
+                 name, or set it to \"\" and [gallery] clinic"
+            ));
+        } else if text_mark && self.gallery.clinic.trim().is_empty() {
+            out.push(format!(
+                "[gallery] clinic is not set, so the watermark reads {:?} (the title): set \
+                 clinic to your clinic's name",
+                self.watermark.text
+            ));
+        }
+        out
     }
 
     /// Files the configuration itself uses (the file, the logos, the template folder), so

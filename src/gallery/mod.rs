@@ -11,6 +11,7 @@
 
 mod caption;
 mod feed;
+mod index;
 mod model;
 mod templates;
 
@@ -62,28 +63,80 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
         )?;
         output::write_if_changed(out, &format!("{}/index.html", case.id), html.as_bytes())?;
     }
-    let cards: Vec<model::Card> = (published.iter().enumerate())
-        .map(|(i, c)| model::card(c, i))
-        .collect();
-    let index = templates::render(
-        &env,
-        "index.html",
-        context! {
-            site => serde_value(&site),
-            root => Value::from_safe_string(String::new()),
-            assets => serde_value(&assets),
-            share => serde_value(model::index_share(&published, &site, &base_url)),
-            cards => serde_value(&cards),
-            filters => serde_value(model::filters(&published)),
-        },
-    )?;
-    output::write_if_changed(out, "index.html", index.as_bytes())?;
+    write_index(out, &env, &published, config, &site, &assets)?;
     let months = g.dates == crate::dates::DateStyle::Month;
     let feed = feed::feed(&g.title, base_url, &published, months);
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
     json.push('\n');
     output::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;
     Ok(())
+}
+
+/// The index's pages: `index.html` and `page-N.html`, `[gallery] page_size` cards each, every
+/// one with the filter groups of all cases and a link to the next page.
+fn write_index(
+    out: &Path,
+    env: &minijinja::Environment,
+    published: &[&CaseEntry],
+    config: &Config,
+    site: &model::Site,
+    assets: &AssetUrls,
+) -> Result<(), Fatal> {
+    let ordered = index::ordered(published);
+    let size = config.gallery.page_size as usize;
+    let share = model::index_share(&ordered, site, &config.gallery.base_url());
+    let filters = index::filters(&ordered);
+    let pages = index::pages(ordered.len(), size);
+    for page in &pages {
+        let on_page = ordered.iter().skip((page.number - 1) * size).take(size);
+        let cards: Vec<index::Card> = on_page
+            .enumerate()
+            .map(|(i, c)| index::card(c, first_page_at(page.number, i), &config.labels))
+            .collect();
+        let html = templates::render(
+            env,
+            "index.html",
+            context! {
+                site => serde_value(site),
+                root => Value::from_safe_string(String::new()),
+                assets => serde_value(assets),
+                share => serde_value(&share),
+                cards => serde_value(&cards),
+                filters => serde_value(&filters),
+                page => serde_value(page),
+            },
+        )?;
+        output::write_if_changed(out, &page.file, html.as_bytes())?;
+    }
+    remove_stale_pages(out, pages.len());
+    Ok(())
+}
+
+/// The index's files for `published` cases, `page_size` a page: `index.html`, `page-2.html`, …
+pub fn index_files(published: usize, page_size: u32) -> Vec<String> {
+    let pages = published.div_ceil(page_size.max(1) as usize).max(1);
+    (1..=pages).map(index::page_file).collect()
+}
+
+/// A card's position for eager loading: only the first page's first row loads at once.
+fn first_page_at(page: usize, i: usize) -> usize {
+    if page == 1 { i } else { usize::MAX }
+}
+
+/// Remove `page-N.html` files beyond the last page (the gallery got shorter).
+fn remove_stale_pages(out: &Path, count: usize) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let n = (name.strip_prefix("page-"))
+            .and_then(|r| r.strip_suffix(".html"))
+            .and_then(|n| n.parse::<usize>().ok());
+        if n.is_some_and(|n| n > count || n < 2) {
+            output::remove(out, &name);
+        }
+    }
 }
 
 fn serde_value<T: Serialize>(value: T) -> Value {

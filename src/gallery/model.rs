@@ -12,9 +12,6 @@ use crate::dates::DateStyle;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
 
-/// Index cards above this position load eagerly; the rest lazily (below the fold). The grid
-/// shows up to four cards a row on a wide screen.
-const EAGER_CARDS: usize = 4;
 /// `sizes` for a case page's photos: the slider's frame is at most the page's content width.
 const STAGE_SIZES: &str = "(min-width: 1140px) 1100px, 100vw";
 /// Image formats offered as `<source>`s before the `<img>` fallback, best first.
@@ -40,11 +37,27 @@ pub struct Site {
     pub title: String,
     /// The clinic's name, or the title when there is none.
     pub name: String,
+    /// The clinic's name when set: the header shows it, else the title on case pages only (the
+    /// index's heading is the title), so a page never says its title twice.
+    pub clinic: Option<String>,
+    /// The call to action on every page.
+    pub contact: Option<Contact>,
+    /// The divider's starting position, percent from the left.
+    pub start: u32,
+    /// Ask search engines to keep away (a staging copy).
+    pub noindex: bool,
     pub footer: Option<String>,
     pub logo: Option<Image>,
     pub background: String,
     pub text: String,
     pub accent: String,
+}
+
+/// A link to the clinic's booking page.
+#[derive(Serialize)]
+pub struct Contact {
+    pub href: Value,
+    pub label: String,
 }
 
 /// An `<img>`: relative URL and pixel size.
@@ -86,36 +99,6 @@ pub struct Share {
 }
 
 #[derive(Serialize)]
-pub struct Card {
-    pub id: String,
-    pub href: Value,
-    pub title: String,
-    pub treatment: Option<String>,
-    pub sessions: Option<u32>,
-    pub thumb: Option<Image>,
-    pub eager: bool,
-    /// Space-separated filter keys per group.
-    pub tag_keys: String,
-    pub treatment_key: String,
-    pub view_keys: String,
-}
-
-/// One filter group on the index (tag, treatment, view) and its options.
-#[derive(Serialize)]
-pub struct FilterGroup {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub options: Vec<FilterOption>,
-}
-
-#[derive(Serialize)]
-pub struct FilterOption {
-    pub key: String,
-    pub label: String,
-    pub count: usize,
-}
-
-#[derive(Serialize)]
 pub struct CasePage {
     pub id: String,
     pub title: String,
@@ -153,7 +136,7 @@ pub struct StageModel {
     pub name: String,
     /// "SESSION 1", from `[labels]`.
     pub tag: String,
-    /// Capture month, e.g. "February 2026" (only with `[gallery] dates = "month"`).
+    /// Capture month, e.g. "Feb 2026" (only with `[gallery] dates = "month"`).
     pub month: Option<String>,
     /// Time since the before photo, e.g. "10 weeks after the before photo".
     pub since: Option<String>,
@@ -169,6 +152,8 @@ pub struct StageModel {
 pub struct Download {
     pub href: Value,
     pub label: &'static str,
+    /// The saved file's name: the case, the view and what the file is.
+    pub filename: String,
     pub width: u32,
     pub height: u32,
 }
@@ -182,6 +167,13 @@ pub fn site(config: &GalleryConfig, logo_src: Option<&str>) -> Site {
         } else {
             clinic.to_owned()
         },
+        clinic: (!clinic.is_empty()).then(|| clinic.to_owned()),
+        contact: (!config.contact_url.is_empty()).then(|| Contact {
+            href: url(&config.contact_url),
+            label: config.contact_label.trim().to_owned(),
+        }),
+        start: config.start,
+        noindex: config.noindex,
         footer: caption::text(Some(&config.footer)),
         logo: config
             .logo_file
@@ -198,137 +190,13 @@ pub fn site(config: &GalleryConfig, logo_src: Option<&str>) -> Site {
     }
 }
 
-pub fn card(case: &CaseEntry, position: usize) -> Card {
-    let meta = &case.meta;
-    let treatment = caption::text(meta.treatment.as_ref());
-    Card {
-        id: case.id.clone(),
-        href: url(&format!("{}/index.html", case.id)),
-        title: case.title.clone(),
-        sessions: meta.sessions,
-        thumb: thumb(case),
-        eager: position < EAGER_CARDS,
-        tag_keys: keys(tags(case).iter().map(String::as_str)),
-        treatment_key: treatment
-            .as_deref()
-            .map(caption::filter_key)
-            .unwrap_or_default(),
-        view_keys: keys(named_views(case).map(|v| v.view.as_str())),
-        treatment,
-    }
-}
-
-fn keys<'a>(labels: impl Iterator<Item = &'a str>) -> String {
-    let mut keys: Vec<String> = labels
-        .map(caption::filter_key)
-        .filter(|k| !k.is_empty())
-        .collect();
-    keys.dedup();
-    keys.join(" ")
-}
-
-fn tags(case: &CaseEntry) -> Vec<String> {
+pub(super) fn tags(case: &CaseEntry) -> Vec<String> {
     case.meta
         .tags
         .iter()
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
         .collect()
-}
-
-/// Views with a name of their own (a flat pair's single view is unnamed).
-fn named_views(case: &CaseEntry) -> impl Iterator<Item = &ViewEntry> {
-    case.views.iter().filter(|v| v.view != DEFAULT_VIEW)
-}
-
-/// The index card's image: the thumbnail composite, else the last photo's smallest JPEG.
-fn thumb(case: &CaseEntry) -> Option<Image> {
-    let view = case.views.first()?;
-    let composite = view
-        .composites
-        .iter()
-        .find(|o| o.kind.as_deref() == Some("thumb"));
-    let fallback = || {
-        let last = view.stages.last()?;
-        let jpegs = last.outputs.iter().filter(|o| o.format == "jpeg");
-        jpegs
-            .min_by_key(|o| o.width)
-            .or_else(|| last.outputs.first())
-    };
-    composite.or_else(fallback).map(|o| Image {
-        src: url(&o.path),
-        width: o.width,
-        height: o.height,
-    })
-}
-
-/// The index's filter groups. A group is shown only when choosing one of its options would
-/// hide at least one card.
-pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
-    let groups: [(&str, &str, Vec<Vec<String>>); 3] = [
-        ("tag", "Tag", cases.iter().map(|c| tags(c)).collect()),
-        (
-            "treatment",
-            "Treatment",
-            cases
-                .iter()
-                .map(|c| {
-                    caption::text(c.meta.treatment.as_ref())
-                        .into_iter()
-                        .collect()
-                })
-                .collect(),
-        ),
-        (
-            "view",
-            "View",
-            cases
-                .iter()
-                .map(|c| {
-                    named_views(c)
-                        .map(|v| caption::view_name(&v.view))
-                        .collect()
-                })
-                .collect(),
-        ),
-    ];
-    groups
-        .into_iter()
-        .filter_map(|(name, label, per_case)| {
-            let options = filter_options(&per_case);
-            let narrows = options.iter().any(|o| o.count < cases.len());
-            narrows.then_some(FilterGroup {
-                name,
-                label,
-                options,
-            })
-        })
-        .collect()
-}
-
-/// Distinct keys with the first label seen for each and how many cases have it.
-fn filter_options(per_case: &[Vec<String>]) -> Vec<FilterOption> {
-    let mut options: Vec<FilterOption> = Vec::new();
-    for labels in per_case {
-        let mut seen: Vec<String> = Vec::new();
-        for label in labels {
-            let key = caption::filter_key(label);
-            if key.is_empty() || seen.contains(&key) {
-                continue;
-            }
-            match options.iter_mut().find(|o| o.key == key) {
-                Some(o) => o.count += 1,
-                None => options.push(FilterOption {
-                    key: key.clone(),
-                    label: label.clone(),
-                    count: 1,
-                }),
-            }
-            seen.push(key);
-        }
-    }
-    options.sort_by_key(|o| o.label.to_lowercase());
-    options
 }
 
 pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
@@ -385,22 +253,7 @@ fn view_model(
             .iter()
             .find(|o| o.kind.as_deref() == Some(kind))
     };
-    let local = |o: &OutputEntry| local_path(&case.id, &o.path);
-    let downloads = [
-        ("side", "Side by side"),
-        ("square", "Square"),
-        ("social", "For social media"),
-    ]
-    .into_iter()
-    .filter_map(|(kind, label)| {
-        composite(kind).map(|o| Download {
-            href: url(&local(o)),
-            label,
-            width: o.width,
-            height: o.height,
-        })
-    })
-    .collect();
+    let downloads = downloads(case, view, &composite);
     ViewModel {
         id: format!("view-{}", caption::filter_key(&view.view)),
         heading: (several || view.view != DEFAULT_VIEW).then(|| name.clone()),
@@ -444,6 +297,48 @@ fn stage_model(
     }
 }
 
+/// The view's composites, named by what they are: "Stacked" when the side composite of wide
+/// photos puts them one above the other.
+fn downloads<'a>(
+    case: &CaseEntry,
+    view: &ViewEntry,
+    composite: &dyn Fn(&str) -> Option<&'a OutputEntry>,
+) -> Vec<Download> {
+    let photo = (view.stages.first())
+        .and_then(|s| s.outputs.iter().max_by_key(|o| o.width))
+        .map_or(1.0, |o| f64::from(o.width) / f64::from(o.height.max(1)));
+    let kinds = [
+        ("side", "Side by side", "side-by-side"),
+        ("square", "Square", "square"),
+        ("social", "For social media", "social"),
+    ];
+    kinds
+        .into_iter()
+        .filter_map(|(kind, label, name)| {
+            let o = composite(kind)?;
+            let aspect = f64::from(o.width) / f64::from(o.height.max(1));
+            let stacked = kind == "side" && aspect < photo;
+            let (label, name) = if stacked {
+                ("Stacked", "stacked")
+            } else {
+                (label, name)
+            };
+            let view_part = if view.view == DEFAULT_VIEW {
+                String::new()
+            } else {
+                format!("-{}", caption::filter_key(&view.view))
+            };
+            Some(Download {
+                href: url(&local_path(&case.id, &o.path)),
+                label,
+                filename: format!("{}{view_part}-{name}.jpg", case.id),
+                width: o.width,
+                height: o.height,
+            })
+        })
+        .collect()
+}
+
 /// Manifest paths are relative to the output folder; case pages live one folder down.
 fn local_path(id: &str, path: &str) -> String {
     match path.strip_prefix(id).and_then(|p| p.strip_prefix('/')) {
@@ -453,12 +348,22 @@ fn local_path(id: &str, path: &str) -> String {
 }
 
 fn picture(id: &str, outputs: &[OutputEntry]) -> Picture {
+    picture_at(outputs, STAGE_SIZES, |path| local_path(id, path))
+}
+
+/// A `<picture>` of `outputs` (one image at several widths and formats), shown at `sizes`,
+/// with `at` giving each file's URL from the page.
+pub fn picture_at(
+    outputs: &[OutputEntry],
+    sizes: &'static str,
+    at: impl Fn(&str) -> String,
+) -> Picture {
     let srcset = |format: &str| {
         let mut of: Vec<&OutputEntry> = outputs.iter().filter(|o| o.format == format).collect();
         of.sort_by_key(|o| o.width);
         let text: Vec<String> = of
             .iter()
-            .map(|o| format!("{} {}w", local_path(id, &o.path), o.width))
+            .map(|o| format!("{} {}w", at(&o.path), o.width))
             .collect();
         text.join(", ")
     };
@@ -481,14 +386,13 @@ fn picture(id: &str, outputs: &[OutputEntry]) -> Picture {
         .iter()
         .filter(|o| o.format == fallback_format)
         .max_by_key(|o| o.width);
-    let (src, width, height) = largest.map_or((String::new(), 0, 0), |o| {
-        (local_path(id, &o.path), o.width, o.height)
-    });
+    let (src, width, height) =
+        largest.map_or((String::new(), 0, 0), |o| (at(&o.path), o.width, o.height));
     Picture {
         sources,
         src: url(&src),
         srcset: url_list(&srcset(fallback_format)),
-        sizes: STAGE_SIZES,
+        sizes,
         width,
         height,
     }

@@ -509,7 +509,12 @@ fn prune_journal(out: &Path, new: &Manifest, settings: &Settings) {
     for c in new.cases.iter().filter(|c| c.published) {
         keep.insert(format!("{}/index.html", c.id));
     }
-    keep.extend(["index.html", "gallery.json", crate::manifest::FILE_NAME].map(String::from));
+    keep.extend(["gallery.json", crate::manifest::FILE_NAME].map(String::from));
+    let published = new.cases.iter().filter(|c| c.published).count();
+    keep.extend(crate::gallery::index_files(
+        published,
+        settings.config.gallery.page_size,
+    ));
     let watermark = settings.watermark_asset.as_ref().map(|(p, _)| p.as_str());
     for rel in crate::journal::written(out) {
         let asset = rel.starts_with("assets/") && !rel.starts_with("assets/watermark.");

@@ -102,7 +102,11 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
         })
         .collect::<Result<_, Fatal>>()?;
     let composites = match &r.params.composite {
-        Some(params) => render_composites(plan, &masters, params, r, sink)?,
+        Some(params) => {
+            let mut all = render_composites(plan, &masters, params, r, sink)?;
+            all.extend(render_thumbs(plan, &masters, params, r, sink)?);
+            all
+        }
         None => Vec::new(),
     };
     Ok(ViewOutputs { stages, composites })
@@ -131,14 +135,7 @@ fn render_composites(
             let panels: Vec<RgbImage> = pair
                 .iter()
                 .zip(&layout.panels)
-                .map(|((s, master), &(_, _, pw, ph))| {
-                    r.timings.time(Timed::Resample, || {
-                        master.derive(&layout.region, pw, ph).unwrap_or_else(|| {
-                            let tone = s.tone.as_ref();
-                            render::render_photo(s.pixels, &s.matrix, tone, &layout.region, pw, ph)
-                        })
-                    })
-                })
+                .map(|(&(s, master), &(_, _, pw, ph))| panel(s, master, &layout.region, pw, ph, r))
                 .collect();
             let mut img = composite::assemble(
                 &layout,
@@ -153,8 +150,52 @@ fn render_composites(
         .map(|v| v.into_iter().flatten().collect())
 }
 
-/// Watermark (when wide enough), encode in every configured format (composites: JPEG only) and
-/// hand each file to the sink. `rel` is the path without extension.
+/// The index thumbnails at every thumbnail width: before | last stage, split at the middle.
+fn render_thumbs(
+    plan: &ViewPlan,
+    masters: &[Master],
+    params: &CompositeParams,
+    r: Renderer,
+    sink: &dyn Sink,
+) -> Result<Vec<OutputEntry>, Fatal> {
+    let last = plan.stages.len() - 1;
+    let pair = [
+        (&plan.stages[0], &masters[0]),
+        (&plan.stages[last], &masters[last]),
+    ];
+    let (shown, sizes) = composite::thumb_layouts(&Region::from_crop(plan.crop), params);
+    sizes
+        .par_iter()
+        .map(|&(w, h)| {
+            let [before, after] = pair.map(|(s, master)| panel(s, master, &shown, w, h, r));
+            let mut img = composite::split(&before, &after, params);
+            let rel = format!("{}-thumb-{w}.{}", plan.prefix, &plan.key[..8]);
+            finish(&mut img, &rel, r, Some("thumb"), sink)
+        })
+        .collect::<Result<Vec<_>, Fatal>>()
+        .map(|v| v.into_iter().flatten().collect())
+}
+
+/// `region` of a photo at `w`×`h`: derived from its master, or resampled from the source when
+/// it needs more pixels than the master has.
+fn panel(
+    s: &PlannedStage,
+    master: &Master,
+    region: &Region,
+    w: u32,
+    h: u32,
+    r: Renderer,
+) -> RgbImage {
+    r.timings.time(Timed::Resample, || {
+        master.derive(region, w, h).unwrap_or_else(|| {
+            render::render_photo(s.pixels, &s.matrix, s.tone.as_ref(), region, w, h)
+        })
+    })
+}
+
+/// Watermark (when wide enough; never the index's thumbnails), encode in every configured
+/// format (downloadable composites: JPEG only) and hand each file to the sink. `rel` is the
+/// path without extension.
 fn finish(
     img: &mut RgbImage,
     rel: &str,
@@ -163,21 +204,24 @@ fn finish(
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
     let watermarked = match &r.params.watermark {
-        Some(wm) if wm.applies_to(img.width()) => {
+        Some(wm) if kind != Some("thumb") && wm.applies_to(img.width()) => {
             r.timings.time(Timed::Watermark, || wm.apply_mut(img));
             true
         }
         _ => false,
     };
     let o = &r.params.outputs;
-    let formats: &[Format] = if kind.is_some() {
+    let formats: &[Format] = if kind.is_some_and(|k| k != "thumb") {
         &[Format::Jpeg]
     } else {
         &o.formats
     };
+    let thumb_quality = (r.params.composite.as_ref())
+        .map(|c| c.thumb_quality)
+        .filter(|_| kind == Some("thumb"));
     let params = encode::EncodeParams {
-        jpeg_quality: o.jpeg_quality,
-        webp_quality: o.webp_quality,
+        jpeg_quality: thumb_quality.unwrap_or(o.jpeg_quality),
+        webp_quality: thumb_quality.unwrap_or(o.webp_quality),
         webp_effort: o.webp_effort,
         avif_quality: o.avif_quality,
         avif_speed: o.avif_speed,

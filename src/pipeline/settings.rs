@@ -140,7 +140,9 @@ fn composite_params(config: &Config) -> Option<CompositeParams> {
     let c = &config.composites;
     c.enabled.then(|| CompositeParams {
         width: c.width,
-        thumb_width: c.thumb_width,
+        thumb_widths: c.thumb_widths.clone(),
+        thumb_aspect: f64::from(c.thumb_aspect),
+        thumb_quality: c.thumb_quality,
         square: c.square,
         social: c.social,
         stack_above_aspect: f64::from(c.stack_above_aspect),

@@ -1,5 +1,8 @@
 //! Before|after composites: side by side (stacked for wide photos) at a set width, a square one
-//! and a social (OpenGraph) one, with optional burned-in labels.
+//! and a social (OpenGraph) one, with optional burned-in labels; and the index's thumbnails, one
+//! shape for every case: the left half of the before photo beside the right half of the after
+//! photo (the slider at its middle), unlabelled (the page labels them in text, readable at any
+//! size).
 //!
 //! Layout is computed here; the pipeline renders each panel straight from its source photo at
 //! the panel's size (one resample), then `assemble` places them.
@@ -15,12 +18,13 @@ pub enum Kind {
     Side,
     Square,
     Social,
-    /// The side composite at thumbnail width, for the gallery's index cards.
+    /// The index cards' split thumbnail (see [`thumb_layouts`]).
     Thumb,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Side, Kind::Square, Kind::Social, Kind::Thumb];
+    /// The composites a visitor can download; thumbnails are made by [`thumb_layouts`].
+    pub const ALL: [Kind; 3] = [Kind::Side, Kind::Square, Kind::Social];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -35,7 +39,11 @@ impl Kind {
 #[derive(Clone, Debug)]
 pub struct CompositeParams {
     pub width: u32,
-    pub thumb_width: u32,
+    pub thumb_widths: Vec<u32>,
+    /// Thumbnail width / height.
+    pub thumb_aspect: f64,
+    /// The thumbnails' JPEG and WebP quality.
+    pub thumb_quality: u8,
     pub square: u32,
     pub social: [u32; 2],
     pub stack_above_aspect: f64,
@@ -64,8 +72,7 @@ pub struct Layout {
 /// social image of small photos comes out at, say, 600×315 rather than blown up to 1200×630).
 pub fn layout(kind: Kind, crop: &Region, p: &CompositeParams) -> Layout {
     let (w, h) = match kind {
-        Kind::Side => (p.width, 0),
-        Kind::Thumb => (p.thumb_width, 0),
+        Kind::Side | Kind::Thumb => (p.width, 0),
         Kind::Square => (p.square, p.square),
         Kind::Social => (p.social[0], p.social[1]),
     };
@@ -120,6 +127,46 @@ fn layout_at(kind: Kind, crop: &Region, p: &CompositeParams, w: u32, h: u32) -> 
     }
 }
 
+/// Whether the side composite of `crop` stacks its photos top and bottom.
+pub fn stacks(crop: &Region, p: &CompositeParams) -> bool {
+    crop.aspect() > p.stack_above_aspect
+}
+
+/// The thumbnails' sizes and the part of the crop they show: the largest centred region of
+/// the thumbnail shape, at each configured width that it has the pixels for (never upscaled;
+/// widths that would repeat one another are written once).
+pub fn thumb_layouts(crop: &Region, p: &CompositeParams) -> (Region, Vec<(u32, u32)>) {
+    let region = crop.centred_with_aspect(p.thumb_aspect);
+    let mut sizes: Vec<(u32, u32)> = Vec::new();
+    for &w in &p.thumb_widths {
+        let w = w.min(region.w.floor() as u32).max(2);
+        let h = ((f64::from(w) / p.thumb_aspect).round() as u32).max(1);
+        if !sizes.iter().any(|s| s.0 == w) {
+            sizes.push((w, h));
+        }
+    }
+    sizes.sort_unstable();
+    (region, sizes)
+}
+
+/// The split thumbnail: the left half of `before` and the right half of `after` (both rendered
+/// over the same region at the same size), with a thin divider in the background colour.
+#[must_use]
+pub fn split(before: &RgbImage, after: &RgbImage, p: &CompositeParams) -> RgbImage {
+    let w = before.width();
+    let line = (w / 200).max(1);
+    let from = w / 2 - line / 2;
+    let mut out = before.clone();
+    for (x, y, px) in out.enumerate_pixels_mut() {
+        if x >= from + line {
+            *px = *after.get_pixel(x.min(after.width() - 1), y.min(after.height() - 1));
+        } else if x >= from {
+            *px = image::Rgb(p.background);
+        }
+    }
+    out
+}
+
 /// Place the rendered panels on the background and burn in their labels.
 #[must_use]
 pub fn assemble(
@@ -170,7 +217,9 @@ mod tests {
     fn params() -> CompositeParams {
         CompositeParams {
             width: 2048,
-            thumb_width: 640,
+            thumb_widths: vec![360, 720],
+            thumb_aspect: 1.5,
+            thumb_quality: 65,
             square: 1080,
             social: [1200, 630],
             stack_above_aspect: 1.25,
@@ -223,6 +272,33 @@ mod tests {
         let social = layout(Kind::Social, &crop, &params());
         let aspect = f64::from(social.size.0) / f64::from(social.size.1);
         assert!((aspect - 1200.0 / 630.0).abs() < 0.02, "{:?}", social.size);
+    }
+
+    #[test]
+    fn thumbnails_have_one_shape_for_every_crop_and_are_never_upscaled() {
+        for crop in [[0, 0, 3000, 4000], [0, 0, 3200, 1800], [0, 0, 500, 500]] {
+            let (region, sizes) = thumb_layouts(&Region::from_crop(crop), &params());
+            assert!((region.aspect() - 1.5).abs() < 1e-9, "{crop:?}");
+            for (w, h) in &sizes {
+                assert!(f64::from(*w) <= region.w, "{crop:?}: {w}");
+                assert!(
+                    (f64::from(*w) / f64::from(*h) - 1.5).abs() < 0.01,
+                    "{w}x{h}"
+                );
+            }
+        }
+        let (_, small) = thumb_layouts(&Region::from_crop([0, 0, 500, 500]), &params());
+        assert_eq!(small, [(360, 240), (500, 333)]);
+    }
+
+    #[test]
+    fn split_thumbnail_is_before_on_the_left_and_after_on_the_right() {
+        let before = RgbImage::from_pixel(360, 240, image::Rgb([10, 10, 10]));
+        let after = RgbImage::from_pixel(360, 240, image::Rgb([200, 200, 200]));
+        let t = split(&before, &after, &params());
+        assert_eq!(t.get_pixel(10, 100).0, [10, 10, 10]);
+        assert_eq!(t.get_pixel(350, 100).0, [200, 200, 200]);
+        assert_eq!(t.get_pixel(180, 100).0, [255, 255, 255]);
     }
 
     #[test]

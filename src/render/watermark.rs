@@ -28,6 +28,9 @@ pub struct Watermark {
 
 /// Height at which a text mark is drawn before scaling to its final width.
 const TEXT_MARK_HEIGHT: f32 = 160.0;
+/// The text mark's outline: how quickly the blurred glyphs' edge turns solid, and its alpha.
+const OUTLINE_GAIN: f32 = 3.0;
+const OUTLINE_ALPHA: f32 = 0.85;
 
 impl Watermark {
     /// From config: `None` when disabled. `logo_png` is the logo's bytes, already validated.
@@ -70,10 +73,11 @@ impl Watermark {
     }
 }
 
-/// White text with a soft dark edge, so it reads on light and dark skin alike.
+/// White text in a dark outline, so it reads on light and dark photos alike (a soft shadow
+/// alone vanished on light skin at the default opacity).
 fn text_mark(text: &str) -> RgbaImage {
     let mask = text::text_mask(text, TEXT_MARK_HEIGHT);
-    let pad = (TEXT_MARK_HEIGHT / 16.0).ceil() as u32;
+    let pad = (TEXT_MARK_HEIGHT / 10.0).ceil() as u32;
     let (w, h) = (mask.width() + 2 * pad, mask.height() + 2 * pad);
     let mut out = RgbaImage::new(w, h);
     let shadow = soft_edge(&mask, pad);
@@ -84,7 +88,8 @@ fn text_mark(text: &str) -> RgbaImage {
         } else {
             0.0
         };
-        let a = t + s * 0.6 * (1.0 - t);
+        let outline = (s * OUTLINE_GAIN).min(1.0) * OUTLINE_ALPHA;
+        let a = t + outline * (1.0 - t);
         let v = if a > 0.0 {
             (255.0 * t / a).round() as u8
         } else {
@@ -240,6 +245,30 @@ mod tests {
         let quadrants =
             |fx: fn(u32) -> bool, fy: fn(u32) -> bool| px.iter().any(|&(x, y)| fx(x) && fy(y));
         assert!(quadrants(|x| x < 300, |y| y < 300) && quadrants(|x| x >= 300, |y| y >= 300));
+    }
+
+    /// The mean change the default mark makes to a plain image of `grey`, in its bounding box.
+    fn mark_contrast(grey: u8) -> f64 {
+        let mut cfg = config(Anchor::Center);
+        cfg.opacity = 0.6;
+        let wm = Watermark::new(&cfg, None).unwrap();
+        let plain = RgbImage::from_pixel(600, 400, image::Rgb([grey; 3]));
+        let mut marked = plain.clone();
+        wm.apply_mut(&mut marked);
+        let px = changed(&plain, &marked);
+        let diff: f64 = px
+            .iter()
+            .map(|&(x, y)| (f64::from(marked.get_pixel(x, y).0[0]) - f64::from(grey)).abs())
+            .sum();
+        diff / px.len().max(1) as f64
+    }
+
+    #[test]
+    fn text_mark_stays_legible_on_light_and_dark_photos() {
+        for grey in [20, 128, 235] {
+            let c = mark_contrast(grey);
+            assert!(c > 30.0, "grey {grey}: mean change {c:.1}");
+        }
     }
 
     #[test]
