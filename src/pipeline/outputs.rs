@@ -122,11 +122,7 @@ fn render_composites(
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
     let region = Region::from_crop(plan.crop);
-    let last = plan.stages.len() - 1;
-    let pair = [
-        (&plan.stages[0], &masters[0]),
-        (&plan.stages[last], &masters[last]),
-    ];
+    let pair = ends(plan, masters);
     let labels = pair.map(|(s, _)| crate::gallery::stage_tag(&s.stage, &r.params.labels));
     composite::Kind::ALL
         .par_iter()
@@ -158,11 +154,7 @@ fn render_thumbs(
     r: Renderer,
     sink: &dyn Sink,
 ) -> Result<Vec<OutputEntry>, Fatal> {
-    let last = plan.stages.len() - 1;
-    let pair = [
-        (&plan.stages[0], &masters[0]),
-        (&plan.stages[last], &masters[last]),
-    ];
+    let pair = ends(plan, masters);
     let (shown, sizes) = composite::thumb_layouts(&Region::from_crop(plan.crop), params);
     sizes
         .par_iter()
@@ -174,6 +166,19 @@ fn render_thumbs(
         })
         .collect::<Result<Vec<_>, Fatal>>()
         .map(|v| v.into_iter().flatten().collect())
+}
+
+/// The before photo and the last stage, each with its master: what composites and thumbnails
+/// show.
+fn ends<'p, 'm>(
+    plan: &'p ViewPlan<'p>,
+    masters: &'m [Master],
+) -> [(&'p PlannedStage<'p>, &'m Master); 2] {
+    let last = plan.stages.len() - 1;
+    [
+        (&plan.stages[0], &masters[0]),
+        (&plan.stages[last], &masters[last]),
+    ]
 }
 
 /// `region` of a photo at `w`×`h`: derived from its master, or resampled from the source when
