@@ -526,3 +526,39 @@ fn replaced_photo_redoes_caption_edit_rewrites_pages_only_renamed_folder_moves_t
 fn poll_replaced_photo_redoes_caption_edit_rewrites_pages_only_renamed_folder_moves_the_case() {
     replace_caption_rename(true);
 }
+
+/// A JPEG that ends like a finished one and checks out whole is taken without waiting for the
+/// quiet period (a minute here, longer than any wait in this test); one cut short, even if it
+/// happens to end with an end marker, is not: its case waits.
+#[test]
+fn a_whole_jpeg_is_taken_at_once_and_a_cut_one_waits_for_the_quiet_period() {
+    let env = TestEnv::new();
+    let config = FAST_CONFIG.replace("quiet_ms = 200", "quiet_ms = 60000");
+    env.put("beforeafter.toml", config.as_bytes());
+    let w = Session::start(&env, &["--publish-review"]);
+    let processed = |e: &[serde_json::Value], id: &str| {
+        ["published", "review", "failed"]
+            .iter()
+            .map(|k| count(e, k, Some(id)))
+            .sum::<usize>()
+    };
+    let whole = jpeg(&photo(480, 320, 8));
+    let mut cut = whole[..whole.len() / 2].to_vec();
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    env.put("cut/before.jpg", &jpeg(&photo(400, 300, 7)));
+    env.put("cut/after.jpg", &cut);
+    put_pair(&env, "whole", 1);
+    // Half the quiet period: the session's own waits allow a whole minute.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while processed(&w.events(), "whole") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not taken within 30 s: {:#?}",
+            w.events()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let events = w.events();
+    assert_eq!(processed(&events, "cut"), 0, "{events:#?}");
+    assert!(!manifest_has(&env, "cut"));
+}

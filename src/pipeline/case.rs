@@ -251,7 +251,7 @@ fn decode_view(
         .zip(sources)
         .map(|(s, src)| {
             let photo = settings.timings.time(Timed::Decode, || {
-                ingest::decode(&src.bytes, Path::new(&s.rel), &settings.ingest)
+                ingest::decode_checked(&src.bytes, Path::new(&s.rel), &settings.ingest, src.checked)
             })?;
             Ok((photo, src.hash))
         })

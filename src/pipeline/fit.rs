@@ -19,6 +19,7 @@ use crate::quality;
 use crate::render;
 use crate::tone::{self, ToneFit, ToneMode, ToneParams};
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 
 use super::timings::{Stage as Timed, Timings};
 
@@ -211,7 +212,7 @@ pub fn fit_view(
     }
     let size = working_side(photos.iter().map(|p| &p.pixels), cfg.align.working_size);
     let work: Vec<Working> = photos
-        .iter()
+        .par_iter()
         .map(|p| timings.time(Timed::Resample, || working_copy(&p.pixels, size)))
         .collect();
     if cfg.align.enabled {

@@ -364,19 +364,24 @@ fn process(
         Ok(known) => known,
         Err(done) => return Ok(*done),
     };
-    if let Some(hashes) = known {
+    if let Some(hashes) = &known {
         let sources: Vec<Vec<Source>> = hashes
-            .into_iter()
-            .map(|v| v.into_iter().map(Source::known).collect())
+            .iter()
+            .map(|v| v.iter().cloned().map(Source::known).collect())
             .collect();
         if let Some(reused) = reuse(old, c, &settings.case_key(c, &sources), out) {
             return Ok(reused);
         }
     }
-    let sources = match source::read_sources(c, &settings.ingest) {
+    let mut sources = match source::read_sources(c, &settings.ingest) {
         Ok(sources) => sources,
         Err(e) => return Ok(failed(c, vec![e.to_string()])),
     };
+    // The watcher checked each of these photos whole as it settled; unchanged since, the
+    // decoder need not check it again.
+    if let Some(hashes) = &known {
+        source::mark_checked(&mut sources, hashes);
+    }
     let key = settings.case_key(c, &sources);
     if let Some(reused) = reuse(old, c, &key, out) {
         return Ok(reused);

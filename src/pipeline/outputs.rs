@@ -3,6 +3,9 @@
 //! from the manifest and compares. Both go through [`render_view`], so what is checked is what
 //! is published.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
 use image::RgbImage;
 use rayon::prelude::*;
 
@@ -71,7 +74,6 @@ pub struct ViewOutputs {
 pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<ViewOutputs, Fatal> {
     let region = Region::from_crop(plan.crop);
     let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &r.params.outputs.widths);
-    let key8 = &plan.key[..8];
     // Each photo resampled from its source once, at the largest width; the rest derive from it.
     let &(mw, mh) = sizes.last().expect("at least one output width");
     let masters: Vec<Master> = plan
@@ -83,44 +85,82 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
             })
         })
         .collect();
-    let stages = plan
-        .stages
-        .par_iter()
-        .zip(&masters)
-        .map(|(s, master)| {
-            let mut written = Vec::new();
-            for &(w, h) in &sizes {
-                let mut img = r.timings.time(Timed::Resample, || {
-                    master
-                        .derive(&region, w, h)
-                        .expect("smaller than the master")
-                });
-                let rel = format!("{}-{}-{w}.{key8}", plan.prefix, s.stage);
-                written.extend(finish(&mut img, &rel, r, None, sink)?);
+    // Every picture derived (cheap), then every file encoded as its own task, largest first, so
+    // both cores stay busy to the last file of a lone pair (encoding is most of the time).
+    let (stages, composites) = rayon::join(
+        || stage_pictures(plan, &masters, &sizes, r),
+        || match &r.params.composite {
+            Some(params) => {
+                let (mut all, thumbs) = rayon::join(
+                    || composite_pictures(plan, &masters, params, r),
+                    || thumb_pictures(plan, &masters, params, r),
+                );
+                all.extend(thumbs);
+                all
             }
-            Ok(written)
+            None => Vec::new(),
+        },
+    );
+    let per_stage: Vec<usize> = stages.iter().map(Vec::len).collect();
+    let pictures: Vec<Picture> = stages.into_iter().flatten().chain(composites).collect();
+    let mut files = encode_all(&pictures, r, sink)?.into_iter();
+    let stages = per_stage
+        .iter()
+        .map(|&n| files.by_ref().take(n).flatten().collect())
+        .collect();
+    Ok(ViewOutputs {
+        stages,
+        composites: files.flatten().collect(),
+    })
+}
+
+/// An output image ready to encode: watermarked where it applies, with its path (without
+/// extension) and what it is.
+struct Picture {
+    img: RgbImage,
+    rel: String,
+    /// `None` for a single photo; else the composite kind ("side", "thumb", ...).
+    kind: Option<&'static str>,
+    watermarked: bool,
+}
+
+/// Each stage at every width, derived from its master; per stage, in plan order.
+fn stage_pictures(
+    plan: &ViewPlan,
+    masters: &[Master],
+    sizes: &[(u32, u32)],
+    r: Renderer,
+) -> Vec<Vec<Picture>> {
+    let region = Region::from_crop(plan.crop);
+    let key8 = &plan.key[..8];
+    plan.stages
+        .par_iter()
+        .zip(masters)
+        .map(|(s, master)| {
+            sizes
+                .par_iter()
+                .map(|&(w, h)| {
+                    let img = r.timings.time(Timed::Resample, || {
+                        master
+                            .derive(&region, w, h)
+                            .expect("smaller than the master")
+                    });
+                    let rel = format!("{}-{}-{w}.{key8}", plan.prefix, s.stage);
+                    picture(img, rel, None, r)
+                })
+                .collect()
         })
-        .collect::<Result<_, Fatal>>()?;
-    let composites = match &r.params.composite {
-        Some(params) => {
-            let mut all = render_composites(plan, &masters, params, r, sink)?;
-            all.extend(render_thumbs(plan, &masters, params, r, sink)?);
-            all
-        }
-        None => Vec::new(),
-    };
-    Ok(ViewOutputs { stages, composites })
+        .collect()
 }
 
 /// Before | last stage, in every composite kind; each panel derived from its photo's master, or
 /// resampled from the source when it needs more pixels than the master has.
-fn render_composites(
+fn composite_pictures(
     plan: &ViewPlan,
     masters: &[Master],
     params: &CompositeParams,
     r: Renderer,
-    sink: &dyn Sink,
-) -> Result<Vec<OutputEntry>, Fatal> {
+) -> Vec<Picture> {
     let region = Region::from_crop(plan.crop);
     let pair = ends(plan, masters);
     let labels = pair.map(|(s, _)| crate::gallery::stage_tag(&s.stage, &r.params.labels));
@@ -133,39 +173,36 @@ fn render_composites(
                 .zip(&layout.panels)
                 .map(|(&(s, master), &(_, _, pw, ph))| panel(s, master, &layout.region, pw, ph, r))
                 .collect();
-            let mut img = composite::assemble(
+            let img = composite::assemble(
                 &layout,
                 [&panels[0], &panels[1]],
                 [&labels[0], &labels[1]],
                 params,
             );
             let rel = format!("{}-{}.{}", plan.prefix, kind.name(), &plan.key[..8]);
-            finish(&mut img, &rel, r, Some(kind.name()), sink)
+            picture(img, rel, Some(kind.name()), r)
         })
-        .collect::<Result<Vec<_>, Fatal>>()
-        .map(|v| v.into_iter().flatten().collect())
+        .collect()
 }
 
 /// The index thumbnails at every thumbnail width: before | last stage, split at the middle.
-fn render_thumbs(
+fn thumb_pictures(
     plan: &ViewPlan,
     masters: &[Master],
     params: &CompositeParams,
     r: Renderer,
-    sink: &dyn Sink,
-) -> Result<Vec<OutputEntry>, Fatal> {
+) -> Vec<Picture> {
     let pair = ends(plan, masters);
     let (shown, sizes) = composite::thumb_layouts(&Region::from_crop(plan.crop), params);
     sizes
         .par_iter()
         .map(|&(w, h)| {
             let [before, after] = pair.map(|(s, master)| panel(s, master, &shown, w, h, r));
-            let mut img = composite::split(&before, &after, params);
+            let img = composite::split(&before, &after, params);
             let rel = format!("{}-thumb-{w}.{}", plan.prefix, &plan.key[..8]);
-            finish(&mut img, &rel, r, Some("thumb"), sink)
+            picture(img, rel, Some("thumb"), r)
         })
-        .collect::<Result<Vec<_>, Fatal>>()
-        .map(|v| v.into_iter().flatten().collect())
+        .collect()
 }
 
 /// The before photo and the last stage, each with its master: what composites and thumbnails
@@ -198,32 +235,100 @@ fn panel(
     })
 }
 
-/// Watermark (when wide enough; never the index's thumbnails), encode in every configured
-/// format (downloadable composites: JPEG only) and hand each file to the sink. `rel` is the
-/// path without extension.
-fn finish(
-    img: &mut RgbImage,
-    rel: &str,
-    r: Renderer,
-    kind: Option<&str>,
-    sink: &dyn Sink,
-) -> Result<Vec<OutputEntry>, Fatal> {
+/// Watermark `img` when it is wide enough (never the index's thumbnails).
+fn picture(mut img: RgbImage, rel: String, kind: Option<&'static str>, r: Renderer) -> Picture {
     let watermarked = match &r.params.watermark {
         Some(wm) if kind != Some("thumb") && wm.applies_to(img.width()) => {
-            r.timings.time(Timed::Watermark, || wm.apply_mut(img));
+            r.timings.time(Timed::Watermark, || wm.apply_mut(&mut img));
             true
         }
         _ => false,
     };
-    let o = &r.params.outputs;
-    let formats: &[Format] = if kind.is_some_and(|k| k != "thumb") {
+    Picture {
+        img,
+        rel,
+        kind,
+        watermarked,
+    }
+}
+
+/// The formats a picture is written in: every configured one, but JPEG only for the
+/// downloadable composites.
+fn formats_of<'a>(p: &Picture, r: Renderer<'a>) -> &'a [Format] {
+    if p.kind.is_some_and(|k| k != "thumb") {
         &[Format::Jpeg]
     } else {
-        &o.formats
+        &r.params.outputs.formats
+    }
+}
+
+/// Encode every picture in each of its formats and hand each file to the sink; per picture, in
+/// order. The files are encoded as separate tasks, the costliest first (longest processing time
+/// first): a 2048 px WebP started last would otherwise run alone on one core at the end.
+fn encode_all(
+    pictures: &[Picture],
+    r: Renderer,
+    sink: &dyn Sink,
+) -> Result<Vec<Vec<OutputEntry>>, Fatal> {
+    let jobs: Vec<(usize, Format)> = pictures
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| formats_of(p, r).iter().map(move |&f| (i, f)))
+        .collect();
+    let cost = |&(i, f): &(usize, Format)| {
+        let px = u64::from(pictures[i].img.width()) * u64::from(pictures[i].img.height());
+        px * match f {
+            Format::Jpeg => 1,
+            Format::Webp => 4,
+            Format::Avif => 30,
+        }
     };
+    let done = largest_first(&jobs, cost, |&(i, f)| encode_one(&pictures[i], f, r, sink));
+    let mut per_picture: Vec<Vec<OutputEntry>> = pictures.iter().map(|_| Vec::new()).collect();
+    for (&(i, _), entry) in jobs.iter().zip(done) {
+        per_picture[i].push(entry?);
+    }
+    Ok(per_picture)
+}
+
+/// `run` over every job in parallel, handed out costliest first from one queue; the results in
+/// job order.
+fn largest_first<J: Sync, T: Send>(
+    jobs: &[J],
+    cost: impl Fn(&J) -> u64,
+    run: impl Fn(&J) -> T + Sync,
+) -> Vec<T> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cost(&jobs[i])));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<T>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let workers = rayon::current_num_threads().min(jobs.len());
+    (0..workers).into_par_iter().for_each(|_| {
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let out = run(&jobs[i]);
+            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(out);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            let out = s.into_inner().unwrap_or_else(PoisonError::into_inner);
+            out.expect("every job ran")
+        })
+        .collect()
+}
+
+/// One file: `p` encoded as `format`, handed to the sink.
+fn encode_one(
+    p: &Picture,
+    format: Format,
+    r: Renderer,
+    sink: &dyn Sink,
+) -> Result<OutputEntry, Fatal> {
+    let o = &r.params.outputs;
     let thumb_quality = (r.params.composite.as_ref())
         .map(|c| c.thumb_quality)
-        .filter(|_| kind == Some("thumb"));
+        .filter(|_| p.kind == Some("thumb"));
     let params = encode::EncodeParams {
         jpeg_quality: thumb_quality.unwrap_or(o.jpeg_quality),
         webp_quality: thumb_quality.unwrap_or(o.webp_quality),
@@ -231,23 +336,20 @@ fn finish(
         avif_quality: o.avif_quality,
         avif_speed: o.avif_speed,
     };
-    let mut written = Vec::new();
-    for &format in formats {
-        let path = format!("{rel}.{}", format.extension());
-        let len = r.timings.time(Timed::Encode, || {
-            let bytes = encode::encode(img, format, &params)
-                .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
-            sink.accept(&path, &bytes).map(|()| bytes.len() as u64)
-        })?;
-        written.push(OutputEntry {
-            path,
-            width: img.width(),
-            height: img.height(),
-            bytes: len,
-            format: format!("{format:?}").to_lowercase(),
-            watermarked,
-            kind: kind.map(str::to_owned),
-        });
-    }
-    Ok(written)
+    let (rel, img) = (&p.rel, &p.img);
+    let path = format!("{rel}.{}", format.extension());
+    let len = r.timings.time(Timed::Encode, || {
+        let bytes = encode::encode(img, format, &params)
+            .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
+        sink.accept(&path, &bytes).map(|()| bytes.len() as u64)
+    })?;
+    Ok(OutputEntry {
+        path,
+        width: img.width(),
+        height: img.height(),
+        bytes: len,
+        format: format!("{format:?}").to_lowercase(),
+        watermarked: p.watermarked,
+        kind: p.kind.map(str::to_owned),
+    })
 }

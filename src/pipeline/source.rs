@@ -9,6 +9,9 @@ use crate::ingest::{self, IngestParams};
 pub struct Source {
     pub bytes: Vec<u8>,
     pub hash: String,
+    /// These very bytes were already checked whole (watch mode checks each photo as it settles),
+    /// so decoding need not walk their entropy-coded data again.
+    pub checked: bool,
 }
 
 impl Source {
@@ -17,6 +20,7 @@ impl Source {
         Source {
             bytes: Vec::new(),
             hash,
+            checked: false,
         }
     }
 }
@@ -32,9 +36,22 @@ pub fn read_sources(c: &Case, params: &IngestParams) -> Result<Vec<Vec<Source>>,
                     let bytes = ingest::read_bytes(&s.path, params)
                         .map_err(|e| PhotoError::new(&s.rel, e.reason))?;
                     let hash = blake3::hash(&bytes).to_hex().to_string();
-                    Ok(Source { bytes, hash })
+                    Ok(Source {
+                        bytes,
+                        hash,
+                        checked: false,
+                    })
                 })
                 .collect()
         })
         .collect()
+}
+
+/// Mark the sources whose hash is the one the watcher checked when the photo settled.
+pub fn mark_checked(sources: &mut [Vec<Source>], checked_hashes: &[Vec<String>]) {
+    for (view, hashes) in sources.iter_mut().zip(checked_hashes) {
+        for (src, hash) in view.iter_mut().zip(hashes) {
+            src.checked = src.hash == *hash;
+        }
+    }
 }

@@ -96,7 +96,7 @@ pub fn render_photo(
 
 /// Names the way outputs are derived, hashed into every case key, so a gallery made by another
 /// renderer is re-rendered rather than reused or reported as changed by `verify`.
-pub const RENDERER: &str = "master-lanczos3";
+pub const RENDERER: &str = "master-lanczos3.2";
 
 /// A photo rendered into the before photo's frame once: `region` at the size of the image, tone
 /// applied. Outputs of that photo are derived from it (see the module docs).
@@ -122,18 +122,34 @@ impl Master {
         }
     }
 
+    /// Whether `region` is the master's own, to within half a master pixel at each edge: a
+    /// composite panel of the master's size whose region rounding made a third of a source pixel
+    /// narrower is the master itself, not a 0.01% enlargement of it (which the density check
+    /// below refuses, and which would cost a full warp from the source).
+    fn frames(&self, region: &Region) -> bool {
+        let (sx, sy) = (
+            self.region.w / f64::from(self.img.width()),
+            self.region.h / f64::from(self.img.height()),
+        );
+        let near = |a: f64, b: f64, px: f64| (a - b).abs() <= 0.5 * px;
+        near(region.x, self.region.x, sx)
+            && near(region.y, self.region.y, sy)
+            && near(region.x + region.w, self.region.x + self.region.w, sx)
+            && near(region.y + region.h, self.region.y + self.region.h, sy)
+    }
+
     /// `region` at `out_w`×`out_h`, resized from the master; `None` when that needs more pixels
     /// per unit of the before frame than the master has (never upscale from it).
     #[must_use]
     pub fn derive(&self, region: &Region, out_w: u32, out_h: u32) -> Option<RgbImage> {
         let (mw, mh) = (f64::from(self.img.width()), f64::from(self.img.height()));
         let (sx, sy) = (self.region.w / mw, self.region.h / mh);
+        if (out_w, out_h) == self.img.dimensions() && self.frames(region) {
+            return Some(self.img.clone());
+        }
         let tol = 1.0 + 1e-9;
         if f64::from(out_w) * sx > region.w * tol || f64::from(out_h) * sy > region.h * tol {
             return None;
-        }
-        if *region == self.region && (out_w, out_h) == self.img.dimensions() {
-            return Some(self.img.clone());
         }
         // Master pixel u's centre is at before x = region.x + (u + 0.5) sx - 0.5.
         let master_to_before = [
@@ -261,6 +277,31 @@ mod tests {
         );
         assert_eq!(out.get_pixel(0, 0), src.get_pixel(10, 5));
         assert_eq!(out.get_pixel(19, 9), src.get_pixel(29, 14));
+    }
+
+    #[test]
+    fn a_master_serves_its_own_framing_and_refuses_to_enlarge() {
+        let src = RgbImage::from_fn(400, 300, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let region = Region::from_crop([10, 10, 352, 264]);
+        let m = Master::render(&src, &align::identity(), None, &region, 200, 150);
+        // A third of a source pixel narrower (a composite panel's rounding): the master itself.
+        let near = Region {
+            x: 10.17,
+            w: 351.66,
+            ..region
+        };
+        assert_eq!(m.derive(&near, 200, 150).as_ref(), Some(&m.img));
+        // Half the region at the same size needs twice the pixels: refused.
+        let half = Region {
+            w: 176.0,
+            h: 132.0,
+            ..region
+        };
+        assert!(m.derive(&half, 200, 150).is_none());
+        assert_eq!(
+            m.derive(&region, 100, 75).map(|i| i.dimensions()),
+            Some((100, 75))
+        );
     }
 
     #[test]

@@ -100,23 +100,38 @@ fn text_mark(text: &str) -> RgbaImage {
     out
 }
 
-/// A box-blurred copy of `mask` (padded by `pad`), as a lookup closure returning 0..1.
+/// A box-blurred copy of `mask` (padded by `pad`), as a lookup closure returning 0..1: the mean
+/// of the `(2r + 1)²` mask pixels around each point (outside the mask counts as 0), from a
+/// summed-area table, so building a mark costs a pass over it rather than `(2r + 1)²` reads
+/// per pixel (that was 0.12 s at the start of every run).
 fn soft_edge(mask: &image::GrayImage, pad: u32) -> impl Fn(u32, u32) -> f32 + '_ {
     let r = i64::from(pad / 2).max(1);
+    let (w, h) = (i64::from(mask.width()), i64::from(mask.height()));
+    // sat[(y * (w + 1) + x)]: the sum of mask pixels above and left of (x, y), exclusive.
+    let stride = (w + 1) as usize;
+    let mut sat = vec![0u32; stride * (h + 1) as usize];
+    for y in 0..h as usize {
+        let mut row = 0u32;
+        for x in 0..w as usize {
+            row += u32::from(mask.get_pixel(x as u32, y as u32).0[0]);
+            sat[(y + 1) * stride + x + 1] = sat[y * stride + x + 1] + row;
+        }
+    }
+    let n = ((2 * r + 1) * (2 * r + 1)) as f32;
     move |x: u32, y: u32| {
         let (cx, cy) = (i64::from(x) - i64::from(pad), i64::from(y) - i64::from(pad));
-        let mut sum = 0u32;
-        let mut n = 0u32;
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let (sx, sy) = (cx + dx, cy + dy);
-                n += 1;
-                if sx >= 0 && sy >= 0 && (sx as u32) < mask.width() && (sy as u32) < mask.height() {
-                    sum += u32::from(mask.get_pixel(sx as u32, sy as u32).0[0]);
-                }
-            }
-        }
-        sum as f32 / (n as f32 * 255.0)
+        let (x0, x1) = (
+            (cx - r).clamp(0, w) as usize,
+            (cx + r + 1).clamp(0, w) as usize,
+        );
+        let (y0, y1) = (
+            (cy - r).clamp(0, h) as usize,
+            (cy + r + 1).clamp(0, h) as usize,
+        );
+        let sum = sat[y1 * stride + x1] + sat[y0 * stride + x0]
+            - sat[y0 * stride + x1]
+            - sat[y1 * stride + x0];
+        sum as f32 / (n * 255.0)
     }
 }
 
@@ -268,6 +283,33 @@ mod tests {
         for grey in [20, 128, 235] {
             let c = mark_contrast(grey);
             assert!(c > 30.0, "grey {grey}: mean change {c:.1}");
+        }
+    }
+
+    #[test]
+    fn soft_edge_is_the_box_mean_around_each_point() {
+        let mask =
+            image::GrayImage::from_fn(37, 23, |x, y| image::Luma([((x * 7 + y * 13) % 256) as u8]));
+        let pad = 6;
+        let blur = soft_edge(&mask, pad);
+        let r = i64::from(pad / 2);
+        for y in 0..mask.height() + 2 * pad {
+            for x in 0..mask.width() + 2 * pad {
+                let mut sum = 0u32;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        let (sx, sy) = (
+                            i64::from(x) - i64::from(pad) + dx,
+                            i64::from(y) - i64::from(pad) + dy,
+                        );
+                        if sx >= 0 && sy >= 0 && sx < 37 && sy < 23 {
+                            sum += u32::from(mask.get_pixel(sx as u32, sy as u32).0[0]);
+                        }
+                    }
+                }
+                let want = sum as f32 / (((2 * r + 1) * (2 * r + 1)) as f32 * 255.0);
+                assert!((blur(x, y) - want).abs() < 1e-6, "({x}, {y})");
+            }
         }
     }
 

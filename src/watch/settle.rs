@@ -3,6 +3,11 @@
 //! time have not changed for the quiet period *and* it decodes. One that stays unchanged but does
 //! not decode is handed to the pipeline after `broken_after_ms`, which reports it (file and
 //! reason); it is tried again whenever it changes.
+//!
+//! A JPEG can prove itself complete sooner: one that ends with an end-of-image marker is checked
+//! at once, and taken if its entropy-coded data is whole to the last block (the strict check
+//! every decode makes). A copy cut or paused anywhere fails that check, so this only skips the
+//! wait, never the proof; a JPEG that fails it waits for the quiet period like any photo.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +28,9 @@ struct Pending {
     since: Instant,
     /// Why it did not decode at this stamp, and when that was first seen.
     broken: Option<(String, Instant)>,
+    /// The stamp at which it ended like a whole JPEG but failed the check (not tried again
+    /// before it changes or goes quiet).
+    early_failed: Option<FileStamp>,
 }
 
 /// What a round of checks found, for the log.
@@ -30,6 +38,8 @@ struct Pending {
 pub struct Checked {
     /// Photos that stopped changing but do not decode (yet): path and reason.
     pub not_ready: Vec<(PathBuf, String)>,
+    /// How many photos were read and checked.
+    pub examined: usize,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +58,15 @@ pub struct Tracker {
 /// A round runs at the latest this long after its first change became ready, even while other
 /// files keep changing (a card dump that takes minutes still publishes as it goes).
 const MAX_BATCH_WAIT: Duration = Duration::from_secs(2);
+
+/// With every photo settled and no folder or other file changed, a round waits only this long
+/// after the last event (not the whole quiet period): long enough for the next file of a copy
+/// to announce itself, so a card dump still goes in one round.
+const SETTLED_CALM: Duration = Duration::from_millis(40);
+
+/// A photo to check: its stamp, and whether it is checked early (it ends like a whole JPEG but
+/// has not been quiet for the quiet period).
+type Candidate = (PathBuf, FileStamp, bool);
 
 /// A photo to move to the settled set: its stamp and its hash (`None`: broken, settled as is).
 type Settling = (PathBuf, FileStamp, Option<String>);
@@ -110,10 +129,12 @@ impl Tracker {
         self.last_event = Some(now);
         if path.is_dir() {
             // A folder created, renamed or moved in: its photos come with no events of their own.
+            // A new empty folder changes nothing until files arrive (with their own events).
+            let has_entries = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
             for p in photos_under_dir(path) {
                 self.touch(&p, now);
             }
-            self.dirty = true;
+            self.dirty |= has_entries;
         } else if discover::is_photo(name) && path.is_file() {
             let stamp = FileStamp::of(path);
             let entry = self
@@ -149,17 +170,26 @@ impl Tracker {
         };
         let results: Vec<_> = candidates
             .into_par_iter()
-            .map(|(path, stamp)| {
+            .map(|(path, stamp, early)| {
                 let r = decodes(&path, &params);
-                (path, stamp, r)
+                (path, stamp, early, r)
             })
             .collect();
-        let mut checked = Checked::default();
-        for (path, stamp, result) in results {
+        let mut checked = Checked {
+            examined: results.len(),
+            ..Checked::default()
+        };
+        for (path, stamp, early, result) in results {
             match result {
                 // Changed while it was read: not settled, wait for quiet again.
                 _ if FileStamp::of(&path) != Some(stamp) => {}
                 Ok(hash) => settle.push((path, stamp, Some(hash))),
+                // Not whole yet: wait for the quiet period, then check it as any photo.
+                Err(_) if early => {
+                    if let Some(p) = self.pending.get_mut(&path) {
+                        p.early_failed = Some(stamp);
+                    }
+                }
                 Err(reason) => {
                     if let Some(p) = self.pending.get_mut(&path) {
                         p.broken = Some((reason.clone(), now));
@@ -187,7 +217,7 @@ impl Tracker {
         quiet: Duration,
         broken_after: Duration,
         now: Instant,
-    ) -> (Vec<(PathBuf, FileStamp)>, Vec<Settling>) {
+    ) -> (Vec<Candidate>, Vec<Settling>) {
         let mut candidates = Vec::new();
         let mut settle = Vec::new();
         let mut gone = Vec::new();
@@ -202,12 +232,18 @@ impl Tracker {
                 if now.duration_since(*since) >= broken_after {
                     settle.push((path.clone(), stamp, None));
                 }
+            } else if self
+                .settled
+                .files
+                .get(path)
+                .is_some_and(|(s, h)| *s == stamp && h.is_some())
+            {
+                // An event that changed nothing (e.g. a touch without writing).
+                gone.push(path.clone());
             } else if now.duration_since(p.since) >= quiet {
-                match self.settled.files.get(path) {
-                    // An event that changed nothing (e.g. a touch without writing).
-                    Some((s, Some(_))) if *s == stamp => gone.push(path.clone()),
-                    _ => candidates.push((path.clone(), stamp)),
-                }
+                candidates.push((path.clone(), stamp, false));
+            } else if p.early_failed != Some(stamp) && ends_like_whole_jpeg(path) {
+                candidates.push((path.clone(), stamp, true));
             }
         }
         for path in gone {
@@ -227,9 +263,9 @@ impl Tracker {
         let Some(ready_since) = self.ready_since else {
             return false;
         };
-        let calm = self
-            .last_event
-            .is_none_or(|t| now.duration_since(t) >= quiet);
+        let calm_for = |d: Duration| self.last_event.is_none_or(|t| now.duration_since(t) >= d);
+        let calm =
+            calm_for(quiet) || (self.pending.is_empty() && !self.dirty && calm_for(SETTLED_CALM));
         let only_broken = self.pending.values().all(|p| p.broken.is_some());
         let overdue = now.duration_since(ready_since) >= MAX_BATCH_WAIT;
         (self.fresh || self.dirty) && ((calm && only_broken) || overdue)
@@ -279,7 +315,23 @@ fn pending(stamp: Option<FileStamp>, now: Instant) -> Pending {
         stamp,
         since: now,
         broken: None,
+        early_failed: None,
     }
+}
+
+/// Whether the file starts with a JPEG start-of-image marker and ends with an end-of-image
+/// marker: worth the full check before the quiet period is over. Reads four bytes.
+fn ends_like_whole_jpeg(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let (mut head, mut tail) = ([0u8; 2], [0u8; 2]);
+    f.read_exact(&mut head).is_ok()
+        && head == [0xFF, 0xD8]
+        && f.seek(SeekFrom::End(-2)).is_ok()
+        && f.read_exact(&mut tail).is_ok()
+        && tail == [0xFF, 0xD9]
 }
 
 /// Read a photo and check that it is whole (a full decode only where a cheap check cannot

@@ -297,12 +297,15 @@ impl<'a> Bits<'a> {
         }
     }
 
-    /// Top up the buffer to more than 56 bits, or to what is left before the marker.
+    /// Make sure the buffer holds more than 32 bits (one code and its extra bits need at most
+    /// 32), or what is left before the marker.
     #[inline]
     fn fill(&mut self) {
+        if self.n > 32 {
+            return;
+        }
         // Most of the time the next four bytes hold no 0xFF and go in as they are.
-        if self.n <= 32
-            && let Some(&[a, b, c, d]) = self.data.get(self.pos..self.pos + 4)
+        if let Some(&[a, b, c, d]) = self.data.get(self.pos..self.pos + 4)
             && ![a, b, c, d].contains(&0xFF)
         {
             self.acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - self.n);
