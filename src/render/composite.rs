@@ -4,8 +4,9 @@
 //! photo (the slider at its middle), unlabelled (the page labels them in text, readable at any
 //! size).
 //!
-//! Layout is computed here; the pipeline renders each panel straight from its source photo at
-//! the panel's size (one resample), then `assemble` places them.
+//! Layout is computed here; the pipeline derives each panel from its photo's master (see
+//! `render::Master`; from the source only where a panel needs more pixels than the master has),
+//! then `assemble` places them.
 
 use image::RgbImage;
 
