@@ -54,6 +54,8 @@ struct Row {
     m: Measures,
     ms: f64,
     pixels: u32,
+    /// The pair registered (measured side by side) rather than read by the keystone rescue.
+    registered: bool,
 }
 
 fn jobs(variants: u64) -> Vec<(&'static str, u64, Kind)> {
@@ -100,6 +102,7 @@ fn main() {
                 m,
                 ms,
                 pixels: p.before.width() * p.before.height(),
+                registered: p.registered,
             }
         })
         .collect();
@@ -224,15 +227,19 @@ fn print_margins(rows: &[Row]) {
 
 fn print_times(rows: &[Row]) {
     println!();
-    for (label, big) in [
-        ("all photos", false),
-        ("photos of ≥ 0.9 MP (1024 px working size)", true),
-    ] {
-        let mut ms: Vec<f64> = rows
-            .iter()
-            .filter(|r| !big || r.pixels >= 900_000)
-            .map(|r| r.ms)
-            .collect();
+    type Pick = fn(&Row) -> bool;
+    let groups: [(&str, Pick); 3] = [
+        ("registered pairs", |r| r.registered),
+        (
+            "registered pairs of ≥ 0.9 MP (1024 px working size)",
+            |r| r.registered && r.pixels >= 900_000,
+        ),
+        ("pairs that did not register (keystone rescue)", |r| {
+            !r.registered
+        }),
+    ];
+    for (label, pick) in groups {
+        let mut ms: Vec<f64> = rows.iter().filter(|r| pick(r)).map(|r| r.ms).collect();
         if ms.is_empty() {
             continue;
         }

@@ -246,31 +246,30 @@ pub fn measure(
     if !ok.iter().any(|&v| v) {
         return clean;
     }
-    let scan = scan::scan(before, after, &ok, &params.exposure, &params.shine);
+    // Blur works on the planes shrunk by its factor, made in the shared pass; perspective on a
+    // smaller copy, made from those when its factor allows.
+    let kb = params.blur.shrink.max(1) as usize;
+    let scan = scan::scan(before, after, &ok, kb, &params.exposure, &params.shine);
     let (highlights, shadows) = scan.clipping();
-    let shine = shine::shine(
-        &scan.before,
-        &scan.after,
-        &scan.shine,
-        scan.valid,
-        &params.shine,
-    );
-    let (w, h) = (scan.before.w, scan.before.h);
-    let full = Level {
+    let shine = shine::shine(before, after, &scan.shine, scan.valid, &params.shine);
+    let (w, h) = (before.width() as usize, before.height() as usize);
+    let half = Level {
+        ok: plane::shrink_mask(&ok, w, h, kb),
         before: scan.before,
         after: scan.after,
-        ok,
     };
-    // Blur works on the half-size planes; perspective on a smaller copy, made from those when
-    // its factor allows, so the full-size planes are averaged once.
-    let kb = params.blur.shrink.max(1) as usize;
-    let half = full.shrink(kb);
     let sharpness_ratio = blur::sharpness_ratio(&half.before, &half.after, &half.ok, &params.blur);
     let kp = perspective::shrink_factor(w, h, &params.perspective);
-    let small = if kp.is_multiple_of(kb) {
-        half.shrink(kp / kb)
-    } else {
-        full.shrink(kp)
+    let full = || Level {
+        before: Plane::from_rgb(before),
+        after: Plane::from_rgb(after),
+        ok: ok.clone(),
+    };
+    let small = match kp {
+        _ if kp == kb => half,
+        _ if kp.is_multiple_of(kb) => half.shrink(kp / kb),
+        1 => full(),
+        _ => full().shrink(kp),
     };
     let tilt_deg =
         perspective::tilt_deg(&small.before, &small.after, &small.ok, &params.perspective);

@@ -105,23 +105,31 @@ pub fn tilt_deg(b: &Plane, a: &Plane, ok: &[bool], p: &PerspectiveParams) -> f32
         c: [(b.w as f64 - 1.0) / 2.0, (b.h as f64 - 1.0) / 2.0],
     };
     // The first pass uses tiles twice as large (overlapping by half): they follow the larger
-    // shifts of a strong keystone; later passes only correct what is left.
-    let (mut big, mut small) = (Fft::new(2 * n), Fft::new(n));
-    let big_tiles = cut_tiles(b, ok, 2 * n, n, frame, p, &mut big);
-    let tiles = cut_tiles(b, ok, n, n, frame, p, &mut small);
+    // shifts of a strong keystone; later passes only correct what is left. It cuts them from
+    // copies shrunk by 2, as `n`-px tiles: the same footprint and reach for a fifth of the
+    // FFT work. Normalised coordinates are the same at both scales.
+    let mut fft = Fft::new(n);
+    let (hb, ha) = (b.shrink(2), a.shrink(2));
+    let hok = super::plane::shrink_mask(ok, b.w, b.h, 2);
+    let half = Frame {
+        f: frame.f / 2.0,
+        c: [(frame.c[0] - 0.5) / 2.0, (frame.c[1] - 0.5) / 2.0],
+    };
+    let big_tiles = cut_tiles(&hb, &hok, n, n / 2, half, p, &mut fft);
+    let tiles = cut_tiles(b, ok, n, n, frame, p, &mut fft);
     if tiles.len() < p.min_tiles {
         return 0.0;
     }
     let mut h: H3 = IDENTITY;
     for pass in 0..p.passes.max(1) {
-        let (set, fft) = if pass == 0 && big_tiles.len() >= p.min_tiles {
-            (&big_tiles, &mut big)
+        let (set, plane, at) = if pass == 0 && big_tiles.len() >= p.min_tiles {
+            (&big_tiles, &ha, half)
         } else {
-            (&tiles, &mut small)
+            (&tiles, a, frame)
         };
         let matches: Vec<Match> = set
             .iter()
-            .filter_map(|t| match_tile(t, a, &h, frame, p, fft))
+            .filter_map(|t| match_tile(t, plane, &h, at, p, &mut fft))
             .collect();
         // A failed pass keeps what the previous ones found.
         let tukey = if pass == 0 { 2.0 } else { 1.0 } * p.tukey_px / frame.f;
