@@ -2,8 +2,10 @@
 //! blur and perspective use, the clipping counts of [`super::exposure`] and the few pixels that
 //! [`super::shine`] looks at further. One pass instead of four is most of the gate's speed.
 //!
-//! The grey planes are averaged down as they are read, so no full-size plane is ever allocated:
-//! on this project's VMs, first touching a fresh 4 MB buffer costs more than filling it.
+//! The grey planes are averaged down as they are read, so no full-size plane is allocated
+//! (unless the perspective's shrink factor is not a multiple of the blur's, see
+//! [`super::measure`]): on this project's VMs, first touching a fresh 4 MB buffer costs more than
+//! filling it.
 
 use image::RgbImage;
 
