@@ -22,7 +22,7 @@ pub use matrix::{
     similarity,
 };
 pub use params::AlignParams;
-pub use pyramid::Plane;
+pub use pyramid::{Plane, luma};
 pub use warp::{common_crop, coverage_mask, warp};
 
 use crate::flags::{Code, Finding};

@@ -11,6 +11,13 @@ pub struct Plane {
     pub data: Vec<f32>,
 }
 
+/// The grey level of one RGB pixel (Rec. 601 weights on the encoded values, 0..255), as
+/// [`Plane::from_rgb`] computes it: code that reads single pixels gets the same bits.
+#[must_use]
+pub fn luma(p: &[u8]) -> f32 {
+    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+}
+
 impl Plane {
     #[must_use]
     pub fn new(w: usize, h: usize) -> Self {
@@ -32,11 +39,7 @@ impl Plane {
     #[must_use]
     pub fn from_rgb(img: &RgbImage) -> Self {
         let (w, h) = (img.width() as usize, img.height() as usize);
-        let data = img
-            .as_raw()
-            .chunks_exact(3)
-            .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-            .collect();
+        let data = img.as_raw().chunks_exact(3).map(luma).collect();
         Self { w, h, data }
     }
 

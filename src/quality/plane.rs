@@ -4,13 +4,7 @@ use image::GrayImage;
 
 /// The registration's grey plane (Rec. 601 luma of the encoded values, `Plane::from_rgb`),
 /// with what the measures add to it.
-pub use crate::align::Plane;
-
-/// The grey level [`Plane::from_rgb`] gives a pixel (the same operations, so the same bits).
-#[must_use]
-pub fn luma(p: &[u8]) -> f32 {
-    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-}
+pub use crate::align::{Plane, luma};
 
 impl Plane {
     /// `k`×`k` box average (the last partial row/column is dropped).
