@@ -34,13 +34,16 @@ impl IdKey {
     /// ids stay stable as long as the folder does not move.
     pub fn load_or_create(input: &Path) -> (IdKey, Option<String>) {
         let path = input.join(KEY_FILE);
-        if let Some(key) = std::fs::read(&path).ok().and_then(|b| parse(&b)) {
+        let read = std::fs::read(&path);
+        if let Some(key) = read.as_ref().ok().and_then(|b| parse(b)) {
             return (IdKey(key), None);
         }
         let mut key = [0u8; 32];
         // Created once: shards starting at once on a new folder must all use the same key, so
-        // the key that won the race is read back. An unreadable key is replaced.
-        let replace = path.exists();
+        // the key that won the race is read back. An unreadable key is replaced. Whether there
+        // was one comes from the same read: asking again could see a key another process has
+        // just created, and replace it.
+        let replace = !matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
         let fresh = getrandom(&mut key).and_then(|()| {
             let text = hex(&key);
             if replace {
