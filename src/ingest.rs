@@ -65,6 +65,11 @@ pub fn read_bytes(path: &Path, params: &IngestParams) -> Result<Vec<u8>, PhotoEr
     std::fs::read(path).map_err(|e| PhotoError::new(path, format!("cannot read: {e}")))
 }
 
+/// Names the way photos are decoded, hashed into every case key like `render::RENDERER`: a
+/// change that decodes some photo differently re-decides the cases made before it (a JPEG with
+/// a scan per colour component used to decode green and be held as a mismatch).
+pub const DECODER: &str = "zune-jpeg+jpeg-decoder-for-separate-scans";
+
 /// Decode `bytes` (read from `path`, which is only used in messages).
 pub fn decode(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<Photo, PhotoError> {
     decode_checked(bytes, path, params, false)
@@ -100,17 +105,7 @@ pub fn decode_checked(
     if !checked {
         check_whole(bytes, format).map_err(err)?;
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits(params));
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| err(format!("cannot decode: {e}")))?;
-    let icc = decoder.icc_profile().ok().flatten();
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| {
-        err(format!(
-            "cannot decode ({e}): the file is damaged or not really a {format:?}; export it again"
-        ))
-    })?;
+    let (image, icc) = decode_pixels(bytes, format, params).map_err(err)?;
     let is_grey = !image.color().has_color();
     let mut pixels = formats::flatten_on_white(image);
     let colour = match icc {
@@ -125,6 +120,48 @@ pub fn decode_checked(
         colour,
         captured,
     })
+}
+
+/// The pixels of a checked photo and its embedded ICC profile. A JPEG whose colour components
+/// sit in separate scans goes to jpeg-decoder: the decoder `image` runs reads only the first of
+/// them and returns a green photo without an error ([`jpeg::separate_scans`]).
+fn decode_pixels(
+    bytes: &[u8],
+    format: ImageFormat,
+    params: &IngestParams,
+) -> Result<(DynamicImage, Option<Vec<u8>>), String> {
+    let damaged = |e: &dyn std::fmt::Display| {
+        format!(
+            "cannot decode ({e}): the file is damaged or not really a {format:?}; export it again"
+        )
+    };
+    if format == ImageFormat::Jpeg && jpeg::separate_scans(bytes) {
+        return decode_separate_scans(bytes).map_err(|e| damaged(&e));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits(params));
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| format!("cannot decode: {e}"))?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| damaged(&e))?;
+    Ok((image, icc))
+}
+
+/// [`decode_pixels`] for a JPEG with separate scans (its size limits already checked).
+fn decode_separate_scans(bytes: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), String> {
+    use jpeg_decoder::PixelFormat;
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let data = decoder.decode().map_err(|e| e.to_string())?;
+    let info = decoder.info().ok_or("no frame header")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let image = match info.pixel_format {
+        PixelFormat::RGB24 => image::RgbImage::from_raw(w, h, data).map(DynamicImage::ImageRgb8),
+        PixelFormat::L8 => image::GrayImage::from_raw(w, h, data).map(DynamicImage::ImageLuma8),
+        other => return Err(format!("{other:?} pixels in separate scans are not read")),
+    };
+    let image = image.ok_or("fewer pixels than the frame header says")?;
+    Ok((image, decoder.icc_profile()))
 }
 
 /// Whether a file that stopped changing holds a whole, undamaged photo, checked without

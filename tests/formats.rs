@@ -70,6 +70,31 @@ fn progressive_jpeg_reads_like_the_baseline_one() {
     assert!(mean_diff(&img, &progressive) < 2.0);
 }
 
+/// A sequential JPEG with subsampled chroma that codes luma, then each chroma component, in
+/// scans of their own (what jpeg-encoder writes with optimised Huffman tables; allowed by the
+/// standard). zune-jpeg decoded it green (chroma left at zero) with no error; it must read with
+/// its colours.
+#[test]
+fn jpeg_with_a_scan_per_colour_component_reads_with_its_colours() {
+    let img = gradient(160, 120);
+    let mut bytes = Vec::new();
+    let mut enc = Encoder::new(&mut bytes, 92);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.set_optimized_huffman_tables(true);
+    enc.encode(img.as_raw(), 160, 120, ColorType::Rgb).unwrap();
+    let scans = bytes.windows(2).filter(|w| w == &[0xFF, 0xDA]).count();
+    assert_eq!(
+        scans, 3,
+        "the encoder no longer writes a scan per component"
+    );
+    let separate = read(&bytes, "separate-scans.jpg");
+    assert!(
+        mean_diff(&img, &separate) < 2.0,
+        "{}",
+        mean_diff(&img, &separate)
+    );
+}
+
 /// An APP2 MPF segment (CIPA DC-007) listing a second image, as Ultra HDR and other multi-picture
 /// JPEGs carry; only its header matters here.
 fn mpf_segment() -> Vec<u8> {

@@ -62,6 +62,36 @@ pub fn check(bytes: &[u8]) -> Check<()> {
     }
 }
 
+/// Whether a sequential JPEG codes its colour components in separate scans, one after another,
+/// rather than interleaved in one (allowed by the standard; jpeg-encoder writes it with optimised
+/// Huffman tables). zune-jpeg, the decoder `image` runs, decodes only the first of those scans
+/// and leaves the others at zero, so such a photo comes out green with no error. Reads the
+/// headers up to the first scan only; a file it cannot read says `false` (the strict check
+/// reports why).
+#[must_use]
+pub fn separate_scans(bytes: &[u8]) -> bool {
+    let mut at = 2;
+    let mut components = None;
+    while let Ok((marker, seg)) = next_marker(bytes, at) {
+        let Ok(body) = segment(bytes, seg) else {
+            return false;
+        };
+        if matches!(marker, 0xD0..=0xD7 | 0x01) {
+            at = seg;
+            continue;
+        }
+        match (marker, body) {
+            (0xC0 | 0xC1, [_, _, _, _, _, nf, ..]) => components = Some(*nf),
+            (0xC2, _) => return false,
+            (0xDA, [ns, ..]) => return components.is_some_and(|nf| *ns < nf),
+            (0xD8 | 0xD9, _) => return false,
+            _ => {}
+        }
+        at = seg + 2 + body.len();
+    }
+    false
+}
+
 /// The marker at `at` (after any fill bytes) and the position just after it.
 fn next_marker(bytes: &[u8], at: usize) -> Check<(u8, usize)> {
     match bytes.get(at) {
@@ -462,6 +492,25 @@ mod tests {
     #[test]
     fn an_encoders_output_passes() {
         assert_eq!(check(&jpeg(97, 61)), Ok(()));
+    }
+
+    #[test]
+    fn only_a_sequential_file_with_a_scan_per_component_has_separate_scans() {
+        let img = image::RgbImage::from_fn(40, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
+        let encode = |progressive: bool, optimised: bool| {
+            let mut out = Vec::new();
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+            enc.set_progressive(progressive);
+            enc.set_optimized_huffman_tables(optimised);
+            enc.encode(img.as_raw(), 40, 24, jpeg_encoder::ColorType::Rgb)
+                .unwrap();
+            out
+        };
+        assert!(!separate_scans(&jpeg(97, 61)));
+        assert!(!separate_scans(&encode(false, false)));
+        assert!(!separate_scans(&encode(true, true)));
+        assert!(separate_scans(&encode(false, true)));
+        assert_eq!(check(&encode(false, true)), Ok(()));
     }
 
     #[test]

@@ -37,6 +37,8 @@ struct ImageSettings<'a> {
     version: &'a str,
     /// How outputs are derived from the source (`render::RENDERER`).
     renderer: &'a str,
+    /// How photos are decoded (`ingest::DECODER`).
+    decoder: &'a str,
     outputs: &'a crate::config::OutputsConfig,
     watermark: &'a crate::config::WatermarkConfig,
     logo: Option<String>,
@@ -59,6 +61,7 @@ impl Settings {
         let image_settings = ImageSettings {
             version: env!("CARGO_PKG_VERSION"),
             renderer: crate::render::RENDERER,
+            decoder: crate::ingest::DECODER,
             outputs: &config.outputs,
             watermark: &config.watermark,
             logo: watermark_asset.as_ref().map(|(path, _)| path.clone()),
