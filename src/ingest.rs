@@ -122,9 +122,9 @@ pub fn decode_checked(
     })
 }
 
-/// The pixels of a checked photo and its embedded ICC profile. A JPEG whose colour components
-/// sit in separate scans goes to jpeg-decoder: the decoder `image` runs reads only the first of
-/// them and returns a green photo without an error ([`jpeg::separate_scans`]).
+/// The pixels of a checked photo and its embedded ICC profile. A JPEG with subsampled chroma
+/// whose colour components sit in separate scans goes to jpeg-decoder: the decoder `image` runs
+/// returns it green without an error ([`jpeg::separate_scans`]).
 fn decode_pixels(
     bytes: &[u8],
     format: ImageFormat,
@@ -136,7 +136,7 @@ fn decode_pixels(
         )
     };
     if format == ImageFormat::Jpeg && jpeg::separate_scans(bytes) {
-        return decode_separate_scans(bytes).map_err(|e| damaged(&e));
+        return decode_separate_scans(bytes, damaged);
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits(params));
@@ -149,18 +149,27 @@ fn decode_pixels(
 }
 
 /// [`decode_pixels`] for a JPEG with separate scans (its size limits already checked).
-fn decode_separate_scans(bytes: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), String> {
+fn decode_separate_scans(
+    bytes: &[u8],
+    damaged: impl Fn(&dyn std::fmt::Display) -> String,
+) -> Result<(DynamicImage, Option<Vec<u8>>), String> {
     use jpeg_decoder::PixelFormat;
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    let data = decoder.decode().map_err(|e| e.to_string())?;
-    let info = decoder.info().ok_or("no frame header")?;
+    let data = decoder.decode().map_err(|e| damaged(&e))?;
+    let info = decoder.info().ok_or_else(|| damaged(&"no frame header"))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let image = match info.pixel_format {
         PixelFormat::RGB24 => image::RgbImage::from_raw(w, h, data).map(DynamicImage::ImageRgb8),
         PixelFormat::L8 => image::GrayImage::from_raw(w, h, data).map(DynamicImage::ImageLuma8),
-        other => return Err(format!("{other:?} pixels in separate scans are not read")),
+        PixelFormat::CMYK32 | PixelFormat::L16 => {
+            return Err(
+                "a CMYK or 12-bit JPEG with its colours in separate scans is not read: save it \
+                 again as an ordinary (RGB) JPEG"
+                    .to_owned(),
+            );
+        }
     };
-    let image = image.ok_or("fewer pixels than the frame header says")?;
+    let image = image.ok_or_else(|| damaged(&"fewer pixels than the frame header says"))?;
     Ok((image, decoder.icc_profile()))
 }
 

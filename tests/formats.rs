@@ -93,6 +93,13 @@ fn jpeg_with_a_scan_per_colour_component_reads_with_its_colours() {
         "{}",
         mean_diff(&img, &separate)
     );
+    // Without subsampling the same layout goes to `image`'s decoder, which reads it right.
+    let mut full = Vec::new();
+    let mut enc = Encoder::new(&mut full, 92);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    enc.set_optimized_huffman_tables(true);
+    enc.encode(img.as_raw(), 160, 120, ColorType::Rgb).unwrap();
+    assert!(mean_diff(&img, &read(&full, "separate-444.jpg")) < 2.0);
 }
 
 /// An APP2 MPF segment (CIPA DC-007) listing a second image, as Ultra HDR and other multi-picture

@@ -62,28 +62,36 @@ pub fn check(bytes: &[u8]) -> Check<()> {
     }
 }
 
-/// Whether a sequential JPEG codes its colour components in separate scans, one after another,
-/// rather than interleaved in one (allowed by the standard; jpeg-encoder writes it with optimised
-/// Huffman tables). zune-jpeg, the decoder `image` runs, decodes only the first of those scans
-/// and leaves the others at zero, so such a photo comes out green with no error. Reads the
-/// headers up to the first scan only; a file it cannot read says `false` (the strict check
-/// reports why).
+/// Whether a sequential JPEG with subsampled chroma codes its colour components in separate
+/// scans, one after another, rather than interleaved in one (allowed by the standard;
+/// jpeg-encoder writes it with optimised Huffman tables). zune-jpeg, the decoder `image` runs,
+/// leaves the chroma of such a file at zero, so the photo comes out green with no error (without
+/// subsampling it reads right). Reads the headers up to the first scan only; a file it cannot
+/// read says `false` (the strict check reports why).
 #[must_use]
 pub fn separate_scans(bytes: &[u8]) -> bool {
     let mut at = 2;
-    let mut components = None;
+    // Components of the frame, and whether their sampling factors differ.
+    let mut frame: Option<(u8, bool)> = None;
     while let Ok((marker, seg)) = next_marker(bytes, at) {
-        let Ok(body) = segment(bytes, seg) else {
-            return false;
-        };
+        // Restart markers and TEM have no length.
         if matches!(marker, 0xD0..=0xD7 | 0x01) {
             at = seg;
             continue;
         }
+        let Ok(body) = segment(bytes, seg) else {
+            return false;
+        };
         match (marker, body) {
-            (0xC0 | 0xC1, [_, _, _, _, _, nf, ..]) => components = Some(*nf),
+            (0xC0 | 0xC1, [_, _, _, _, _, nf, comps @ ..]) => {
+                let mut sampling = comps.chunks(3).filter_map(|c| c.get(1));
+                let first = sampling.next();
+                frame = Some((*nf, sampling.any(|s| Some(s) != first)));
+            }
             (0xC2, _) => return false,
-            (0xDA, [ns, ..]) => return components.is_some_and(|nf| *ns < nf),
+            (0xDA, [ns, ..]) => {
+                return frame.is_some_and(|(nf, subsampled)| subsampled && *ns < nf);
+            }
             (0xD8 | 0xD9, _) => return false,
             _ => {}
         }
@@ -500,6 +508,7 @@ mod tests {
         let encode = |progressive: bool, optimised: bool| {
             let mut out = Vec::new();
             let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
             enc.set_progressive(progressive);
             enc.set_optimized_huffman_tables(optimised);
             enc.encode(img.as_raw(), 40, 24, jpeg_encoder::ColorType::Rgb)
@@ -511,6 +520,15 @@ mod tests {
         assert!(!separate_scans(&encode(true, true)));
         assert!(separate_scans(&encode(false, true)));
         assert_eq!(check(&encode(false, true)), Ok(()));
+        // Separate scans without subsampling: zune-jpeg reads those right.
+        let mut full = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut full, 80);
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+        enc.set_optimized_huffman_tables(true);
+        enc.encode(img.as_raw(), 40, 24, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        assert_eq!(full.windows(2).filter(|w| w == &[0xFF, 0xDA]).count(), 3);
+        assert!(!separate_scans(&full));
     }
 
     #[test]
