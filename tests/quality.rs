@@ -95,25 +95,51 @@ fn a_tilt_too_steep_to_register_is_still_perspective() {
     assert!(flags(&m).contains(&Fault::Perspective), "{m:?}");
 }
 
-/// The same, through the binary: `batch --json` holds the case with both codes, so the held
-/// record says what to do.
+/// A steep tilt that also zooms in until the treatment fills much of the later photo: neither
+/// the registration nor feature matches place it, and the direct homography fit does.
+#[test]
+fn a_zoomed_steep_tilt_on_little_texture_is_still_perspective() {
+    let scene = scene::load_scene("retina");
+    let case = set::make("retina", 0, Kind::Perspective, &scene).expect("pair");
+    let prepared = set::prepare(&case, 1024);
+    assert!(!prepared.registered, "{}: registered after all", case.name);
+    let params = MeasureParams::default();
+    let features = quality::keystone::tilt_deg(
+        &prepared.before,
+        &prepared.moving,
+        &params.keystone,
+        &params.perspective,
+    );
+    assert_eq!(features, None, "{}: feature matches found it", case.name);
+    let m = prepared.measure(&params).0;
+    assert!(flags(&m).contains(&Fault::Perspective), "{m:?}");
+}
+
+/// The same, through the binary: `batch --json` holds each case with both codes, so the held
+/// record says what to do (the feature rescue's pair and the direct fit's).
 #[test]
 fn batch_holds_a_steep_tilt_with_perspective_and_mismatch() {
-    let scene = scene::load_scene("astronaut");
-    let case = set::make("astronaut", 1, Kind::Perspective, &scene).expect("pair");
     let t = env::TestEnv::new();
-    t.put("steep/before.jpg", &env::jpeg(&case.before));
-    t.put("steep/after.jpg", &env::jpeg(&case.after));
+    for (photo, variant) in [("astronaut", 1), ("retina", 0)] {
+        let scene = scene::load_scene(photo);
+        let case = set::make(photo, variant, Kind::Perspective, &scene).expect("pair");
+        t.put(&format!("{photo}/before.jpg"), &env::jpeg(&case.before));
+        t.put(&format!("{photo}/after.jpg"), &env::jpeg(&case.after));
+    }
     let (out, summary) = t.batch(&[]);
     assert_eq!(out.status.code(), Some(3), "{summary}");
-    let codes: Vec<&str> = summary["cases"][0]["flags"]
-        .as_array()
-        .expect("flags")
-        .iter()
-        .filter_map(|f| f["code"].as_str())
-        .collect();
-    assert!(codes.contains(&"mismatch"), "{summary}");
-    assert!(codes.contains(&"perspective"), "{summary}");
+    let cases = summary["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 2, "{summary}");
+    for case in cases {
+        let codes: Vec<&str> = case["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert!(codes.contains(&"mismatch"), "{case}");
+        assert!(codes.contains(&"perspective"), "{case}");
+    }
 }
 
 /// Two different scenes do not register either, and must not read as a tilt.

@@ -37,30 +37,14 @@ pub fn agreement(fixed: &Plane, moving: &Plane, m: &Matrix, params: &AlignParams
             covered += 1;
             let a = f64::from(fixed.at(x, y));
             let b = f64::from(b);
-            let t = &mut acc[(y / tile_h) * n + x / tile_w];
-            t[0] += 1.0;
-            t[1] += a;
-            t[2] += b;
-            t[3] += a * a;
-            t[4] += b * b;
-            t[5] += a * b;
+            add_to_sums(&mut acc[(y / tile_h) * n + x / tile_w], a, b);
         }
     }
     let full = (tile_w * tile_h) as f64;
     let mut nccs: Vec<f64> = acc
         .iter()
         .filter(|t| t[0] >= params.conf_tile_coverage * full)
-        .map(|t| {
-            let k = t[0];
-            let va = t[3] - t[1] * t[1] / k;
-            let vb = t[4] - t[2] * t[2] / k;
-            let cov = t[5] - t[1] * t[2] / k;
-            if va > 1e-9 && vb > 1e-9 {
-                cov / (va * vb).sqrt()
-            } else {
-                0.0
-            }
-        })
+        .map(ncc_of_sums)
         .collect();
     nccs.sort_by(f64::total_cmp);
     let tile_ncc = if nccs.is_empty() {
@@ -72,6 +56,31 @@ pub fn agreement(fixed: &Plane, moving: &Plane, m: &Matrix, params: &AlignParams
     Agreement {
         tile_ncc,
         overlap: covered as f64 / (fixed.w * fixed.h).max(1) as f64,
+    }
+}
+
+/// Add the pair `(a, b)` to the sums that [`ncc_of_sums`] reads.
+pub fn add_to_sums(t: &mut [f64; 6], a: f64, b: f64) {
+    t[0] += 1.0;
+    t[1] += a;
+    t[2] += b;
+    t[3] += a * a;
+    t[4] += b * b;
+    t[5] += a * b;
+}
+
+/// Normalised cross-correlation from the sums `[n, Σa, Σb, Σa², Σb², Σab]` of two samples
+/// (0 when either is flat).
+#[must_use]
+pub fn ncc_of_sums(t: &[f64; 6]) -> f64 {
+    let k = t[0];
+    let va = t[3] - t[1] * t[1] / k;
+    let vb = t[4] - t[2] * t[2] / k;
+    let cov = t[5] - t[1] * t[2] / k;
+    if va > 1e-9 && vb > 1e-9 {
+        cov / (va * vb).sqrt()
+    } else {
+        0.0
     }
 }
 

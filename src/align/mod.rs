@@ -14,9 +14,10 @@ mod fft;
 mod fourier_mellin;
 mod matrix;
 mod params;
-mod pyramid;
+pub(crate) mod pyramid;
 mod warp;
 
+pub use confidence::{add_to_sums, ncc_of_sums};
 pub use matrix::{
     apply, compose, fit_landmarks, identity, invert, rescale, rescale_xy, scale_rotation,
     similarity,

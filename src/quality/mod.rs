@@ -20,6 +20,7 @@
 //! [`Thresholds`] calibrated by `cargo bench --bench quality`.
 
 pub mod blur;
+pub mod direct;
 pub mod exposure;
 pub mod keystone;
 pub mod perspective;
@@ -91,6 +92,7 @@ pub struct MeasureParams {
     pub exposure: exposure::ExposureParams,
     pub perspective: perspective::PerspectiveParams,
     pub keystone: keystone::KeystoneParams,
+    pub direct: direct::DirectParams,
     pub shine: shine::ShineParams,
     /// Pixels this close to the edge of the coverage are ignored (the warp blends black in).
     pub border: u32,
@@ -103,6 +105,7 @@ impl Default for MeasureParams {
             exposure: exposure::ExposureParams::default(),
             perspective: perspective::PerspectiveParams::default(),
             keystone: keystone::KeystoneParams::default(),
+            direct: direct::DirectParams::default(),
             shine: shine::ShineParams::default(),
             border: 2,
         }
@@ -210,8 +213,9 @@ impl Measures {
 /// The quality gate's measures of a later photo: `after` is its working copy, `aligned` the
 /// registration's warp of it into `before`'s frame with the coverage mask, or `None` when the
 /// pair did not register. Then only the tilt can be read, from feature matches of the two
-/// working copies ([`keystone`]), so that a photo taken from too steep an angle to register is
-/// reported as such; the other measures need pixels side by side and read fault-free.
+/// working copies ([`keystone`]) or, when those find nothing, from a direct homography fit
+/// ([`direct`]), so that a photo taken from too steep an angle to register is reported as
+/// such; the other measures need pixels side by side and read fault-free.
 #[must_use]
 pub fn measure_pair(
     before: &RgbImage,
@@ -223,6 +227,7 @@ pub fn measure_pair(
         Some((warped, valid)) => measure(before, warped, valid, params),
         None => Measures {
             tilt_deg: keystone::tilt_deg(before, after, &params.keystone, &params.perspective)
+                .or_else(|| direct::tilt_deg(before, after, &params.direct, &params.perspective))
                 .unwrap_or(0.0),
             ..Measures::CLEAN
         },

@@ -316,7 +316,7 @@ fn corner_shift(a: &H3, b: &H3, frame: Frame) -> f64 {
 
 const IDENTITY: H3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
-fn mul3(a: &H3, b: &H3) -> H3 {
+pub(super) fn mul3(a: &H3, b: &H3) -> H3 {
     let mut out = [[0.0; 3]; 3];
     for (r, row) in out.iter_mut().enumerate() {
         for (c, v) in row.iter_mut().enumerate() {
@@ -439,7 +439,7 @@ pub(super) fn solve_dlt(m: &[Match], robust: &[f64]) -> Option<H3> {
 }
 
 /// Gaussian elimination with partial pivoting; `None` when singular.
-fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
+pub(super) fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
     for c in 0..8 {
         let p = (c..8).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
         if a[p][c].abs() < 1e-12 {
