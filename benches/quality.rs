@@ -234,9 +234,10 @@ fn print_times(rows: &[Row]) {
             "registered pairs of ≥ 0.9 MP (1024 px working size)",
             |r| r.registered && r.pixels >= 900_000,
         ),
-        ("pairs that did not register (keystone rescue)", |r| {
-            !r.registered
-        }),
+        (
+            "pairs that did not register (feature or direct rescue)",
+            |r| !r.registered,
+        ),
     ];
     for (label, pick) in groups {
         let mut ms: Vec<f64> = rows.iter().filter(|r| pick(r)).map(|r| r.ms).collect();

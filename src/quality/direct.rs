@@ -29,7 +29,7 @@
 //! by about a third (the overlap is a small part of the frame), so the finding is right and its
 //! number approximate.
 //!
-//! It costs 0.3–1.3 s on one core, and runs only for a pair that registration could not place
+//! It costs 0.3–1.4 s on one core, and runs only for a pair that registration could not place
 //! and feature matches did not explain: a pair held for review in any case.
 
 use image::RgbImage;
