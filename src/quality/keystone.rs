@@ -6,7 +6,8 @@
 //! scalp, so feature matches between the two working copies (the oriented-FAST/BRIEF features
 //! of `align::baseline`) agree on one homography; RANSAC finds it among the false matches, a
 //! least-squares fit on its inliers refines it, and its projective row gives the tilt exactly as
-//! in [`super::perspective`] (same normalised frame, same focal length assumption). Two photos
+//! in [`super::perspective`] (each photo in its own normalised frame, same focal length
+//! assumption, divided by the magnification at the centre). Two photos
 //! of different scenes leave no homography with enough inliers and read no tilt, so this never
 //! turns a true mismatch into a perspective fault.
 
@@ -55,20 +56,25 @@ pub fn tilt_deg(
         f: persp.focal_diag * w.hypot(h),
         c: [(w - 1.0) / 2.0, (h - 1.0) / 2.0],
     };
-    // Both photos in the before's normalised frame: an affine change of the after's
-    // coordinates leaves the projective row, and so the tilt, as it is.
+    // Each photo in its own normalised frame, so the magnification that `tilt_of` divides by
+    // is the framing's, whatever the two resolutions.
+    let (aw, ah) = (f64::from(after.width()), f64::from(after.height()));
+    let after_frame = Frame {
+        f: persp.focal_diag * aw.hypot(ah),
+        c: [(aw - 1.0) / 2.0, (ah - 1.0) / 2.0],
+    };
     let matches: Vec<Match> = feature_pairs(before, after)
         .into_iter()
         .map(|(moving, fixed)| Match {
             from: frame.to_norm(fixed),
-            to: frame.to_norm(moving),
+            to: after_frame.to_norm(moving),
             weight: 1.0,
         })
         .collect();
     if matches.len() < p.min_inliers.max(4) {
         return None;
     }
-    let tol = p.tolerance_px / frame.f;
+    let tol = p.tolerance_px / after_frame.f;
     let best = ransac(&matches, tol, p.iterations)?;
     // Refit on the inliers and count again.
     let ones: Vec<f64> = inliers(&matches, &best, tol)
