@@ -82,15 +82,21 @@ fn tilted_camera_is_perspective() {
     assert!(flags(&m).contains(&Fault::Perspective));
 }
 
+/// Tilted pair `variant` of `photo`, registered as the pipeline does; it must not register.
+fn unregistered_tilt(photo: &'static str, variant: u64) -> set::Prepared {
+    let scene = scene::load_scene(photo);
+    let case = set::make(photo, variant, Kind::Perspective, &scene).expect("pair");
+    let prepared = set::prepare(&case, 1024);
+    assert!(!prepared.registered, "{}: registered after all", case.name);
+    prepared
+}
+
 /// A camera angle too steep for the similarity registration: the pair is held as a mismatch,
 /// and the tilt is still read (from feature matches of the unaligned photos), so the staff are
 /// told to retake square-on rather than only that the photos do not match.
 #[test]
 fn a_tilt_too_steep_to_register_is_still_perspective() {
-    let scene = scene::load_scene("astronaut");
-    let case = set::make("astronaut", 1, Kind::Perspective, &scene).expect("pair");
-    let prepared = set::prepare(&case, 1024);
-    assert!(!prepared.registered, "{}: registered after all", case.name);
+    let prepared = unregistered_tilt("astronaut", 1);
     let m = prepared.measure(&MeasureParams::default()).0;
     assert!(flags(&m).contains(&Fault::Perspective), "{m:?}");
 }
@@ -99,10 +105,7 @@ fn a_tilt_too_steep_to_register_is_still_perspective() {
 /// the registration nor feature matches place it, and the direct homography fit does.
 #[test]
 fn a_zoomed_steep_tilt_on_little_texture_is_still_perspective() {
-    let scene = scene::load_scene("retina");
-    let case = set::make("retina", 0, Kind::Perspective, &scene).expect("pair");
-    let prepared = set::prepare(&case, 1024);
-    assert!(!prepared.registered, "{}: registered after all", case.name);
+    let prepared = unregistered_tilt("retina", 0);
     let params = MeasureParams::default();
     let features = quality::keystone::tilt_deg(
         &prepared.before,
@@ -110,7 +113,7 @@ fn a_zoomed_steep_tilt_on_little_texture_is_still_perspective() {
         &params.keystone,
         &params.perspective,
     );
-    assert_eq!(features, None, "{}: feature matches found it", case.name);
+    assert_eq!(features, None, "feature matches found it");
     let m = prepared.measure(&params).0;
     assert!(flags(&m).contains(&Fault::Perspective), "{m:?}");
 }

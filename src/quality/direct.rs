@@ -109,9 +109,10 @@ fn fit(
         .iter()
         .filter_map(|&c| seed(before, after, c))
         .collect();
+    let (bp, ap) = (Plane::from_rgb(before), Plane::from_rgb(after));
     let levels: Vec<Level> = [p.long_side / 2, p.long_side, 2 * p.long_side]
         .into_iter()
-        .map(|side| Level::new(before, after, side, persp.focal_diag))
+        .map(|side| Level::new(&bp, &ap, side, persp.focal_diag))
         .collect();
     // Every start is refined on the coarse levels; only the best goes on to the finest.
     let (fine, coarse) = levels.split_last()?;
@@ -160,7 +161,7 @@ fn fit(
 /// the agreement they give on `level`; the best `p.starts`.
 fn starts(level: &Level, seeds: &[H3], p: &DirectParams) -> Vec<H3> {
     let lk = &level.lk;
-    let to_px = [[lk.l, 0.0, lk.c[0]], [0.0, lk.l, lk.c[1]], [0.0, 0.0, 1.0]];
+    let to_px = lk.to_px();
     let Some(to_norm) = invert3(&to_px) else {
         return seeds.to_vec();
     };
@@ -203,13 +204,12 @@ struct Level {
 }
 
 impl Level {
-    fn new(before: &RgbImage, after: &RgbImage, side: u32, focal_diag: f64) -> Level {
-        let long = before.width().max(before.height());
-        let k = (long / side.max(16)).max(1) as usize;
+    /// The level of long side `side` (at least) from the grey planes of the working copies.
+    fn new(before: &Plane, after: &Plane, side: u32, focal_diag: f64) -> Level {
+        let k = (before.w.max(before.h) / side.max(16) as usize).max(1);
         let align = AlignParams::default();
-        let norm = |img: &RgbImage| {
-            let plane = Plane::from_rgb(img).shrink(k);
-            pyramid::local_normalise(&plane, align.norm_radius, align.norm_eps)
+        let norm = |plane: &Plane| {
+            pyramid::local_normalise(&plane.shrink(k), align.norm_radius, align.norm_eps)
         };
         let s = k as f64;
         Level {
