@@ -1,10 +1,10 @@
-//! Bytes at equal visual quality: our JPEG encoder (jpeg-encoder, progressive, at the quality the
-//! config asks for) against mozjpeg as sharp runs it (`jpeg({ quality, mozjpeg: true })`:
-//! trellis quantisation, optimised progressive scans), on what a gallery publishes: 2048-px
-//! renders of the throughput bench's 12-MP photos. Each encoder runs over a range of qualities;
-//! SSIM (luma, 8×8 windows) is measured against the uncompressed render; mozjpeg's bytes at our
-//! SSIM are read off its curve (linear between its points), so the two are compared at the
-//! same visual quality, not the same quality number.
+//! Bytes at equal visual quality: our JPEG encoder (mozjpeg-rs, progressive, standard tables,
+//! no trellis, at the quality the config asks for) against mozjpeg as sharp runs it
+//! (`jpeg({ quality, mozjpeg: true })`: trellis quantisation, optimised progressive scans), on
+//! what a gallery publishes: 2048-px renders of the throughput bench's 12-MP photos. Each
+//! encoder runs over a range of qualities; SSIM (luma, 8×8 windows) is measured against the
+//! uncompressed render; mozjpeg's bytes at our SSIM are read off its curve (linear between its
+//! points), so the two are compared at the same visual quality, not the same quality number.
 //!
 //! `cargo bench --bench jpeg_bytes` (`BA_PHOTOS` photos, default 8). mozjpeg comes from sharp,
 //! installed into `target/sharp-compare` as `benches/sharp_compare.sh` does; without npm only our

@@ -277,10 +277,12 @@ fn encode_all(
         .collect();
     let cost = |&(i, f): &(usize, Format)| {
         let px = u64::from(pictures[i].img.width()) * u64::from(pictures[i].img.height());
+        // Per pixel, as measured at 2048 px (README, Performance): progressive JPEG 78 ms, WebP
+        // effort 2 96 ms, AVIF 3.5 s.
         px * match f {
-            Format::Jpeg => 1,
-            Format::Webp => 4,
-            Format::Avif => 30,
+            Format::Jpeg => 4,
+            Format::Webp => 5,
+            Format::Avif => 180,
         }
     };
     let done = largest_first(&jobs, cost, |&(i, f)| encode_one(&pictures[i], f, r, sink));

@@ -57,27 +57,22 @@ fn encode_avif(img: &RgbImage, quality: u8, speed: u8) -> Result<Vec<u8>, String
     Ok(encoded.avif_file)
 }
 
+/// Progressive JPEG from mozjpeg-rs (a pure-Rust port of mozjpeg, byte-identical to it): the
+/// standard (Annex K) quantisation tables, so a quality number means what it meant with the
+/// encoder before and what most tools mean by it; 4:2:0 chroma; Huffman tables fitted to the
+/// image; mozjpeg's progressive scans with end-of-band runs. Trellis quantisation is off: on
+/// SSIM it did not pay for its 2.5× time (`benches/jpeg_bytes.rs`; README, Performance).
 fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, String> {
     let (w, h) = (img.width(), img.height());
     if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
         return Err(format!("{w}×{h} is too large for JPEG"));
     }
-    let mut bytes = Vec::with_capacity((w * h / 4) as usize);
-    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
-    encoder.set_progressive(true);
-    // Huffman tables fitted to the image: 3.5% fewer bytes at the same pixels (benches/jpeg_bytes.rs).
-    encoder.set_optimized_huffman_tables(true);
-    // Chroma averaged over each 2×2 block rather than taken from its top-left pixel.
-    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
-    encoder
-        .encode(
-            img.as_raw(),
-            w as u16,
-            h as u16,
-            jpeg_encoder::ColorType::Rgb,
-        )
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
+    mozjpeg_rs::Encoder::progressive_balanced()
+        .quality(quality)
+        .quant_tables(mozjpeg_rs::QuantTableIdx::JpegAnnexK)
+        .trellis(mozjpeg_rs::TrellisConfig::disabled())
+        .encode_rgb(img.as_raw(), w, h)
+        .map_err(|e| format!("JPEG encoding failed: {e}"))
 }
 
 #[cfg(test)]
@@ -114,5 +109,81 @@ mod tests {
                 .unwrap();
             assert!(err < 24, "red channel within 24 levels: {err}");
         }
+    }
+
+    /// The markers of a JPEG up to its first scan: (marker, segment length).
+    fn header_markers(jpeg: &[u8]) -> Vec<u8> {
+        let mut at = 2;
+        let mut markers = Vec::new();
+        while at + 4 <= jpeg.len() && jpeg[at] == 0xFF {
+            let marker = jpeg[at + 1];
+            markers.push(marker);
+            if marker == 0xDA {
+                break;
+            }
+            at += 2 + usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        }
+        markers
+    }
+
+    #[test]
+    fn jpeg_is_progressive_interleaved_and_carries_no_metadata() {
+        // A textured photo-sized frame with odd dimensions (partial MCUs at both edges).
+        let img = RgbImage::from_fn(301, 203, |x, y| {
+            let t = (x as f32 * 0.3).sin() * (y as f32 * 0.2).cos();
+            let v = (x / 3 + y / 2) as f32 + 20.0 * t;
+            image::Rgb([
+                (40.0 + v) as u8,
+                (90.0 + v / 2.0) as u8,
+                (200.0 - v / 2.0) as u8,
+            ])
+        });
+        let p = EncodeParams {
+            jpeg_quality: 82,
+            webp_quality: 80,
+            webp_effort: 2,
+            avif_quality: 70,
+            avif_speed: 10,
+        };
+        let jpeg = encode(&img, Format::Jpeg, &p).unwrap();
+        let markers = header_markers(&jpeg);
+        assert!(
+            markers.contains(&0xC2),
+            "progressive (SOF2): {markers:02X?}"
+        );
+        assert!(
+            markers
+                .iter()
+                .all(|&m| !(0xE1..=0xEF).contains(&m) && m != 0xFE),
+            "no APP1-APP15 or comment segment: {markers:02X?}"
+        );
+        // The first scan codes the DC of all three components together: a decoder that mishandles
+        // colour-by-colour scans (zune-jpeg, `image`'s) reads it right, as does jpeg-decoder.
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        assert_eq!(jpeg[sos + 4], 3, "three components in the first scan");
+        let by_image = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        let by_jpeg_decoder = jpeg_decoder::Decoder::new(jpeg.as_slice())
+            .decode()
+            .unwrap();
+        assert_eq!(by_image.as_raw().len(), by_jpeg_decoder.len());
+        let mean = by_image
+            .as_raw()
+            .iter()
+            .zip(img.as_raw())
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / img.as_raw().len() as f64;
+        let between = by_image
+            .as_raw()
+            .iter()
+            .zip(&by_jpeg_decoder)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(
+            mean < 6.0,
+            "the decoded frame is the photo: {mean:.2} levels off"
+        );
+        assert!(between <= 4, "both decoders agree: {between}");
     }
 }
