@@ -1,8 +1,8 @@
-//! Bytes at equal visual quality: our JPEG encoder (mozjpeg-rs, progressive, standard tables,
-//! no trellis, at the quality the config asks for) against mozjpeg as sharp runs it
-//! (`jpeg({ quality, mozjpeg: true })`: trellis quantisation, optimised progressive scans), on
-//! what a gallery publishes: 2048-px renders of the throughput bench's 12-MP photos. Each
-//! encoder runs over a range of qualities; SSIM (luma, 8×8 windows) is measured against the
+//! Bytes at equal visual quality: our JPEG encoder (mozjpeg-rs, standard tables, no trellis;
+//! sequential and progressive, at the quality the config asks for) against mozjpeg as sharp
+//! runs it (`jpeg({ quality, mozjpeg: true })`: trellis quantisation, optimised progressive
+//! scans), on what a gallery publishes: 2048-px renders of the throughput bench's 12-MP photos.
+//! Each encoder runs over a range of qualities; SSIM (luma, 8×8 windows) is measured against the
 //! uncompressed render; mozjpeg's bytes at our SSIM are read off its curve (linear between its
 //! points), so the two are compared at the same visual quality, not the same quality number.
 //!
@@ -42,12 +42,60 @@ fn main() {
     let work = support::cache_dir().join("../jpeg-bytes");
     std::fs::create_dir_all(&work).unwrap();
     let refs = references(n, &work);
-    let ours: Vec<Point> = QUALITIES
+    // Sequential (the default) and progressive (`outputs.jpeg_progressive`).
+    let [seq, prog] = [false, true].map(|progressive| curve(&refs, progressive));
+    let moz = mozjpeg_curve(&refs, &work);
+    println!("{n} photos, 2048 px wide: mean bytes and mean SSIM against the uncompressed render");
+    println!(
+        "| quality | ours KB (sequential / progressive) | ours SSIM | mozjpeg KB | mozjpeg SSIM |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for (i, (s, p)) in seq.iter().zip(&prog).enumerate() {
+        let m = moz.as_ref().map_or("– | –".to_owned(), |m| {
+            format!("{:.0} | {:.4}", m[i].bytes / 1024.0, m[i].ssim)
+        });
+        println!(
+            "| {} | {:.0} / {:.0} | {:.4} | {m} |",
+            s.quality,
+            s.bytes / 1024.0,
+            p.bytes / 1024.0,
+            s.ssim
+        );
+    }
+    let Some(moz) = moz else {
+        println!("mozjpeg SKIPPED: npm or the registry is not available; our curve only");
+        return;
+    };
+    for (name, ours) in [("sequential", &seq), ("progressive", &prog)] {
+        println!("\n{name}, at equal SSIM (mozjpeg's bytes read off its curve at our SSIM):");
+        for o in ours {
+            match bytes_at(&moz, o.ssim) {
+                Some(b) => println!(
+                    "  ours q{}: SSIM {:.4}, {:.0} KB vs mozjpeg {:.0} KB: ours / mozjpeg = {:.3}",
+                    o.quality,
+                    o.ssim,
+                    o.bytes / 1024.0,
+                    b / 1024.0,
+                    o.bytes / b
+                ),
+                None => println!(
+                    "  ours q{}: SSIM {:.4} is outside mozjpeg's measured range",
+                    o.quality, o.ssim
+                ),
+            }
+        }
+    }
+}
+
+/// Our encoder's points over `QUALITIES`, sequential or progressive.
+fn curve(refs: &[(PathBuf, RgbImage)], progressive: bool) -> Vec<Point> {
+    QUALITIES
         .iter()
         .map(|&q| {
-            measure(q, &refs, |_, img| {
+            measure(q, refs, |_, img| {
                 let p = encode::EncodeParams {
                     jpeg_quality: q,
+                    jpeg_progressive: progressive,
                     webp_quality: 80,
                     webp_effort: 2,
                     avif_quality: 70,
@@ -56,43 +104,7 @@ fn main() {
                 encode::encode(img, Format::Jpeg, &p).unwrap()
             })
         })
-        .collect();
-    let moz = mozjpeg_curve(&refs, &work);
-    println!("{n} photos, 2048 px wide: mean bytes and mean SSIM against the uncompressed render");
-    println!("| quality | ours KB | ours SSIM | mozjpeg KB | mozjpeg SSIM |");
-    println!("| --- | --- | --- | --- | --- |");
-    for (i, o) in ours.iter().enumerate() {
-        let m = moz.as_ref().map_or("– | –".to_owned(), |m| {
-            format!("{:.0} | {:.4}", m[i].bytes / 1024.0, m[i].ssim)
-        });
-        println!(
-            "| {} | {:.0} | {:.4} | {m} |",
-            o.quality,
-            o.bytes / 1024.0,
-            o.ssim
-        );
-    }
-    let Some(moz) = moz else {
-        println!("mozjpeg SKIPPED: npm or the registry is not available; our curve only");
-        return;
-    };
-    println!("\nat equal SSIM (mozjpeg's bytes read off its curve at our SSIM):");
-    for o in &ours {
-        match bytes_at(&moz, o.ssim) {
-            Some(b) => println!(
-                "  ours q{}: SSIM {:.4}, {:.0} KB vs mozjpeg {:.0} KB: ours / mozjpeg = {:.3}",
-                o.quality,
-                o.ssim,
-                o.bytes / 1024.0,
-                b / 1024.0,
-                o.bytes / b
-            ),
-            None => println!(
-                "  ours q{}: SSIM {:.4} is outside mozjpeg's measured range",
-                o.quality, o.ssim
-            ),
-        }
-    }
+        .collect()
 }
 
 /// The first `n` photos of the throughput pairs, rendered at 2048 px as a master is (Lanczos3

@@ -61,6 +61,7 @@ fn stages(c: &mut Criterion) {
     });
     let mut p = encode::EncodeParams {
         jpeg_quality: 82,
+        jpeg_progressive: false,
         webp_quality: 80,
         webp_effort: 2,
         avif_quality: 70,
@@ -69,6 +70,11 @@ fn stages(c: &mut Criterion) {
     g.bench_function("encode_jpeg_q82_2048", |b| {
         b.iter(|| encode::encode(&small, Format::Jpeg, &p).unwrap())
     });
+    p.jpeg_progressive = true;
+    g.bench_function("encode_jpeg_progressive_q82_2048", |b| {
+        b.iter(|| encode::encode(&small, Format::Jpeg, &p).unwrap())
+    });
+    p.jpeg_progressive = false;
     for effort in [2, 4] {
         p.webp_effort = effort;
         g.bench_function(format!("encode_webp_q80_effort{effort}_2048"), |b| {

@@ -576,6 +576,7 @@ mod tests {
             crate::config::Format::Jpeg,
             &crate::render::encode::EncodeParams {
                 jpeg_quality: 80,
+                jpeg_progressive: false,
                 webp_quality: 80,
                 webp_effort: 0,
                 avif_quality: 60,

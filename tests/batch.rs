@@ -245,3 +245,57 @@ fn check_lists_cases_and_problems_and_writes_nothing() {
     );
     assert!(!env.out().exists());
 }
+
+/// The frame marker of a JPEG: SOF0 (sequential) or SOF2 (progressive).
+fn frame_marker(jpeg: &[u8]) -> u8 {
+    let mut at = 2;
+    while at + 4 <= jpeg.len() {
+        let marker = jpeg[at + 1];
+        if matches!(marker, 0xC0..=0xC2) {
+            return marker;
+        }
+        at += 2 + usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+    }
+    panic!("no frame header");
+}
+
+#[test]
+fn progressive_jpeg_setting_reaches_every_published_jpeg_with_the_same_pixels() {
+    let mut runs = Vec::new();
+    for (setting, marker) in [("", 0xC0), ("[outputs]\njpeg_progressive = true\n", 0xC2)] {
+        let env = TestEnv::new();
+        env.put(
+            "beforeafter.toml",
+            format!("{}{setting}", support::env::TEST_CLINIC).as_bytes(),
+        );
+        good_pair(&env, "one");
+        let (out, _) = env.batch(&[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let jpegs: Vec<(String, Vec<u8>)> = files(&env.out())
+            .into_iter()
+            .filter(|f| f.ends_with(".jpg"))
+            .map(|f| (f.clone(), std::fs::read(env.out().join(&f)).unwrap()))
+            .collect();
+        assert!(jpegs.len() >= 7, "photos and composites: {jpegs:?}");
+        for (name, bytes) in &jpegs {
+            assert_eq!(frame_marker(bytes), marker, "{name} with {setting:?}");
+        }
+        runs.push(jpegs);
+    }
+    // Progressive only codes the same pixels differently (the setting is in the file names' key,
+    // so a browser fetches the new files).
+    let [sequential, progressive] = [&runs[0], &runs[1]];
+    assert_eq!(sequential.len(), progressive.len());
+    for ((name, a), (other, b)) in sequential.iter().zip(progressive) {
+        let stem = |n: &str| n.split('.').next().unwrap().to_owned();
+        assert_eq!(stem(name), stem(other));
+        assert_ne!(name, other, "the key names the setting");
+        let a = image::load_from_memory(a).unwrap().to_rgb8();
+        let b = image::load_from_memory(b).unwrap().to_rgb8();
+        assert!(a == b, "{name}: the same pixels either way");
+    }
+}

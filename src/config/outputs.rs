@@ -34,6 +34,7 @@ pub struct OutputsConfig {
     pub widths: Vec<u32>,
     pub formats: Vec<Format>,
     pub jpeg_quality: u8,
+    pub jpeg_progressive: bool,
     pub webp_quality: u8,
     pub webp_effort: u8,
     pub avif_quality: u8,
