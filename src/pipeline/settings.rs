@@ -39,6 +39,8 @@ struct ImageSettings<'a> {
     renderer: &'a str,
     /// How photos are decoded (`ingest::DECODER`).
     decoder: &'a str,
+    /// How files are encoded (`render::encode::ENCODERS`).
+    encoders: &'a str,
     outputs: &'a crate::config::OutputsConfig,
     watermark: &'a crate::config::WatermarkConfig,
     logo: Option<String>,
@@ -62,6 +64,7 @@ impl Settings {
             version: env!("CARGO_PKG_VERSION"),
             renderer: crate::render::RENDERER,
             decoder: crate::ingest::DECODER,
+            encoders: crate::render::encode::ENCODERS,
             outputs: &config.outputs,
             watermark: &config.watermark,
             logo: watermark_asset.as_ref().map(|(path, _)| path.clone()),

@@ -5,6 +5,11 @@ use image::RgbImage;
 
 use crate::config::Format;
 
+/// Names the encoders, hashed into every case key like `render::RENDERER`: a gallery written by
+/// another encoder (jpeg-encoder before mozjpeg-rs) is encoded again, for the smaller files,
+/// rather than reused.
+pub const ENCODERS: &str = "mozjpeg-rs-0.9-annex-k-no-trellis+libwebp+ravif";
+
 /// Encoder settings.
 #[derive(Clone, Copy, Debug)]
 pub struct EncodeParams {
