@@ -128,13 +128,15 @@ impl Tracker {
         }
         self.last_event = Some(now);
         if path.is_dir() {
-            // A folder created, renamed or moved in: its photos come with no events of their own.
-            // A new empty folder changes nothing until files arrive (with their own events).
-            let has_entries = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
+            // A folder created, renamed or moved in: its photos come with no events of their own,
+            // so they are tracked here and settle like any photo. Anything else in it (case.toml,
+            // a subfolder) is for discovery: that makes the folder dirty, which waits for the
+            // whole quiet period. A new empty folder, or one holding only photos (the usual: a
+            // folder made, then photos dropped in), is not: its photos bring the round.
             for p in photos_under_dir(path) {
                 self.touch(&p, now);
             }
-            self.dirty |= has_entries;
+            self.dirty |= holds_more_than_photos(path);
         } else if discover::is_photo(name) && path.is_file() {
             let stamp = FileStamp::of(path);
             let entry = self
@@ -355,6 +357,15 @@ fn photos_under(input: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Whether `dir` holds anything discovery reads besides photos (hidden and partial files aside).
+fn holds_more_than_photos(dir: &Path) -> bool {
+    entries(dir).iter().any(|(p, is_dir)| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let ignored = discover::is_hidden(name) || discover::is_partial(name);
+        !ignored && (*is_dir || !discover::is_photo(name))
+    })
+}
+
 fn photos_under_dir(dir: &Path) -> Vec<PathBuf> {
     entries(dir)
         .into_iter()
@@ -379,4 +390,29 @@ fn entries(dir: &Path) -> Vec<(PathBuf, bool)> {
 fn is_candidate(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     discover::is_photo(name) && !discover::is_hidden(name) && !discover::is_partial(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_folder_of_photos_waits_only_on_its_photos_one_with_more_is_dirty() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = dir.path().join("case-1");
+        std::fs::create_dir(&case).unwrap();
+        std::fs::write(case.join("before.jpg"), b"\xFF\xD8").unwrap();
+        std::fs::write(case.join(".DS_Store"), b"").unwrap();
+        let now = Instant::now();
+        let mut t = Tracker::default();
+        t.touch(&case, now);
+        assert!(
+            !t.dirty,
+            "photos only: the photo settles and brings the round"
+        );
+        assert!(t.pending.contains_key(&case.join("before.jpg")));
+        std::fs::write(case.join("case.toml"), b"consent = true\n").unwrap();
+        t.touch(&case, now);
+        assert!(t.dirty, "a case.toml is for discovery");
+    }
 }
