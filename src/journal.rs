@@ -7,11 +7,14 @@
 //!   run refuses at once, naming the process that holds it, or waits with `--wait`. A shard
 //!   (`batch --shard I/N`) holds it *shared*, so shards run side by side while no batch, merge
 //!   or watch can, plus its own `shard-I-of-N.lock` exclusively, so one shard never runs twice.
-//! - **Journal** (`journal`, `journal-I-of-N` for a shard): before any file is written into the
-//!   output folder its path is appended and synced, so the next run knows every file any run
-//!   wrote, finished or not, and removes what no published case needs any more (orphans of a
-//!   kill, crash, full disk or abandoned run). A batch or merge reads every journal, the shards'
-//!   included. Files it did not write, such as the web person's own, are never touched.
+//! - **Journal** (`journal`, `journal-I-of-N` for a shard): the inventory of every file the tool
+//!   has written into the output folder and not yet removed. Before any file is written its path
+//!   is appended and synced, so a kill at any moment leaves nothing unknown; a whole run that
+//!   ends cleanly rewrites `journal` to the files that are still there ([`settle`]), never
+//!   forgetting one, so a file stays known until it is removed, across any sequence of kills,
+//!   crashes, full disks, setting changes, shards and resumes. A batch or merge reads every
+//!   journal, the shards' included, and removes what no published case needs any more. Files it
+//!   did not write, such as the web person's own, are never touched.
 //! - **Finished cases** (`finished.jsonl`, `finished-I-of-N.jsonl`): each case's record is
 //!   appended as it finishes, so a rerun after a kill or crash reuses finished cases instead of
 //!   starting from zero.
@@ -46,7 +49,7 @@ fn own_file(kind: &str, tag: Option<&str>) -> String {
 
 /// Held while a run may write into the output folder; released on drop.
 pub struct Lock {
-    _file: Option<File>,
+    _file: File,
     _shard: Option<File>,
     out: PathBuf,
 }
@@ -54,13 +57,13 @@ pub struct Lock {
 impl Lock {
     /// Take the output folder's lock for a whole run (batch, merge, watch): no other run and no
     /// shard at the same time. `wait`: block until they end; otherwise refuse at once, naming
-    /// them. A folder where the lock cannot even be created (read-only) is not locked: nothing
-    /// can be written there anyway, and a run that changes nothing still works.
+    /// them. A lock file that cannot be opened (left by a run as another user, a read-only
+    /// folder) refuses the run: going ahead unlocked would let two runs write at once.
+    /// `--wait` waits only on a lock some live process holds: the kernel releases a dead
+    /// process's lock, so a lock file left by a killed run never blocks.
     pub fn acquire(out: &Path, wait: bool) -> Result<Lock, Fatal> {
         let path = out.join(LOCK);
-        let Some(mut file) = open(out, LOCK) else {
-            return Ok(Lock::unlocked(out));
-        };
+        let mut file = open(out, LOCK)?;
         take(&file, false, wait, out, &path, || {
             whole_run_holder(out, &path)
         })?;
@@ -70,7 +73,7 @@ impl Lock {
         let _ = file.write_all(format!("process {}", std::process::id()).as_bytes());
         register(out, None);
         Ok(Lock {
-            _file: Some(file),
+            _file: file,
             _shard: None,
             out: out.to_owned(),
         })
@@ -80,16 +83,11 @@ impl Lock {
     /// whole runs and of the same shard run twice.
     pub fn shard(out: &Path, wait: bool, tag: &str) -> Result<Lock, Fatal> {
         let path = out.join(LOCK);
-        let Some(file) = open(out, LOCK) else {
-            return Ok(Lock::unlocked(out));
-        };
+        let file = open(out, LOCK)?;
         take(&file, true, wait, out, &path, || holder(&path))?;
         let rel = format!("{DIR}/{SHARD_LOCK}{tag}.lock");
         let shard_path = out.join(&rel);
-        let mut shard = open(out, &rel).ok_or_else(|| {
-            let e = std::io::Error::other("cannot create the shard's lock file");
-            io(&shard_path, e)
-        })?;
+        let mut shard = open(out, &rel)?;
         take(&shard, false, wait, out, &shard_path, || {
             format!(
                 "shard {}, {}",
@@ -101,18 +99,10 @@ impl Lock {
         let _ = shard.write_all(format!("process {}", std::process::id()).as_bytes());
         register(out, Some(tag.to_owned()));
         Ok(Lock {
-            _file: Some(file),
+            _file: file,
             _shard: Some(shard),
             out: out.to_owned(),
         })
-    }
-
-    fn unlocked(out: &Path) -> Lock {
-        Lock {
-            _file: None,
-            _shard: None,
-            out: out.to_owned(),
-        }
     }
 }
 
@@ -122,16 +112,28 @@ impl Drop for Lock {
     }
 }
 
-/// `out/rel` opened for locking, created (with its folder) if missing.
-fn open(out: &Path, rel: &str) -> Option<File> {
-    std::fs::create_dir_all(out.join(DIR)).ok()?;
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(out.join(rel))
-        .ok()
+/// `out/rel` opened for locking, created (with its folder) if missing; a file that cannot be
+/// opened is refused with the fix.
+fn open(out: &Path, rel: &str) -> Result<File, Fatal> {
+    let path = out.join(rel);
+    let opened = std::fs::create_dir_all(out.join(DIR)).and_then(|()| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+    });
+    opened.map_err(|e| {
+        Fatal::Other(format!(
+            "cannot open the lock file {} ({e}), so this run could not keep others out of {}: \
+             it is usually left by a run as another user, or the folder is read-only; run as \
+             that user, or remove {} (or make it writable) and run again",
+            path.display(),
+            out.display(),
+            path.display()
+        ))
+    })
 }
 
 /// Lock `file` (shared or exclusive): at once, or, when it is held and `wait`, once it is free;
@@ -285,19 +287,55 @@ pub fn written(out: &Path) -> HashSet<String> {
         .collect()
 }
 
-/// A whole run ended cleanly and the manifest owns everything it keeps: start a new journal,
-/// forget finished cases, the shards' included, and the shards' lock files (no shard runs while
-/// a whole run holds the lock). Nothing is written when there is nothing to remove.
-pub fn clear(out: &Path) {
+/// A whole run ended cleanly and the manifest owns everything it keeps: `journal` becomes the
+/// inventory of the tool's files still in `out` (every journal's paths and `kept`, the files
+/// this run's gallery uses, whether or not this run wrote them), the shards' journals, finished
+/// cases and lock files are forgotten. The inventory is written to a temp file and renamed, so
+/// a kill or a full disk leaves the old journals whole (they list a superset) rather than none;
+/// only then are the shards' journals removed. Nothing is written when nothing changed.
+pub fn settle<'a>(out: &Path, kept: impl IntoIterator<Item = &'a str>) {
     let mut j = journals().lock().expect("journal lock");
     if let Some(reg) = j.get_mut(out) {
         reg.journal = None;
     }
-    for prefix in [JOURNAL, FINISHED, SHARD_LOCK] {
-        for path in shard_files(out, prefix) {
-            let _ = std::fs::remove_file(&path);
-        }
+    let own = out.join(own_file(JOURNAL, None));
+    let mut inventory: Vec<String> = written(out)
+        .into_iter()
+        .chain(kept.into_iter().map(str::to_owned))
+        .filter(|rel| !rel.starts_with(DIR) && !rel.starts_with(SHARDS))
+        .filter(|rel| out.join(rel).is_file())
+        .collect();
+    inventory.sort();
+    inventory.dedup();
+    let others: Vec<PathBuf> = shard_files(out, JOURNAL)
+        .into_iter()
+        .filter(|p| *p != own)
+        .collect();
+    let current: Vec<String> = read_lines(&own).collect();
+    let rewritten = current == inventory || replace(&own, &inventory).is_ok();
+    for path in shard_files(out, FINISHED)
+        .into_iter()
+        .chain(shard_files(out, SHARD_LOCK))
+        .chain(others.into_iter().filter(|_| rewritten))
+    {
+        let _ = std::fs::remove_file(&path);
     }
+}
+
+/// `path` replaced by `lines`, atomically (temp file, sync, rename).
+fn replace(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    let tmp = path.with_extension("new");
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let written = File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// A shard ended cleanly and its record owns its cases: forget its finished cases (its journal
@@ -387,7 +425,7 @@ mod tests {
     }
 
     #[test]
-    fn each_shard_has_its_journal_and_a_whole_run_reads_and_clears_them_all() {
+    fn each_shard_has_its_journal_and_a_whole_run_folds_them_into_one_inventory() {
         let dir = tempfile::tempdir().unwrap();
         let shard = Lock::shard(dir.path(), false, "2-of-3").unwrap();
         crate::output::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
@@ -400,23 +438,63 @@ mod tests {
         let all = written(dir.path());
         assert!(all.contains("a/b.jpg") && all.contains("c.jpg"), "{all:?}");
         assert_eq!(finished_cases::<String>(dir.path()), ["case-a"]);
-        clear(dir.path());
-        assert!(written(dir.path()).is_empty());
-        let left = std::fs::read_dir(dir.path().join(DIR)).unwrap().count();
-        assert_eq!(left, 1, "only the lock is left");
+        settle(dir.path(), []);
+        assert_eq!(
+            written(dir.path()),
+            HashSet::from(["a/b.jpg".into(), "c.jpg".into()])
+        );
+        assert!(finished_cases::<String>(dir.path()).is_empty());
+        let mut left: Vec<_> = std::fs::read_dir(dir.path().join(DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["journal", "lock"], "one inventory and the lock");
         drop(whole);
     }
 
+    /// Issue 31: a clean run used to clear the journal, so files an earlier clean run wrote
+    /// were known only through the manifest, and a resumed run's manifest forgot them.
     #[test]
-    fn writes_are_journaled_while_locked() {
+    fn a_file_stays_in_the_inventory_until_it_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let lock = Lock::acquire(dir.path(), false).unwrap();
         crate::output::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
-        assert!(written(dir.path()).contains("a/b.jpg"));
-        clear(dir.path());
+        std::fs::write(dir.path().join("own.txt"), b"the web person's").unwrap();
+        settle(dir.path(), ["gallery.json"]);
+        assert_eq!(written(dir.path()), HashSet::from(["a/b.jpg".into()]));
+        let before = std::fs::metadata(dir.path().join(".beforeafter/journal")).unwrap();
+        settle(dir.path(), []);
+        let after = std::fs::metadata(dir.path().join(".beforeafter/journal")).unwrap();
+        assert_eq!(
+            before.modified().unwrap(),
+            after.modified().unwrap(),
+            "nothing changed"
+        );
+        crate::output::remove(dir.path(), "a/b.jpg");
+        settle(dir.path(), []);
         assert!(written(dir.path()).is_empty());
         drop(lock);
         crate::output::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
         assert!(written(dir.path()).is_empty(), "no run, no journal");
+    }
+
+    #[test]
+    fn a_lock_file_that_cannot_be_opened_refuses_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the lock file should be: it cannot be opened even by root.
+        std::fs::create_dir_all(dir.path().join(LOCK)).unwrap();
+        for refused in [
+            Lock::acquire(dir.path(), false).err(),
+            Lock::acquire(dir.path(), true).err(),
+            Lock::shard(dir.path(), false, "1-of-2").err(),
+        ] {
+            let text = refused.expect("refused").to_string();
+            assert!(text.contains("cannot open the lock file"), "{text}");
+            assert!(
+                text.contains(".beforeafter/lock") && text.contains("remove"),
+                "{text}"
+            );
+        }
     }
 }

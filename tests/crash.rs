@@ -192,3 +192,29 @@ fn a_second_run_on_the_same_folder_is_refused_or_waits() {
         "{orphans:?} {missing:?}"
     );
 }
+
+/// Issue 31: a lock file that could not be opened (left by a run as another user) used to let
+/// the run go ahead unlocked, so two runs wrote at once. Now the run refuses with exit 1, naming
+/// the file and the fix, and writes nothing; with `--wait` too (nothing live holds it).
+#[test]
+fn a_lock_file_that_cannot_be_opened_refuses_the_run_and_names_it() {
+    let env = TestEnv::new();
+    cases(&env, 1);
+    // A folder in the lock file's place cannot be opened for writing, even by root (CI).
+    std::fs::create_dir_all(env.out().join(".beforeafter/lock")).unwrap();
+    for extra in [&[][..], &["--wait"][..]] {
+        let out = batch_command(&env, extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(".beforeafter/lock"), "{stderr}");
+        assert!(
+            stderr.contains("remove") && stderr.contains("another user"),
+            "{stderr}"
+        );
+    }
+    let written: Vec<String> = files(&env.out())
+        .into_iter()
+        .filter(|f| !f.starts_with(".beforeafter/"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}

@@ -150,7 +150,8 @@ pub fn run(
 ) -> Result<Summary, Fatal> {
     let start = Start::new(input, out, config, options.publish_review, None)?;
     let cases = &start.inventory.cases;
-    let results = process_all(cases, out, &start.settings, &start.old, options, reporter)?;
+    let results = process_all(cases, out, &start.settings, &start.old, options, reporter)
+        .inspect_err(|_| clean_after_failure(input, out))?;
     let mut summary = start.summary();
     summary.timings = start.settings.timings.snapshot();
     publish(input, out, &start, results, summary)
@@ -235,8 +236,9 @@ fn publish(
         .notes
         .extend(manifest.save(out, input, &settings.render_record())?);
     prune(out, &start.old, &manifest);
-    prune_journal(out, &manifest, settings);
-    crate::journal::clear(out);
+    let kept = kept_files(&manifest, settings);
+    prune_journal(out, &kept);
+    crate::journal::settle(out, kept.iter().map(String::as_str));
     shard::forget(input, out);
     Ok(summary)
 }
@@ -506,10 +508,9 @@ fn reuse(old: &Known, c: &Case, key: &str, out: &Path) -> Option<Processed> {
     Some((report, Some(entry), 0))
 }
 
-/// Remove every file the journal says a run wrote (finished or not: killed, crashed, out of
-/// disk) that no published case, page or asset of this run uses. Only journaled files are
-/// candidates, so files the tool did not write are never touched.
-fn prune_journal(out: &Path, new: &Manifest, settings: &Settings) {
+/// What this run's gallery uses: every published case's images and page, the index pages,
+/// `gallery.json`, the manifest and the watermark asset.
+fn kept_files(new: &Manifest, settings: &Settings) -> HashSet<String> {
     let mut keep: HashSet<String> = new.output_paths().map(str::to_owned).collect();
     for c in new.cases.iter().filter(|c| c.published) {
         keep.insert(format!("{}/index.html", c.id));
@@ -520,10 +521,35 @@ fn prune_journal(out: &Path, new: &Manifest, settings: &Settings) {
         published,
         settings.config.gallery.page_size,
     ));
-    let watermark = settings.watermark_asset.as_ref().map(|(p, _)| p.as_str());
+    keep.extend(settings.watermark_asset.iter().map(|(p, _)| p.clone()));
+    keep
+}
+
+/// Remove every file the journal says a run wrote (finished or not: killed, crashed, out of
+/// disk) that this run's gallery does not use (`kept`). Only journaled files are candidates,
+/// so files the tool did not write are never touched.
+/// The gallery manages `assets/` itself (the style sheet, script, icon and logo), except
+/// watermarks of earlier settings.
+fn prune_journal(out: &Path, kept: &HashSet<String>) {
     for rel in crate::journal::written(out) {
         let asset = rel.starts_with("assets/") && !rel.starts_with("assets/watermark.");
-        if !keep.contains(&rel) && !asset && Some(rel.as_str()) != watermark {
+        if !kept.contains(&rel) && !asset {
+            output::remove(out, &rel);
+        }
+    }
+}
+
+/// A run that failed before its pages were written (a full disk, say) removes the images it
+/// wrote that the published gallery (the manifest still in `out`) does not use, so the disk is
+/// left with the room it had; pages and assets stay, since the live gallery may use them. What
+/// this cannot remove (a kill) stays in the journal for the next run.
+fn clean_after_failure(input: &Path, out: &Path) {
+    let (published, _) = Manifest::load(out, input);
+    let used: HashSet<&str> = published.output_paths().collect();
+    for rel in crate::journal::written(out) {
+        // A case's images sit in its folder; pages, the feed and `assets/` are left alone.
+        let image = rel.contains('/') && !rel.starts_with("assets/") && !rel.ends_with(".html");
+        if image && !used.contains(rel.as_str()) {
             output::remove(out, &rel);
         }
     }
