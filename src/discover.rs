@@ -126,6 +126,9 @@ pub struct Rules {
     pub ids: PublicIds,
     pub id_key: IdKey,
     pub dates: DateStyle,
+    /// Read photos and case folders that link outside the input folder (`[cases]
+    /// follow_symlinks`); otherwise their case fails.
+    pub follow_symlinks: bool,
 }
 
 impl Rules {
@@ -142,6 +145,7 @@ impl Rules {
             ids: config.cases.ids,
             id_key,
             dates: config.gallery.dates,
+            follow_symlinks: config.cases.follow_symlinks,
         };
         (rules, note)
     }
@@ -154,6 +158,7 @@ impl Rules {
             ids: PublicIds::Folder,
             id_key: IdKey([0; 32]),
             dates: DateStyle::Relative,
+            follow_symlinks: false,
         }
     }
 }
@@ -242,8 +247,36 @@ pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventor
         }
     }
     mark_collisions(&mut inv.cases);
+    if !rules.follow_symlinks {
+        mark_outside_links(&mut inv.cases, input);
+    }
     inv.cases.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(inv)
+}
+
+/// A case with a photo that is, or lies in a folder that is, a link to somewhere outside
+/// `input` fails, naming the photo: the photos staff manage are the folder's own, and a stray
+/// link (to a home folder, another clinic's share) must not publish what nobody put there.
+fn mark_outside_links(cases: &mut [Case], input: &Path) {
+    let Ok(root) = std::fs::canonicalize(input) else {
+        return;
+    };
+    for case in cases {
+        let outside: Vec<String> = case
+            .views
+            .iter()
+            .flat_map(|v| &v.stages)
+            .filter(|s| std::fs::canonicalize(&s.path).is_ok_and(|p| !p.starts_with(&root)))
+            .map(|s| s.rel.clone())
+            .collect();
+        for rel in outside {
+            case.errors.push(format!(
+                "{rel} is a link to a file outside the photo folder, so it is not read: copy \
+                 the photo into the folder, or set follow_symlinks = true under [cases] in \
+                 the settings if your photos are meant to be linked in"
+            ));
+        }
+    }
 }
 
 const NO_STAGE: &str =

@@ -106,6 +106,9 @@ pub fn decode_checked(
         check_whole(bytes, format).map_err(err)?;
     }
     let (image, icc) = decode_pixels(bytes, format, params).map_err(err)?;
+    if icc.as_ref().is_some_and(|p| p.len() > MAX_ICC_BYTES) {
+        return Err(err(too_large_icc()));
+    }
     let is_grey = !image.color().has_color();
     let mut pixels = formats::flatten_on_white(image);
     let colour = match icc {
@@ -255,8 +258,40 @@ fn png_chunks(bytes: &[u8]) -> Result<(), String> {
         if kind == "IEND" {
             return Ok(());
         }
+        if kind == "iCCP" {
+            icc_within_limit(&body[4..])?;
+        }
         at += 12 + len;
     }
+}
+
+/// The largest embedded colour profile read, unpacked. Real ones are a few hundred bytes to a
+/// few hundred kilobytes (a printer's, rarely over 1 MB); a PNG's is compressed, and a few
+/// kilobytes can unpack to gigabytes, so it is measured against this before any decoder
+/// inflates it.
+pub const MAX_ICC_BYTES: usize = 4_000_000;
+
+/// A PNG `iCCP` chunk's data (name, 0, method, zlib stream) unpacks to at most
+/// [`MAX_ICC_BYTES`]; it is inflated into a buffer that stops growing there. A stream that
+/// does not inflate is left to the decoder, which says what is wrong.
+fn icc_within_limit(data: &[u8]) -> Result<(), String> {
+    use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_zlib_with_limit};
+    let Some(zero) = data.iter().take(80).position(|&b| b == 0) else {
+        return Ok(());
+    };
+    let stream = data.get(zero + 2..).unwrap_or_default();
+    match decompress_to_vec_zlib_with_limit(stream, MAX_ICC_BYTES) {
+        Err(e) if e.status == TINFLStatus::HasMoreOutput => Err(too_large_icc()),
+        _ => Ok(()),
+    }
+}
+
+fn too_large_icc() -> String {
+    format!(
+        "its embedded colour profile is larger than {} MB, far beyond any real one, so it is not \
+         read: export the photo again as sRGB, or from another program",
+        MAX_ICC_BYTES / 1_000_000
+    )
 }
 
 /// CRC-32 (ISO-HDLC, as PNG uses) of `bytes`.

@@ -147,3 +147,69 @@ fn hostile_names_make_safe_ids() {
     assert_eq!(inv.cases[0].id, "pat-o-neil-b");
     assert_eq!(inv.cases[1].id, "x-2f-2fetc");
 }
+
+/// Issue 31: `batch` followed a link inside INPUT to a photo outside it and published it.
+/// Links that leave the folder now fail their case, naming the link and the setting; links that
+/// stay inside are read; `follow_symlinks = true` reads them all. Checked on what the binary
+/// writes into `--out`.
+#[test]
+fn a_link_to_a_photo_outside_the_input_folder_is_not_followed_unless_allowed() {
+    use std::os::unix::fs::symlink;
+    use support::env::{files, jpeg, photo};
+    let env = TestEnv::new();
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::fs::create_dir_all(elsewhere.join("case")).unwrap();
+    for (i, name) in ["stray.jpg", "case/before.jpg", "case/after.jpg"]
+        .iter()
+        .enumerate()
+    {
+        let bytes = jpeg(&photo(640, 480, 40 + i as u32 % 2));
+        std::fs::write(elsewhere.join(name), bytes).unwrap();
+    }
+    env.put("a/before.jpg", &jpeg(&photo(640, 480, 40)));
+    symlink(elsewhere.join("stray.jpg"), env.input().join("a/after.jpg")).unwrap();
+    symlink(elsewhere.join("case"), env.input().join("b")).unwrap();
+    env.put("c/before.jpg", &jpeg(&photo(640, 480, 40)));
+    env.put("c/.original.jpg", &jpeg(&photo(640, 480, 41)));
+    symlink(
+        env.input().join("c/.original.jpg"),
+        env.input().join("c/after.jpg"),
+    )
+    .unwrap();
+
+    let (out, summary) = env.batch(&["--publish-review"]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    let outcome = |id: &str| {
+        let cases = summary["cases"].as_array().unwrap();
+        let c = cases.iter().find(|c| c["id"] == id).unwrap();
+        (
+            c["outcome"].as_str().unwrap().to_owned(),
+            c["reasons"].to_string(),
+        )
+    };
+    for (id, link) in [("a", "a/after.jpg"), ("b", "b/before.jpg")] {
+        let (outcome, reasons) = outcome(id);
+        assert_eq!(outcome, "failed", "{id}: {reasons}");
+        assert!(
+            reasons.contains(link) && reasons.contains("follow_symlinks"),
+            "{reasons}"
+        );
+    }
+    assert_eq!(outcome("c").0, "published");
+    let written = files(&env.out());
+    assert!(written.iter().any(|f| f.starts_with("c/")), "{written:?}");
+    assert!(
+        !written
+            .iter()
+            .any(|f| f.starts_with("a/") || f.starts_with("b/")),
+        "{written:?}"
+    );
+
+    let settings = format!("{}follow_symlinks = true\n", support::env::TEST_CLINIC);
+    env.put("beforeafter.toml", settings.as_bytes());
+    let (_, summary) = env.batch(&["--publish-review"]);
+    assert_eq!(summary["failed"], 0, "{summary}");
+    let written = files(&env.out());
+    assert!(written.iter().any(|f| f.starts_with("a/")), "{written:?}");
+    assert!(written.iter().any(|f| f.starts_with("b/")), "{written:?}");
+}

@@ -221,3 +221,58 @@ fn exif_orientations_1_to_8_are_applied_exactly_once() {
         assert_eq!(photo.captured, beforeafter::dates::Day::new(2026, 3, 14));
     }
 }
+
+/// CRC-32 as PNG computes it, written out here so the fixture does not lean on the code under
+/// test.
+fn png_crc(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A PNG of `img` with an `iCCP` chunk whose profile unpacks to `unpacked` zero bytes, put right
+/// after the header chunk, where the format wants it.
+fn png_with_icc_of(img: &RgbImage, unpacked: usize) -> Vec<u8> {
+    let plain = support::env::png(img);
+    let packed = miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; unpacked], 9);
+    let mut body = b"iCCPbomb\0\0".to_vec();
+    body.extend_from_slice(&packed);
+    let mut chunk = ((body.len() - 4) as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&png_crc(&body).to_be_bytes());
+    let after_ihdr = 8 + 8 + 13 + 4;
+    [&plain[..after_ihdr], &chunk, &plain[after_ihdr..]].concat()
+}
+
+/// Issue 31: a PNG whose colour profile inflates to gigabytes took 1.1 GB of memory to decode.
+/// It is now refused, naming the file and the fix, before any decoder inflates the profile;
+/// a profile under the limit is read as before.
+#[test]
+fn a_png_whose_colour_profile_unpacks_past_the_limit_is_refused_before_it_is_inflated() {
+    let img = RgbImage::from_pixel(96, 96, Rgb([120, 90, 70]));
+    let bomb = png_with_icc_of(&img, 64_000_000);
+    assert!(bomb.len() < 200_000, "{} bytes on disk", bomb.len());
+    let path = Path::new("crown/after.png");
+    let e = decode(&bomb, path, &PARAMS).unwrap_err().to_string();
+    assert!(
+        e.contains("crown/after.png") && e.contains("colour profile"),
+        "{e}"
+    );
+    assert!(e.contains("export the photo again"), "{e}");
+    let e = check_complete(&bomb, path, &PARAMS)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("colour profile"), "{e}");
+    let small = png_with_icc_of(&img, 100_000);
+    let photo = decode(&small, path, &PARAMS).unwrap();
+    assert!(photo.colour.contains("sRGB assumed"), "{}", photo.colour);
+}

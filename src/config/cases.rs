@@ -9,4 +9,6 @@ pub struct CasesConfig {
     pub publish_review: bool,
     /// Public ids of cases without a `slug`: opaque, or the folder names.
     pub ids: crate::ids::PublicIds,
+    /// Read photos and case folders linked in from outside the input folder.
+    pub follow_symlinks: bool,
 }
