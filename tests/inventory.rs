@@ -241,7 +241,7 @@ fn property_from_env(default_seed: u64, default_steps: u32) {
 
 #[test]
 fn random_edits_kills_and_shards_leave_only_what_the_manifest_lists() {
-    property_from_env(31, 80);
+    property_from_env(31, 150);
 }
 
 #[test]
