@@ -30,10 +30,12 @@ pub enum Fatal {
     Config(#[from] ConfigError),
     #[error("input folder {}: {message}", path.display())]
     Input { path: PathBuf, message: String },
-    #[error("output folder {}: {source}; check that it is writable and the disk has room", path.display())]
+    /// The cause is part of the message, not a `source`: printed with `{:#}` it would be said
+    /// twice ("No space left on device ...; check ...: No space left on device").
+    #[error("output folder {}: {cause}; check that it is writable and the disk has room", path.display())]
     Output {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{0}")]
     Other(String),

@@ -219,7 +219,7 @@ fn shard_files(out: &Path, prefix: &str) -> Vec<PathBuf> {
 fn io(path: &Path, e: std::io::Error) -> Fatal {
     Fatal::Output {
         path: path.to_owned(),
-        source: e,
+        cause: e,
     }
 }
 

@@ -293,7 +293,7 @@ impl Manifest {
         // Not `Fatal`'s own words: those speak of the output folder.
         let note = |e: Fatal| {
             let what = match e {
-                Fatal::Output { path, source } => format!("{}: {source}", path.display()),
+                Fatal::Output { path, cause } => format!("{}: {cause}", path.display()),
                 other => other.to_string(),
             };
             format!(

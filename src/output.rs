@@ -81,7 +81,7 @@ pub fn write_atomic(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
     let dir = path.parent().unwrap_or(out);
     let io = |e: std::io::Error| Fatal::Output {
         path: path.clone(),
-        source: e,
+        cause: e,
     };
     let abandoned = || {
         io(std::io::Error::new(
@@ -116,7 +116,7 @@ pub fn write_once(out: &Path, rel: &str, bytes: &[u8]) -> Result<bool, Fatal> {
     let dir = path.parent().unwrap_or(out);
     let io = |e: std::io::Error| Fatal::Output {
         path: path.clone(),
-        source: e,
+        cause: e,
     };
     let tmp = synced_temp(dir, bytes).map_err(io)?;
     let result = match std::fs::hard_link(&tmp, &path) {

@@ -180,7 +180,7 @@ impl Start {
         let inventory = discover::discover(input, &rules, &config.own_files())?;
         std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
             path: out.to_owned(),
-            source: e,
+            cause: e,
         })?;
         // Other shards' temp files may be in flight: only a whole run removes stale ones.
         if shard.is_none() {

@@ -107,7 +107,7 @@ fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
     crate::output::check_apart(input, &opts.out)?;
     let output_error = |e| Fatal::Output {
         path: opts.out.clone(),
-        source: e,
+        cause: e,
     };
     std::fs::create_dir_all(&opts.out).map_err(output_error)?;
     std::fs::canonicalize(&opts.out).map_err(output_error)
