@@ -52,13 +52,21 @@ need review.")]
   beforeafter watch photos --out gallery
   beforeafter watch photos --out gallery --serve              # preview on http://127.0.0.1:8080/
   beforeafter watch photos --out gallery --serve 127.0.0.1:9000
+  beforeafter watch photos --out gallery --serve 0.0.0.0:8080 --allow-lan   # other computers, with a token
   beforeafter watch /mnt/clinic-share --out gallery --poll    # network share (SMB/NFS)
   beforeafter watch photos --out gallery --json | tee watch.log
 
 A photo is read once its size and time stamp have not changed for [watch] quiet_ms and it
 decodes; partial names (.part, .tmp, .crdownload, ~) and system files are skipped. Editing the
 config file reloads it; an invalid edit is refused and the previous settings keep running.
-Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.")]
+Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.
+
+The preview serves only the gallery's files: nothing whose name starts with a dot (the output
+folder's own .beforeafter/ and .shards/). It answers only requests addressed to it by the
+printed address or localhost (another name is refused with 421: a web page cannot reach it by
+pointing its own name at this machine). An address other than loopback is refused unless
+--allow-lan is given; then every request needs the token in the printed link (the first sets a
+cookie, so the gallery's own links keep working).")]
     Watch(WatchArgs),
     /// Resolve held and failed cases in a browser: see why, fix alignment by clicking
     /// corresponding points, approve as shown or keep private; each decision is saved to the
@@ -66,9 +74,13 @@ Ctrl-C or SIGTERM finishes the work in hand, leaves no partial file and exits 0.
     #[command(after_help = "Examples:
   beforeafter review photos --out gallery                 # then open the printed link
   beforeafter review photos --out gallery --addr 127.0.0.1:9001
+  beforeafter review photos --out gallery --addr 0.0.0.0:8081 --allow-lan   # from another computer
 Lists the cases the last run held or failed (INPUT/.beforeafter/held.json), and published ones on
 request. The printed link carries a random token: every request needs it, so keep it to yourself.
-Serves only on loopback unless told otherwise, and only photos inside INPUT. Ctrl-C stops it.")]
+Serves only photos inside INPUT, and only on loopback: another address is refused unless
+--allow-lan is given. On loopback it answers only requests addressed to the printed address or
+localhost (421 otherwise), and a decision sent from another site's page (its Origin) is refused
+(403). Ctrl-C stops it.")]
     Review {
         /// The folder with the clinic's photos.
         input: PathBuf,
@@ -82,6 +94,10 @@ Serves only on loopback unless told otherwise, and only photos inside INPUT. Ctr
         /// Where to serve the app.
         #[arg(long, default_value = "127.0.0.1:8081")]
         addr: SocketAddr,
+        /// Allow an --addr other than loopback (such as 0.0.0.0:8081), reachable from other
+        /// computers on the network; without it such an address is refused.
+        #[arg(long)]
+        allow_lan: bool,
     },
     /// List the cases found in INPUT, files that could not be placed, and config problems. Writes nothing.
     #[command(after_help = "Examples:
@@ -232,6 +248,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR", num_args = 0..=1,
           default_missing_value = DEFAULT_ADDR, value_parser = parse_addr)]
     pub serve: Option<SocketAddr>,
+    /// Allow a --serve address other than loopback (such as 0.0.0.0:8080), reachable from
+    /// other computers on the network; every request then needs the token in the printed link.
+    /// Without it such an address is refused.
+    #[arg(long, requires = "serve")]
+    pub allow_lan: bool,
 }
 
 /// `--serve` without an address: loopback only.

@@ -24,8 +24,10 @@ pub fn run(command: Command) -> Result<i32> {
             out,
             config,
             addr,
+            allow_lan,
         } => {
-            crate::review::run(&input, out.as_deref(), config.as_deref(), addr)?;
+            let serve = crate::review::Serve { addr, allow_lan };
+            crate::review::run(&input, out.as_deref(), config.as_deref(), serve)?;
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),

@@ -19,6 +19,7 @@ use beforeafter::synth::{self, Light, Scene, Shot, View};
 use chrome::{click_image, eval, open};
 use headless_chrome::Tab;
 use support::env::{TestEnv, jpeg};
+use support::http::{exchange, exits_within, get_as};
 use support::registration::grid_error;
 
 /// The app as a user starts it, on a free loopback port; stopped when dropped.
@@ -251,12 +252,14 @@ fn approve_as_shown_publishes_until_a_photo_is_swapped() {
     assert!(env.manifest()["cases"].as_array().unwrap().is_empty());
 }
 
-/// One HTTP/1.1 request on a fresh connection: the status code and the body.
+/// One HTTP/1.1 request on a fresh connection, naming the app's own address in `Host` as a
+/// browser would: the status code and the body.
 fn request(base: &str, head: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let msg = format!(
-        "{head}\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(msg.as_bytes()).unwrap();
@@ -299,6 +302,70 @@ fn requests_without_the_token_are_refused() {
     assert_eq!(request(b, &with, decision).0, 409, "stale stamp");
     let toml = std::fs::read_to_string(env.input().join("c/case.toml")).unwrap();
     assert_eq!(toml, "# note\ntitle = \"T\"\n");
+}
+
+#[test]
+fn review_refuses_requests_that_do_not_name_it_in_host() {
+    let env = TestEnv::new();
+    let app = App::start(&env);
+    let addr = app.base.trim_start_matches("http://");
+    let port = addr.rsplit_once(':').unwrap().1;
+    let page = format!("/?t={}", app.token);
+    for host in [addr.to_owned(), format!("localhost:{port}")] {
+        assert_eq!(get_as(addr, &host, &page, "").status, 200, "{host}");
+    }
+    // Even with the token: a page at evil.example that pointed its name at 127.0.0.1.
+    for host in [format!("evil.example:{port}"), format!("127.0.0.1:{}", 1)] {
+        let reply = get_as(addr, &host, &page, "");
+        assert_eq!(reply.status, 421, "{host}");
+        assert!(reply.body.contains(&app.base), "{}", reply.body);
+    }
+    let no_host = exchange(addr, &format!("GET {page} HTTP/1.0"), "");
+    assert_eq!(no_host.status, 421, "a request without Host");
+}
+
+#[test]
+fn a_decision_from_another_origin_is_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    held_case(&env, "c", 9, 30.0);
+    env.put("c/case.toml", b"# note\ntitle = \"T\"\n");
+    env.batch(&[]);
+    let app = App::start(&env);
+    let addr = app.base.trim_start_matches("http://");
+    let decision = r#"{"case":"c","stamp":"x"}"#;
+    let post = |origin: &str| {
+        let head = format!(
+            "POST /api/private HTTP/1.1\r\nHost: {addr}\r\nX-Review-Token: {}{origin}",
+            app.token
+        );
+        exchange(addr, &head, decision)
+    };
+    for other in ["http://evil.example", "null", "https://127.0.0.1:1"] {
+        let reply = post(&format!("\r\nOrigin: {other}"));
+        assert_eq!(reply.status, 403, "{other}");
+        assert!(reply.body.contains("Origin"), "{}", reply.body);
+    }
+    let toml = std::fs::read_to_string(env.input().join("c/case.toml")).unwrap();
+    assert_eq!(toml, "# note\ntitle = \"T\"\n");
+    // The app's own origin, and none (a script with the token), reach the decision: its stamp
+    // is stale, so it is refused there, for that reason.
+    assert_eq!(post(&format!("\r\nOrigin: {}", app.base)).status, 409);
+    assert_eq!(post("").status, 409);
+}
+
+#[test]
+fn review_beyond_loopback_is_refused_without_allow_lan() {
+    let env = TestEnv::new();
+    let input = env.input();
+    let args = ["review", input.to_str().unwrap(), "--addr", "0.0.0.0:0"];
+    let done = exits_within(&args, 30).expect("refused at once, not served");
+    assert_eq!(done.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(stderr.contains("--allow-lan"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&done.stdout).is_empty(),
+        "no link printed"
+    );
 }
 
 #[test]

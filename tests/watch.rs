@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use session::{FAST_CONFIG, Session, count, get};
 use support::env::{TestEnv, files, jpeg, photo};
+use support::http::{exchange, exits_within, get_as};
 
 fn poll_args(poll: bool) -> Vec<&'static str> {
     if poll { vec!["--poll"] } else { Vec::new() }
@@ -410,6 +411,131 @@ fn serve_previews_the_gallery_reloads_it_and_refuses_dot_dot() {
 #[test]
 fn poll_serve_previews_the_gallery_reloads_it_and_refuses_dot_dot() {
     serve(true);
+}
+
+/// A preview on `127.0.0.1:0` of a gallery with one published case; returns its address.
+fn preview(env: &TestEnv, extra: &[&str]) -> (Session, String) {
+    put_pair(env, "one", 1);
+    let mut args = vec!["--serve"];
+    args.extend(extra);
+    let w = Session::start(env, &args);
+    let events = w.wait_for("one published", |e| count(e, "published", Some("one")) == 1);
+    let serving = events.iter().find(|e| e["event"] == "serving").unwrap();
+    let addr = serving["address"].as_str().unwrap().to_owned();
+    (w, addr)
+}
+
+#[test]
+fn preview_never_serves_the_output_folders_private_state() {
+    let env = TestEnv::new();
+    let (_w, addr) = preview(&env, &["127.0.0.1:0"]);
+    assert!(
+        env.out().join(".beforeafter/lock").is_file(),
+        "held while watching"
+    );
+    std::fs::create_dir_all(env.out().join(".shards")).unwrap();
+    std::fs::write(env.out().join(".shards/1-of-2.json"), "{}").unwrap();
+    std::fs::write(env.out().join("one/.notes.txt"), "private").unwrap();
+    assert_eq!(get(&addr, "/one/").0, 200);
+    for hidden in [
+        "/.beforeafter/lock",
+        "/.beforeafter/",
+        "/%2ebeforeafter/lock",
+        "/.shards/1-of-2.json",
+        "/one/.notes.txt",
+    ] {
+        assert_eq!(get(&addr, hidden).0, 404, "{hidden}");
+    }
+}
+
+#[test]
+fn preview_refuses_requests_that_do_not_name_it_in_host() {
+    let env = TestEnv::new();
+    let (_w, addr) = preview(&env, &["127.0.0.1:0"]);
+    let port = addr.rsplit_once(':').unwrap().1;
+    for host in [addr.clone(), format!("localhost:{port}")] {
+        assert_eq!(get_as(&addr, &host, "/", "").status, 200, "{host}");
+    }
+    // DNS rebinding: a page at evil.example pointed its name at 127.0.0.1.
+    for host in [format!("evil.example:{port}"), "127.0.0.1:1".to_owned()] {
+        let reply = get_as(&addr, &host, "/", "");
+        assert_eq!(reply.status, 421, "{host}");
+        assert!(
+            reply.body.contains(&format!("http://{addr}/")),
+            "{}",
+            reply.body
+        );
+    }
+    let version = get_as(&addr, "evil.example", "/__beforeafter/version", "");
+    assert_eq!(version.status, 421);
+    let no_host = exchange(&addr, "GET / HTTP/1.0", "");
+    assert_eq!(no_host.status, 421, "a request without Host");
+}
+
+#[test]
+fn serving_beyond_loopback_is_refused_without_allow_lan() {
+    let env = TestEnv::new();
+    let (input, out) = (env.input(), env.out());
+    let args = [
+        "watch",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--serve",
+        "0.0.0.0:0",
+    ];
+    let done = exits_within(&args, 30).expect("refused at once, not served");
+    assert_eq!(done.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(stderr.contains("--allow-lan"), "{stderr}");
+    assert!(
+        !out.join(".beforeafter").exists(),
+        "nothing locked or written"
+    );
+}
+
+#[test]
+fn lan_preview_needs_the_token_once_then_its_strict_cookie() {
+    let env = TestEnv::new();
+    let (w, bound) = preview(&env, &["0.0.0.0:0", "--allow-lan"]);
+    let serving = w
+        .events()
+        .into_iter()
+        .find(|e| e["event"] == "serving")
+        .unwrap();
+    let url = serving["url"].as_str().unwrap().to_owned();
+    let token = url
+        .split_once("/?t=")
+        .expect("the link carries the token")
+        .1;
+    let port = bound.rsplit_once(':').unwrap().1;
+    let addr = format!("127.0.0.1:{port}");
+    for path in ["/", "/one/", "/__beforeafter/version", "/?t=0123"] {
+        let reply = get_as(&addr, &addr, path, "");
+        assert_eq!(reply.status, 403, "{path}");
+        assert!(reply.body.contains("token"), "{}", reply.body);
+    }
+    let first = get_as(&addr, &addr, &format!("/?t={token}"), "");
+    assert_eq!(first.status, 200);
+    let cookie = first.header("set-cookie").expect("the token as a cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap();
+    let with = format!("Cookie: {pair}");
+    assert_eq!(get_as(&addr, &addr, "/one/", &with).status, 200);
+    assert_eq!(
+        get_as(&addr, &addr, "/__beforeafter/version", &with).status,
+        200
+    );
+    let wrong = format!("Cookie: {}0", pair);
+    assert_eq!(get_as(&addr, &addr, "/one/", &wrong).status, 403);
+    // Any name is allowed on the network, but not another port or another address.
+    let other_port = format!("clinic-pc.local:{}", port.parse::<u16>().unwrap() ^ 1);
+    assert_eq!(get_as(&addr, &other_port, "/", &with).status, 421);
+    let other_ip = format!("10.9.9.9:{port}");
+    assert_eq!(get_as(&addr, &other_ip, "/", &with).status, 421);
 }
 
 /// The outputs of case `id` listed in the manifest.

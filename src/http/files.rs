@@ -1,10 +1,14 @@
 //! Serving files from a folder: a request path to a file strictly inside it (or nothing), and
 //! the content type of a file.
+//!
+//! Nothing whose name starts with a dot is ever served: the output folder keeps its private
+//! state there (`.beforeafter/`: the lock, the journals; `.shards/`: records of cases not yet
+//! published; `.beforeafter-tmp-*` files being written), and a gallery has no dot-file to show.
 
 use std::path::{Path, PathBuf};
 
 /// The file under `root` that a request path names, or `None` (a 404) for anything that is not
-/// a plain relative path to a file inside `root`.
+/// a plain relative path to a file inside `root`, or that passes through a dot-name.
 pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     let decoded = percent_decode(request_path)?;
     if decoded.contains(['\\', '\0']) || !decoded.starts_with('/') {
@@ -13,9 +17,9 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     let mut path = root.to_path_buf();
     for segment in decoded.split('/') {
         match segment {
-            "" | "." => {}
-            ".." => return None,
-            s if s.starts_with(crate::output::TEMP_PREFIX) => return None,
+            "" => {}
+            // `.` and `..` too: a path is spelled plainly or not at all.
+            s if s.starts_with('.') => return None,
             s => path.push(s),
         }
     }
@@ -24,7 +28,12 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     }
     let real = path.canonicalize().ok()?;
     let real_root = root.canonicalize().ok()?;
-    (real.starts_with(&real_root) && real.is_file()).then_some(real)
+    // Checked again on the real path, so a link inside the folder cannot lead into `.beforeafter/`.
+    let inside = real.strip_prefix(&real_root).ok()?;
+    let hidden = inside
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    (!hidden && real.is_file()).then_some(real)
 }
 
 /// `%2e%2E` → `..`; `None` for a malformed escape or bytes that are not UTF-8.
@@ -100,6 +109,44 @@ mod tests {
             std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt"))
                 .unwrap();
             assert_eq!(resolve(&root, "/link.txt"), None, "symlink out of the root");
+        }
+    }
+
+    #[test]
+    fn the_output_folders_private_state_and_dot_files_are_never_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            ".beforeafter/lock",
+            ".beforeafter/index.html",
+            ".shards/1-of-2.json",
+            "case/.hidden.jpg",
+            ".beforeafter-tmp-x.jpg",
+            "case/index.html",
+        ] {
+            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            std::fs::write(root.join(file), "x").unwrap();
+        }
+        assert!(resolve(root, "/case/index.html").is_some());
+        for bad in [
+            "/.beforeafter/lock",
+            "/.beforeafter/",
+            "/%2ebeforeafter/lock",
+            "/.shards/1-of-2.json",
+            "/case/.hidden.jpg",
+            "/.beforeafter-tmp-x.jpg",
+            "/./case/index.html",
+        ] {
+            assert_eq!(resolve(root, bad), None, "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join(".beforeafter"), root.join("state")).unwrap();
+            assert_eq!(
+                resolve(root, "/state/lock"),
+                None,
+                "a link into .beforeafter/"
+            );
         }
     }
 }

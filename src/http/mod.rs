@@ -8,8 +8,14 @@
 //! connection (one request: no keep-alive) ends after `request_ms`, and past `max_connections`
 //! new connections are closed unanswered. Handlers are plain functions run on tokio's blocking
 //! pool, so a slow answer (the review app re-running a case) never stalls other connections.
+//!
+//! Who may ask is decided here too, once for both apps: a request whose `Host` does not name
+//! the server is refused before any handler sees it ([`host`]: DNS rebinding), and
+//! [`refuse_lan`] keeps both off the network unless the user says `--allow-lan`.
 
 mod files;
+mod host;
+mod token;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +30,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
 
 pub use files::{content_type, percent_decode, resolve};
+pub use host::refuse_lan;
+pub use token::{new_token, same_token};
 
 /// What a server tolerates (from `[server]` in the config).
 #[derive(Clone, Debug)]
@@ -48,6 +56,8 @@ pub struct Request {
     /// Names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The address the server is bound to (its port names per-server cookies).
+    pub server: SocketAddr,
 }
 
 impl Request {
@@ -64,6 +74,18 @@ impl Request {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (k == name).then(|| percent_decode(&v.replace('+', " ")))?
         })
+    }
+
+    /// A cookie's value, as sent.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "cookie")
+            .flat_map(|(_, v)| v.split(';'))
+            .find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                (k == name).then_some(v)
+            })
     }
 }
 
@@ -109,8 +131,19 @@ pub fn start(addr: SocketAddr, limits: Limits, handler: Handler) -> std::io::Res
     Ok(bound)
 }
 
+/// Where a connection was accepted: the bound address and the one it arrived at (the same,
+/// unless bound to every interface).
+#[derive(Clone, Copy)]
+struct Ends {
+    bound: SocketAddr,
+    local: SocketAddr,
+}
+
 async fn accept(listener: std::net::TcpListener, limits: Arc<Limits>, handler: Handler) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+    let (Ok(bound), Ok(listener)) = (
+        listener.local_addr(),
+        tokio::net::TcpListener::from_std(listener),
+    ) else {
         return;
     };
     let open = Arc::new(Semaphore::new(limits.max_connections));
@@ -123,13 +156,15 @@ async fn accept(listener: std::net::TcpListener, limits: Arc<Limits>, handler: H
         let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
             continue;
         };
+        let local = stream.local_addr().unwrap_or(bound);
+        let ends = Ends { bound, local };
         let (limits, handler) = (Arc::clone(&limits), Arc::clone(&handler));
         tokio::spawn(async move {
             let _permit = permit;
             let deadline = limits.request_timeout;
             let read = limits.read_timeout;
             let service =
-                service_fn(move |req| answer(req, Arc::clone(&limits), Arc::clone(&handler)));
+                service_fn(move |req| answer(req, ends, Arc::clone(&limits), Arc::clone(&handler)));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(read)
@@ -142,10 +177,20 @@ async fn accept(listener: std::net::TcpListener, limits: Arc<Limits>, handler: H
 
 async fn answer(
     req: hyper::Request<Incoming>,
+    ends: Ends,
     limits: Arc<Limits>,
     handler: Handler,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
+    // Exactly one Host: with two, which one a proxy or browser meant is anyone's guess.
+    let mut hosts = parts.headers.get_all(hyper::header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => h.to_str().ok(),
+        _ => None,
+    };
+    if !host::host_allowed(host, ends.bound, ends.local) {
+        return Ok(build(host::misdirected(ends.bound)));
+    }
     let collect = Limited::new(body, limits.max_body_bytes).collect();
     let body = match tokio::time::timeout(limits.read_timeout, collect).await {
         Ok(Ok(b)) => b.to_bytes().to_vec(),
@@ -162,6 +207,7 @@ async fn answer(
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect(),
         body,
+        server: ends.bound,
     };
     let response = tokio::task::spawn_blocking(move || handler(request))
         .await

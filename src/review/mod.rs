@@ -2,11 +2,13 @@
 //! confidence, framing out of bounds, dates out of order, capture-quality flags) or failed,
 //! instead of typing landmark pixels into `case.toml`.
 //!
-//! Served by the program's one HTTP server ([`crate::http`]) on loopback. A random token, in the
+//! Served by the program's one HTTP server ([`crate::http`]) on loopback (which answers only
+//! requests naming it in `Host`), or on the network with `--allow-lan`. A random token, in the
 //! URL printed at start, is required on every request but the static assets (and, in a header
-//! only, on every request that changes anything), so neither another local user nor a web page
-//! in the same browser can read a photo or change a case. Only photos a record names inside
-//! INPUT are served; the pages load nothing from elsewhere (a strict CSP says so).
+//! only, on every request that changes anything, whose `Origin`, when sent, must be the app's
+//! own), so neither another local user nor a web page in the same browser can read a photo or
+//! change a case. Only photos a record names inside INPUT are served; the pages load nothing
+//! from elsewhere (a strict CSP says so).
 //!
 //! [`routes`] dispatches, [`page`] renders, [`decide`] carries out a decision (landmarks saved,
 //! "approve as shown", "keep private") and runs the case again, [`casetoml`] edits `case.toml`
@@ -24,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
 use crate::error::Fatal;
+use crate::http::new_token;
 
 /// What every request handler shares.
 pub struct State {
@@ -42,13 +45,23 @@ impl State {
     }
 }
 
+/// Where and how to serve the app.
+#[derive(Clone, Copy, Debug)]
+pub struct Serve {
+    pub addr: SocketAddr,
+    /// The user allowed an address other than loopback (`--allow-lan`).
+    pub allow_lan: bool,
+}
+
 /// Start the app and serve until the process is stopped. Returns the address and the token.
 pub fn start(
     input: &Path,
     out: Option<&Path>,
     config_path: Option<&Path>,
-    addr: SocketAddr,
+    serve: Serve,
 ) -> Result<(SocketAddr, String), Fatal> {
+    let addr = serve.addr;
+    crate::http::refuse_lan(addr, serve.allow_lan)?;
     let config = Config::for_input(input, config_path)?;
     if let Some(out) = out {
         crate::output::check_apart(input, out)?;
@@ -81,10 +94,16 @@ pub fn run(
     input: &Path,
     out: Option<&Path>,
     config_path: Option<&Path>,
-    addr: SocketAddr,
+    serve: Serve,
 ) -> Result<(), Fatal> {
-    let (bound, token) = start(input, out, config_path, addr)?;
+    let (bound, token) = start(input, out, config_path, serve)?;
     println!("Review held cases at http://{bound}/?t={token}");
+    if bound.ip().is_unspecified() {
+        println!(
+            "(on every network interface: on another computer, put this one's address in place of {})",
+            bound.ip()
+        );
+    }
     if !bound.ip().is_loopback() {
         println!("(not loopback: anyone who can reach this machine and has the link can use it)");
     }
@@ -97,19 +116,4 @@ pub fn run(
     loop {
         std::thread::park();
     }
-}
-
-/// 128 random bits from the operating system, as hex.
-fn new_token() -> Result<String, Fatal> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Fatal::Other(format!("no randomness from the system for the token: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Equal strings, compared in time that does not depend on where they differ.
-#[must_use]
-pub fn same_token(given: &str, token: &str) -> bool {
-    let (a, b) = (given.as_bytes(), token.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -1,12 +1,19 @@
 //! The review app's addresses: who may ask what. Every request but the static assets carries
 //! the token (in the URL for pages and photos, in the `X-Review-Token` header, only, for
 //! decisions, which a form on another site cannot send); anything else is refused.
+//!
+//! A decision's `Origin`, when the browser sends one, must be this app's own (`http://` and
+//! the `Host` the server already accepted): a page elsewhere that somehow holds the token
+//! still cannot decide. An absent `Origin` is let through: browsers send one with every POST a
+//! page makes, so only a program without a browser (curl, a script) leaves it out, and that
+//! program had to be given the token and put it in a header, which is the proof asked of
+//! everyone. Refusing it would lock out scripting and stop nothing.
 
+use super::State;
 use super::decide::{self, Kind};
 use super::page;
 use super::records::Records;
-use super::{State, same_token};
-use crate::http::{Request, Response};
+use crate::http::{Request, Response, same_token};
 
 /// Pages may load only what this app serves; nothing else, from anywhere.
 const CSP: &str = "default-src 'none'; img-src 'self'; script-src 'self'; style-src 'self'; \
@@ -28,6 +35,13 @@ fn route(state: &State, req: &Request) -> Response {
     if get && req.path == "/favicon.ico" {
         // Browsers ask for it on their own, without the token: nothing to show, nothing refused.
         return Response::new(204, "image/x-icon", Vec::new());
+    }
+    if !get && !same_origin(req) {
+        return Response::text(
+            403,
+            "refused: this decision came from a page that is not the review app (its Origin \
+             is another site); decide from the page the printed link opens\n",
+        );
     }
     let given = if get {
         req.param("t")
@@ -52,6 +66,16 @@ fn route(state: &State, req: &Request) -> Response {
     }
 }
 
+/// The request's `Origin`, if sent, is the page's own: `http://` and the `Host` it was sent to.
+fn same_origin(req: &Request) -> bool {
+    let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) else {
+        return req.header("origin").is_none();
+    };
+    origin
+        .strip_prefix("http://")
+        .is_some_and(|o| o.eq_ignore_ascii_case(host))
+}
+
 /// A photo some record names, from inside INPUT.
 fn photo(state: &State, req: &Request) -> Response {
     let records = Records::load(&state.input);
@@ -62,5 +86,47 @@ fn photo(state: &State, req: &Request) -> Response {
     match found {
         Some((path, bytes)) => Response::new(200, crate::http::content_type(&path), bytes),
         None => Response::text(404, "no recorded photo has that name\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/api/private".into(),
+            query: String::new(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Vec::new(),
+            server: "127.0.0.1:8081".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_decision_from_another_origin_is_not_the_apps() {
+        let host = ("host", "127.0.0.1:8081");
+        assert!(same_origin(&post(&[
+            host,
+            ("origin", "http://127.0.0.1:8081")
+        ])));
+        assert!(
+            same_origin(&post(&[host])),
+            "no Origin: a program, not a page"
+        );
+        for other in [
+            "http://evil.example",
+            "http://127.0.0.1:8082",
+            "https://127.0.0.1:8081",
+            "http://localhost:8081",
+            "null",
+            "",
+        ] {
+            assert!(!same_origin(&post(&[host, ("origin", other)])), "{other}");
+        }
     }
 }

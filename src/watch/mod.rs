@@ -14,7 +14,6 @@ pub mod serve;
 mod settle;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,9 +32,12 @@ use events::{Event, Log};
 use intake::Msg;
 use settle::Tracker;
 
-/// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only.
+/// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only; a `--serve`
+/// address refused without `--allow-lan` is the first of them, before anything is locked.
 pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     let opts = &args.run;
+    args.serve
+        .map_or(Ok(()), |addr| crate::http::refuse_lan(addr, args.allow_lan))?;
     let input = input_folder(opts)?;
     let mut config = load_config(&input, opts)?;
     let out = output_folder(&input, opts)?;
@@ -56,9 +58,7 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     // Watch before the first round, so nothing that changes during it is missed.
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
-    if let Some(addr) = args.serve {
-        preview(addr, &out, generation.clone(), config.server.limits(), log)?;
-    }
+    preview(args, &out, generation.clone(), config.server.limits(), log)?;
     if let Some(j) = opts.jobs {
         config.jobs = j;
     }
@@ -113,20 +113,34 @@ fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
     std::fs::canonicalize(&opts.out).map_err(output_error)
 }
 
-/// The loopback preview server with live reload.
+/// The preview server with live reload, when asked for (`--serve`): on the network
+/// (`--allow-lan`) with a token, printed in the link.
 fn preview(
-    addr: SocketAddr,
+    args: &WatchArgs,
     out: &Path,
     generation: Arc<AtomicU64>,
     limits: crate::http::Limits,
     log: Log,
 ) -> Result<(), Fatal> {
-    let bound = serve::start(addr, out, generation, limits)?;
-    let mut message = format!("previewing the gallery at http://{bound}/");
-    if !bound.ip().is_loopback() {
-        message.push_str(" (not loopback: anyone who can reach this machine can see it)");
+    let Some(addr) = args.serve else {
+        return Ok(());
+    };
+    let token = args.allow_lan.then(crate::http::new_token).transpose()?;
+    let bound = serve::start(addr, out, generation, limits, token.clone())?;
+    let query = token.map(|t| format!("?t={t}")).unwrap_or_default();
+    let url = format!("http://{bound}/{query}");
+    let mut message = format!("previewing the gallery at {url}");
+    if bound.ip().is_unspecified() {
+        let ip = bound.ip();
+        message.push_str(&format!(
+            " (from another computer, its address in place of {ip})"
+        ));
     }
-    log.emit(Event::new("serving", message).fields(json!({ "address": bound.to_string() })));
+    if !bound.ip().is_loopback() {
+        message.push_str(" (on the network: anyone with this link can see the gallery)");
+    }
+    let fields = json!({ "address": bound.to_string(), "url": url });
+    log.emit(Event::new("serving", message).fields(fields));
     Ok(())
 }
 

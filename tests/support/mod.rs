@@ -2,6 +2,8 @@
 //! `mod support;` and uses the parts it needs (`use support::env::TestEnv;`).
 //!
 //! - [`env`]: a temp input/output tree and the real binary (`TestEnv`), small image makers.
+//! - [`http`]: raw requests to the binary's server (any `Host`, `Origin`, `Cookie`), and a run
+//!   that must exit within a deadline.
 //! - [`sample`]: the sample gallery, built once per test binary, and text helpers on its pages.
 //! - [`truth`]: ground truth on real photographs, measured on what the binary publishes.
 //! - [`registration`]: synthetic pairs with exact truth, run through the library's own fit
@@ -18,6 +20,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod env;
+pub mod http;
 pub mod registration;
 pub mod sample;
 pub mod truth;
