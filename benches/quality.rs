@@ -6,6 +6,9 @@
 //! per photo and code (default 2; clean pairs: 5× that per photo), `BA_VERBOSE=1` prints a row
 //! per pair, `BA_PHOTO=name` keeps the photos whose name contains it.
 
+#[path = "../tests/support/truth/light.rs"]
+#[allow(dead_code)]
+mod light;
 #[path = "../tests/support/truth/scene.rs"]
 #[allow(dead_code)]
 mod scene;

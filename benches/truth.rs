@@ -1,6 +1,9 @@
 //! Ground truth on real photographs, end to end: pairs cut from the photos in
 //! `tests/fixtures/real/`, one run of the real binary, every measure taken on the files it
-//! published; prints a markdown table. `BA_VARIANTS` sets the pairs per photo (6: 36 pairs),
+//! published; prints a markdown table over every pair, then one row per light model (the fit's own
+//! model and the changes it cannot represent: `truth::LightKind`). `BA_VARIANTS` sets the pairs
+//! per photo and light model (3: 18 pairs per model, 126 in all), `BA_LIGHT=linear` (or
+//! contrast, wb, flare, clipped, vignette, mixed) keeps one model,
 //! `BA_VERBOSE=1` prints a row per pair, `BA_TRUTH_SLUG=0` leaves `slug` out of case.toml (for a
 //! binary that does not know the key), `BA_TRUTH_DIR=dir` keeps the cases and gallery there.
 
@@ -10,7 +13,7 @@ mod truth;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use truth::Measures;
+use truth::{LightKind, Measures};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -38,10 +41,18 @@ fn share(v: &[f64], ok: impl Fn(f64) -> bool) -> String {
 }
 
 fn main() {
-    let variants = env("BA_VARIANTS", 6);
+    let variants = env("BA_VARIANTS", 3);
     let verbose = env("BA_VERBOSE", 0) == 1;
+    let only = std::env::var("BA_LIGHT").ok();
+    let kinds: Vec<LightKind> = LightKind::ALL
+        .into_iter()
+        .filter(|k| only.as_deref().is_none_or(|o| o == k.short()))
+        .collect();
     let t = Instant::now();
-    let pairs = truth::generate(&truth::PHOTOS, variants);
+    let pairs: Vec<truth::Pair> = kinds
+        .iter()
+        .flat_map(|&k| truth::generate_lit(&truth::PHOTOS, variants, k))
+        .collect();
     let generate_s = t.elapsed().as_secs_f64();
     let (_tmp, dir): (Option<tempfile::TempDir>, PathBuf) = match std::env::var("BA_TRUTH_DIR") {
         Ok(d) => {
@@ -75,6 +86,45 @@ fn main() {
         }
     }
     print_table(&measures, pairs.len(), times);
+    print_by_light(&measures, &pairs);
+}
+
+/// One row per light model: how the treatment's visible effect compares with the truth on the
+/// published files. The promise is never to overstate it: no pair above +15%.
+fn print_by_light(m: &[Measures], pairs: &[truth::Pair]) {
+    println!();
+    println!(
+        "| light model | pairs | effect within ±10% | overstated > +15% | effect ratio min / median / max | ΔE2000 off, median |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for kind in LightKind::ALL {
+        let names: Vec<&str> = pairs
+            .iter()
+            .filter(|p| p.spec.light.kind == kind)
+            .map(|p| p.name.as_str())
+            .collect();
+        let of: Vec<&Measures> = m
+            .iter()
+            .filter(|m| names.contains(&m.name.as_str()))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let ratio: Vec<f64> = of.iter().filter_map(|m| m.treatment_ratio).collect();
+        let de: Vec<f64> = of.iter().map(|m| m.delta_e_off).collect();
+        println!(
+            "| {} | {}/{} | {} | {} | {:.3} / {:.3} / {:.3} | {:.2} |",
+            kind.name(),
+            of.len(),
+            names.len(),
+            share(&ratio, |r| (r - 1.0).abs() <= 0.1),
+            ratio.iter().filter(|&&r| r > 1.15).count(),
+            pct(&ratio, 0.0),
+            pct(&ratio, 0.5),
+            pct(&ratio, 1.0),
+            pct(&de, 0.5)
+        );
+    }
 }
 
 fn print_row(m: &Measures) {

@@ -231,27 +231,28 @@ pub fn discover(input: &Path, rules: &Rules, own: &[PathBuf]) -> Result<Inventor
             }
         }
     }
-    for (source, files) in flat {
-        let mut views = BTreeMap::new();
-        views.insert(DEFAULT_VIEW.to_owned(), files);
-        let mut errors = Vec::new();
-        let views = build_views(views, &mut errors, &mut inv.problems);
-        if !views.is_empty() || !errors.is_empty() {
-            inv.cases.push(new_case(
-                &source,
-                Some(CaseMeta::default()),
-                rules,
-                views,
-                errors,
-            ));
-        }
-    }
+    flat_cases(flat, rules, &mut inv);
     mark_collisions(&mut inv.cases);
     if !rules.follow_symlinks {
         mark_outside_links(&mut inv.cases, input);
     }
     inv.cases.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(inv)
+}
+
+/// Cases of the flat pairs at the top level, one view each.
+fn flat_cases(flat: BTreeMap<String, Vec<StageFile>>, rules: &Rules, inv: &mut Inventory) {
+    for (source, files) in flat {
+        let mut views = BTreeMap::new();
+        views.insert(DEFAULT_VIEW.to_owned(), files);
+        let mut errors = Vec::new();
+        let views = build_views(views, &mut errors, &mut inv.problems);
+        if !views.is_empty() || !errors.is_empty() {
+            let meta = Some(CaseMeta::default());
+            inv.cases
+                .push(new_case(&source, meta, rules, views, errors));
+        }
+    }
 }
 
 /// A case with a photo that is, or lies in a folder that is, a link to somewhere outside

@@ -6,6 +6,9 @@
 
 #[path = "support/env.rs"]
 mod env;
+#[path = "support/truth/light.rs"]
+#[allow(dead_code)]
+mod light;
 #[path = "support/truth/scene.rs"]
 #[allow(dead_code)]
 mod scene;

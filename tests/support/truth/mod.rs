@@ -5,12 +5,14 @@
 //! exact: the before photo is an axis-aligned window of the scene; the after photo sees the same
 //! scene through a known similarity (rotation, scale, shift; sometimes at a higher resolution),
 //! after a simulated treatment (a stipple of dark pigment dots in an ellipse) and under a known
-//! global light change (per-channel gain in linear light, a gamma on encoded values), with noise
+//! global light change (per-channel gain in linear light, a gamma on encoded values, or one of
+//! the changes of `light.rs` the fit's model cannot represent), with noise
 //! and JPEG. The pairs are written as case folders, `beforeafter batch` runs once, and every
 //! measure is taken on the files it wrote into `--out`: the slider photos and the side composite,
 //! against the truth rendered onto the same grid.
 #![allow(dead_code)]
 
+mod light;
 mod measure;
 mod run;
 mod scene;
@@ -26,7 +28,7 @@ pub use measure::{Measures, measure};
 #[allow(unused_imports)]
 pub use run::{Published, find_case, read_published};
 #[allow(unused_imports)]
-pub use scene::{PHOTOS, Pair, load_scene, make, spec};
+pub use scene::{Light, LightKind, PHOTOS, Pair, load_scene, make, spec};
 
 use run::{held_reasons, run_batch, write_cases};
 use scene::Linear;
@@ -40,6 +42,22 @@ pub fn generate(photos: &[&'static str], variants: u64) -> Vec<Pair> {
         let scene = scenes.entry(photo).or_insert_with(|| load_scene(photo));
         for v in 0..variants {
             pairs.push(make(&spec(photo, v), Arc::clone(scene)));
+        }
+    }
+    pairs
+}
+
+/// [`generate`], each after photo shot under a light change of `kind` instead.
+#[must_use]
+pub fn generate_lit(photos: &[&'static str], variants: u64, kind: LightKind) -> Vec<Pair> {
+    let mut scenes: HashMap<&str, Arc<Linear>> = HashMap::new();
+    let mut pairs = Vec::new();
+    for &photo in photos {
+        let scene = scenes.entry(photo).or_insert_with(|| load_scene(photo));
+        for v in 0..variants {
+            let mut spec = spec(photo, v);
+            spec.light = Light::of_kind(spec.light, kind, spec.seed);
+            pairs.push(make(&spec, Arc::clone(scene)));
         }
     }
     pairs

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use beforeafter::align::{self, Matrix};
 use beforeafter::synth::Rng;
 use beforeafter::tone::{srgb_decode, srgb_encode};
+
+pub use super::light::{Light, LightKind};
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
@@ -94,14 +96,18 @@ impl Linear {
     pub fn to_srgb(&self, light: Option<&Light>, noise: Option<(f64, u64)>) -> RgbImage {
         let mut rng = noise.map(|(_, seed)| Rng::new(seed));
         let mut out = RgbImage::new(self.w, self.h);
-        for (o, p) in out.pixels_mut().zip(&self.px) {
+        let (w, h) = (f64::from(self.w), f64::from(self.h));
+        for (i, (o, p)) in out.pixels_mut().zip(&self.px).enumerate() {
+            let at = [
+                (i % self.w as usize) as f64 / w,
+                (i / self.w as usize) as f64 / h,
+            ];
             o.0 = std::array::from_fn(|k| {
-                let mut v = f64::from(p[k]);
-                if let Some(l) = light {
-                    v = srgb_encode((v * l.gain[k]).min(1.0)).powf(l.gamma);
-                } else {
-                    v = srgb_encode(v.min(1.0));
-                }
+                let v = f64::from(p[k]);
+                let v = match light {
+                    Some(l) => l.encode(v, k, at),
+                    None => srgb_encode(v.min(1.0)),
+                };
                 let mut e = v * 255.0;
                 if let (Some(r), Some((sigma, _))) = (rng.as_mut(), noise) {
                     e += sigma * r.normal();
@@ -111,13 +117,6 @@ impl Linear {
         }
         out
     }
-}
-
-/// A global change of light: per-channel gain in linear light, then a gamma on encoded values.
-#[derive(Clone, Copy, Debug)]
-pub struct Light {
-    pub gain: [f64; 3],
-    pub gamma: f64,
 }
 
 /// An axis-aligned ellipse in scene pixels.
@@ -172,10 +171,10 @@ pub fn spec(photo: &'static str, variant: u64) -> Spec {
         rot_deg: rng.range(-6.0, 6.0),
         scale: log_uniform(&mut rng, 0.9, 1.1),
         shift: [rng.range(-0.04, 0.04), rng.range(-0.04, 0.04)],
-        light: Light {
-            gain: std::array::from_fn(|_| log_uniform(&mut rng, 0.75, 1.3)),
-            gamma: rng.range(0.85, 1.2),
-        },
+        light: Light::linear(
+            std::array::from_fn(|_| log_uniform(&mut rng, 0.75, 1.3)),
+            rng.range(0.85, 1.2),
+        ),
         noise: rng.range(1.0, 2.0),
         quality: 90,
     }
@@ -288,7 +287,15 @@ fn name(spec: &Spec) -> String {
     } else {
         ""
     };
-    format!("{}-v{}{hires}", spec.photo.replace('_', "-"), spec.variant)
+    let light = match spec.light.kind {
+        LightKind::Linear => String::new(),
+        kind => format!("-{}", kind.short()),
+    };
+    format!(
+        "{}-v{}{hires}{light}",
+        spec.photo.replace('_', "-"),
+        spec.variant
+    )
 }
 
 /// Before window (centred, 75% of the scene, smaller when the after photo would leave the scene)
