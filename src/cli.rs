@@ -121,6 +121,14 @@ Each published image is rendered again from the original photos and the manifest
 pixel by pixel (every 8×8 block within 2 levels). It also checks the originals' content hashes,
 the listed files and their sizes, that no image carries metadata and that no image is unlisted.
 
+When the gallery is signed (`beforeafter keys new`), the signature of manifest.json is checked
+against the clinic's key in INPUT/.beforeafter/signing.pub: whose key signed it, and when.
+With --log, only the private publication log is checked instead: its hash chain, that its last
+entry is the published manifest, and each entry (or, with --case ID, when that case was
+published, changed and withdrawn).
+  beforeafter verify photos --out gallery --log
+  beforeafter verify photos --out gallery --log --case crown-2026
+
 Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 something differs.")]
     Verify {
         /// The folder with the original photos.
@@ -131,7 +139,16 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Check the publication log (INPUT/.beforeafter/log.jsonl) instead of the images.
+        #[arg(long)]
+        log: bool,
+        /// With --log: the history of this public case id only.
+        #[arg(long, value_name = "ID", requires = "log")]
+        case: Option<String>,
     },
+    /// The clinic's signing key: every run that changes the gallery signs its manifest with it.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Create a clinic folder: a commented config, an example case and a short guide. Never overwrites.
     #[command(after_help = "Examples:
   beforeafter init my-clinic --clinic \"Hair Clinic Leeds\"
@@ -143,6 +160,31 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         /// used as the watermark. Without it, `check` warns until it is set.
         #[arg(long)]
         clinic: Option<String>,
+    },
+}
+
+/// `beforeafter keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make the clinic's signing key (Ed25519, minisign format) in INPUT/.beforeafter/.
+    #[command(after_help = "Examples:
+  beforeafter keys new photos
+  beforeafter keys new photos --password      # then: export BEFOREAFTER_KEY_PASSWORD=... for runs
+
+The secret key stays in INPUT/.beforeafter/signing.key (readable by you only; never copied into
+the gallery); the public key is INPUT/.beforeafter/signing.pub, and from the next run the
+gallery's minisign.pub. Publish the public key somewhere else as well (your own website, your
+profile on a professional register): a key beside the files it vouches for proves nothing alone.")]
+    New {
+        /// The folder with the clinic's photos.
+        input: PathBuf,
+        /// Protect the secret key with a password (asked twice, or BEFOREAFTER_KEY_PASSWORD);
+        /// runs then read it from BEFOREAFTER_KEY_PASSWORD.
+        #[arg(long)]
+        password: bool,
+        /// Replace an existing key (earlier signatures stay checkable only with the old key).
+        #[arg(long)]
+        force: bool,
     },
 }
 

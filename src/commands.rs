@@ -31,7 +31,30 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
-        Command::Verify { input, out, json } => verify(&input, &out, json),
+        Command::Verify {
+            input,
+            out,
+            json,
+            log: false,
+            ..
+        } => verify(&input, &out, json),
+        Command::Verify {
+            input,
+            out,
+            json,
+            case,
+            ..
+        } => Ok(crate::sign::report::verify_log(
+            &input,
+            &out,
+            case.as_deref(),
+            json,
+        )?),
+        Command::Keys(crate::cli::KeysCommand::New {
+            input,
+            password,
+            force,
+        }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
         Command::Init { dir, clinic } => init(&dir, clinic.as_deref()),
     }
 }
@@ -111,6 +134,9 @@ fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
     }
     for f in &report.problems {
         println!("DIFFERS {}: {}", f.path, f.problem);
+    }
+    if let Some(signed) = &report.signature {
+        println!("signed: {signed}");
     }
     println!(
         "{} case(s), {} image(s) made again: {} identical, {} within tolerance; {} problem(s)",
@@ -220,6 +246,7 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     for warning in config.publishing_warnings() {
         println!("warning: {warning}");
     }
+    println!("{}", crate::sign::report::key_line(input));
     println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })
 }

@@ -51,14 +51,33 @@ impl Day {
 }
 
 /// Now, in UTC, to the minute ("2026-12-01T21:40Z"): when a reviewer approved a case (the
-/// public manifest keeps its month only). Howard Hinnant's `civil_from_days`.
+/// public manifest keeps its month only).
 #[must_use]
 pub fn utc_now() -> String {
+    let (date, secs) = utc_today();
+    format!("{date}T{:02}:{:02}Z", secs / 3600, secs % 3600 / 60)
+}
+
+/// Now, in UTC, to the second ("2026-12-01T21:40:05Z"): when a gallery was signed. The clinic's
+/// own act, not a patient's, so it may be public.
+#[must_use]
+pub fn utc_now_seconds() -> String {
+    let (date, secs) = utc_today();
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Today's UTC date ("2026-12-01") and the seconds since its midnight. Howard Hinnant's
+/// `civil_from_days`.
+fn utc_today() -> (String, u64) {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let minutes = secs % 86_400 / 60;
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -68,11 +87,7 @@ pub fn utc_now() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}Z",
-        minutes / 60,
-        minutes % 60
-    )
+    (format!("{year:04}-{month:02}-{day:02}"), secs % 86_400)
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {

@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod quality;
 pub mod render;
 pub mod review;
+pub mod sign;
 pub mod synth;
 pub mod tone;
 pub mod verify;

@@ -38,6 +38,9 @@ pub struct Report {
     /// Everything that does not hold, each naming the file.
     pub problems: Vec<Finding>,
     pub notes: Vec<String>,
+    /// Who signed the manifest and when, when it is signed (`beforeafter keys new`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,6 +104,11 @@ pub fn verify(input: &Path, out: &Path, progress: &(dyn Fn(&str) + Sync)) -> Res
         report.problems.extend(r.problems);
     }
     check_files(out, &manifest, &settings, &mut report);
+    let signed = crate::sign::check::signature(input, out);
+    report.signature = signed.said;
+    for (path, problem) in signed.problems {
+        report.problem(path, problem);
+    }
     Ok(report)
 }
 

@@ -41,6 +41,10 @@ pub struct GalleryConfig {
     /// `templates` resolved against the config file's folder.
     #[serde(skip)]
     pub templates_dir: Option<PathBuf>,
+    /// The clinic's signing public key (`minisign.pub`'s text), set by a run when the input
+    /// folder has one (`beforeafter keys new`): the pages then say how to check the signature.
+    #[serde(skip)]
+    pub public_key: Option<String>,
 }
 
 /// The gallery's header logo: its bytes, file extension and pixel size.

@@ -28,6 +28,10 @@ use crate::output;
 pub use caption::{honesty, month, stage_tag, view_name};
 pub use feed::FILE_NAME as FEED_FILE;
 
+/// The page that shows the clinic's public key and how to check the signature; only written
+/// when the clinic has a signing key (`beforeafter keys new`).
+pub const SIGNATURE_PAGE: &str = "signature.html";
+
 /// Where pages find the assets, relative to the gallery root. CSS and JS carry a content hash
 /// as a query so browsers never pair a new page with an old script.
 #[derive(Serialize)]
@@ -64,6 +68,19 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
         output::write_if_changed(out, &format!("{}/index.html", case.id), html.as_bytes())?;
     }
     write_index(out, &env, &published, config, &site, &assets)?;
+    if site.signed.is_some() {
+        let html = templates::render(
+            &env,
+            SIGNATURE_PAGE,
+            context! {
+                site => serde_value(&site),
+                root => Value::from_safe_string(String::new()),
+                assets => serde_value(&assets),
+                share => serde_value(model::signature_share(&site, &base_url)),
+            },
+        )?;
+        output::write_if_changed(out, SIGNATURE_PAGE, html.as_bytes())?;
+    }
     let months = g.dates == crate::dates::DateStyle::Month;
     let feed = feed::feed(&g.title, base_url, &published, months);
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;

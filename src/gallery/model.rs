@@ -51,6 +51,43 @@ pub struct Site {
     pub background: String,
     pub text: String,
     pub accent: String,
+    /// The clinic's signing key, when it has one: pages link to how to check the signature.
+    pub signed: Option<SignedBy>,
+}
+
+/// The public key the gallery's manifest is signed with, as the signature page shows it.
+#[derive(Serialize)]
+pub struct SignedBy {
+    /// The key id minisign prints (16 hex digits).
+    pub id: String,
+    /// `minisign.pub`'s text.
+    pub text: String,
+    /// The page that says how to check it, from the gallery root.
+    pub page: &'static str,
+}
+
+/// The signing key from `minisign.pub`'s text: its id is the comment's last word.
+fn signed_by(text: &str) -> SignedBy {
+    let comment = text.lines().next().unwrap_or_default();
+    SignedBy {
+        id: comment.rsplit(' ').next().unwrap_or_default().to_owned(),
+        text: text.trim_end().to_owned(),
+        page: super::SIGNATURE_PAGE,
+    }
+}
+
+/// Share-preview metadata for the signature page.
+pub fn signature_share(site: &Site, base_url: &str) -> Share {
+    Share {
+        title: format!("How to check {}", site.title),
+        description: format!(
+            "How to check that {}'s photos are what it published, and when",
+            site.name
+        ),
+        image: None,
+        image_alt: String::new(),
+        url: (!base_url.is_empty()).then(|| url(&format!("{base_url}{}", super::SIGNATURE_PAGE))),
+    }
 }
 
 /// A link to the clinic's booking page.
@@ -187,6 +224,7 @@ pub fn site(config: &GalleryConfig, logo_src: Option<&str>) -> Site {
         background: config.background.clone(),
         text: config.text.clone(),
         accent: config.accent.clone(),
+        signed: config.public_key.as_deref().map(signed_by),
     }
 }
 

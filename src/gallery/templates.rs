@@ -12,6 +12,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("index.html", include_str!("templates/index.html")),
     ("case.html", include_str!("templates/case.html")),
     ("macros.html", include_str!("templates/macros.html")),
+    ("signature.html", include_str!("templates/signature.html")),
 ];
 
 /// Assets copied into `assets/`, overridable by name like the templates.

@@ -166,6 +166,9 @@ struct Start {
     settings: Settings,
     old: Manifest,
     notes: Vec<String>,
+    /// The clinic's signing key (`beforeafter keys new`), for whole runs: loaded first, so a
+    /// missing password refuses the run before anything is written.
+    signer: Option<crate::sign::Signer>,
 }
 
 impl Start {
@@ -176,6 +179,10 @@ impl Start {
         publish_review: bool,
         shard: Option<Shard>,
     ) -> Result<Start, Fatal> {
+        let signer = match shard {
+            None => crate::sign::Signer::load(input)?,
+            Some(_) => None,
+        };
         let (rules, id_note) = discover::Rules::new(config, input);
         let inventory = discover::discover(input, &rules, &config.own_files())?;
         std::fs::create_dir_all(out).map_err(|e| Fatal::Output {
@@ -189,12 +196,15 @@ impl Start {
         let (mut old, notes) = Manifest::load(out, input);
         shard::previous(input, out, shard, &mut old);
         resume(&mut old, out);
+        let mut settings = Settings::new(config, publish_review);
+        settings.config.gallery.public_key = signer.as_ref().map(|s| s.public_text.clone());
         Ok(Start {
             inventory,
             id_key: rules.id_key,
-            settings: Settings::new(config, publish_review),
+            settings,
             old,
             notes: notes.into_iter().chain(id_note).collect(),
+            signer,
         })
     }
 
@@ -231,10 +241,20 @@ fn publish(
     if let Some((rel, png)) = &settings.watermark_asset {
         output::write_if_changed(out, rel, png)?;
     }
+    // What was public until now, for the publication log; the public key before the pages.
+    let before = std::fs::read(out.join(crate::manifest::FILE_NAME)).ok();
+    if let Some(signer) = &start.signer {
+        signer.publish_key(out)?;
+    }
     gallery::write(out, &manifest, &settings.config)?;
     summary
         .notes
         .extend(manifest.save(out, input, &settings.render_record())?);
+    if let Some(signer) = &start.signer {
+        summary
+            .notes
+            .extend(signer.record(out, input, before.as_deref())?);
+    }
     prune(out, &start.old, &manifest);
     let kept = kept_files(&manifest, settings);
     prune_journal(out, &kept);
@@ -522,6 +542,10 @@ fn kept_files(new: &Manifest, settings: &Settings) -> HashSet<String> {
         settings.config.gallery.page_size,
     ));
     keep.extend(settings.watermark_asset.iter().map(|(p, _)| p.clone()));
+    if settings.config.gallery.public_key.is_some() {
+        keep.extend(crate::sign::PUBLIC_FILES.map(String::from));
+        keep.insert(crate::gallery::SIGNATURE_PAGE.to_owned());
+    }
     keep
 }
 
