@@ -97,12 +97,16 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
     assert!(logo.starts_with("assets/watermark."), "{logo}");
     listed.push(logo.to_owned());
     listed.sort();
-    // The output folder's own state: after a clean run only the (empty) lock file.
+    // The output folder's own state: after a clean run the (empty) lock file and the
+    // inventory of the tool's files, which lists exactly what is published.
     let (own, published): (Vec<String>, Vec<String>) = files(out)
         .into_iter()
         .partition(|f| f.starts_with(".beforeafter/"));
-    assert_eq!(own, [".beforeafter/lock"]);
+    assert_eq!(own, [".beforeafter/journal", ".beforeafter/lock"]);
     assert_eq!(published, listed);
+    let journal = std::fs::read_to_string(out.join(".beforeafter/journal")).unwrap();
+    let inventory: Vec<&str> = journal.lines().collect();
+    assert_eq!(inventory, published, "the inventory is what is published");
 }
 
 fn equal_sizes_within_views(out: &Path, manifest: &serde_json::Value) {
