@@ -63,6 +63,11 @@ pub struct AlignOverride {
     /// BLAKE3 of this stage's photo the approval was given for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_hash: Option<String>,
+    /// What staff confirmed when approving photos that agree less than the automatic check
+    /// asks (`[align] min_confidence`): "same person, same area, photographed on these dates".
+    /// Without it such an approval holds the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<String>,
 }
 
 pub fn read(path: &Path) -> Result<CaseMeta, String> {

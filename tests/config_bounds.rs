@@ -140,7 +140,7 @@ fn the_session_label_holds_n_at_most_once() {
 
 /// Every documented float range: (key, min, max, just below, just above). The ends of
 /// `align.max_scale` and `tone.max_gamma` start at the defaults of their lower bounds.
-const FLOAT_RANGES: [(&str, &str, &str, &str, &str); 15] = [
+const FLOAT_RANGES: [(&str, &str, &str, &str, &str); 17] = [
     (
         "composites.thumb_aspect",
         "0.5",
@@ -168,6 +168,20 @@ const FLOAT_RANGES: [(&str, &str, &str, &str, &str); 15] = [
     ("tone.max_gain", "1.0", "4.0", "0.9999999", "4.0000001"),
     ("tone.min_gamma", "0.2", "5.0", "0.1999999", "5.0000001"),
     ("tone.max_gamma", "0.7", "5.0", "0.6999999", "5.0000001"),
+    (
+        "review.hand_min_confidence",
+        "0.05",
+        "1.0",
+        "0.0499999",
+        "1.0000001",
+    ),
+    (
+        "review.min_point_spread",
+        "0.0",
+        "0.5",
+        "-0.001",
+        "0.5000001",
+    ),
 ];
 
 /// A line that keeps a dependent bound satisfied when `dotted` is set to its maximum.

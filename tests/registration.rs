@@ -155,3 +155,33 @@ fn tone_fit_ignores_treated_half() {
         "histogram matching unexpectedly good: {hist} vs {ours}"
     );
 }
+
+/// The bar of `[review] hand_min_confidence` (0.3) between what it must tell apart: a true pair
+/// given its exact transform by hand scores well above it, photos of two different scenes given
+/// any transform (the identity, or the true pair's) well below.
+#[test]
+fn a_hand_transform_scores_high_on_a_true_pair_and_near_zero_on_an_unrelated_one() {
+    let params = default_fit().align.params();
+    let bar = default_fit().review.hand_min_confidence;
+    let at_working = |c: &registration::Case, m: &align::Matrix| {
+        // Working copies as the pipeline makes them; the matrix brought to their scale.
+        let side = c.before.width().max(c.before.height()).min(1024);
+        let f = beforeafter::pipeline::working_copy(&c.before, side);
+        let g = beforeafter::pipeline::working_copy(&c.after, side);
+        let m = align::rescale_xy(m, g.scale, f.scale);
+        align::confidence_of(&f.image, &g.image, &m, &params)
+    };
+    for i in 0..3 {
+        let pair = make(&base(View::ALL[i as usize % 4], 40 + i));
+        let truth = pair.truth.unwrap();
+        let true_score = at_working(&pair, &truth);
+        let unrelated = make(&registration::unrelated_spec(i, W));
+        let wrong = [align::identity(), truth]
+            .iter()
+            .map(|m| at_working(&unrelated, m))
+            .fold(0.0f64, f64::max);
+        eprintln!("pair {i}: true {true_score:.2}, unrelated {wrong:.2}, bar {bar}");
+        assert!(true_score > bar + 0.2, "{true_score}");
+        assert!(wrong < bar - 0.2, "{wrong}");
+    }
+}

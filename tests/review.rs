@@ -152,3 +152,137 @@ fn an_override_naming_a_missing_stage_fails_the_case() {
         "{summary}"
     );
 }
+
+/// Two photos of different scenes (`support::registration::unrelated_spec`), as case `name`.
+fn unrelated_case(env: &TestEnv, name: &str) {
+    let pair = support::registration::make(&support::registration::unrelated_spec(3, 800));
+    env.put(&format!("{name}/before.jpg"), &jpeg(&pair.before));
+    env.put(&format!("{name}/after.jpg"), &jpeg(&pair.after));
+}
+
+/// `batch` over `env`: the case is held, saying the photos do not line up, and nothing of it is
+/// published.
+fn assert_held_not_lined_up(env: &TestEnv) {
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(summary["published"], 0, "{summary}");
+    assert_eq!(summary["review"], 1, "{summary}");
+    assert!(
+        summary["cases"][0]["reasons"]
+            .to_string()
+            .contains("do not line up outside the treated area"),
+        "{summary}"
+    );
+    assert!(
+        files(&env.out()).iter().all(|f| !f.starts_with("c/")),
+        "{:?}",
+        files(&env.out())
+    );
+}
+
+#[test]
+fn landmarks_on_unrelated_photos_are_held_not_published() {
+    let env = TestEnv::new();
+    unrelated_case(&env, "c");
+    // Three pairs spread over the photos, fitting exactly (residual 0): they check nothing.
+    env.put(
+        "c/case.toml",
+        b"[[align]]\nstage = \"after\"\nlandmarks = [\n  [100.0, 100.0, 120.0, 90.0],\n  \
+          [700.0, 120.0, 690.0, 140.0],\n  [400.0, 500.0, 410.0, 480.0],\n]\n",
+    );
+    assert_held_not_lined_up(&env);
+}
+
+#[test]
+fn a_matrix_on_unrelated_photos_is_held_not_published() {
+    let env = TestEnv::new();
+    unrelated_case(&env, "c");
+    env.put(
+        "c/case.toml",
+        b"[[align]]\nstage = \"after\"\nmatrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]\n",
+    );
+    assert_held_not_lined_up(&env);
+}
+
+#[test]
+fn a_confirmed_approval_of_unrelated_photos_is_held_not_published() {
+    let env = TestEnv::new();
+    unrelated_case(&env, "c");
+    let (_, summary) = env.batch(&[]);
+    assert_eq!(summary["review"], 1, "{summary}");
+    // Approve exactly what the run showed, for these photos, confirmed: still not published.
+    let held = env.held();
+    let stages = &held["cases"][0]["views"][0]["stages"];
+    let m = &stages[1]["align"]["matrix"];
+    let toml = format!(
+        "[[align]]\nstage = \"after\"\nmatrix = {m}\napproved = \"2026-05-01T10:00:00Z\"\n\
+         before_hash = {}\nphoto_hash = {}\nconfirmed = \"same person, same area\"\n",
+        stages[0]["source_hash"], stages[1]["source_hash"]
+    );
+    env.put("c/case.toml", toml.as_bytes());
+    assert_held_not_lined_up(&env);
+}
+
+#[test]
+fn points_bunched_in_one_spot_are_held_even_on_a_true_pair() {
+    let env = TestEnv::new();
+    env.put("c/before.jpg", &shot(View::Top, 5, false));
+    env.put("c/after.jpg", &shot(View::Top, 5, true));
+    let scene = Scene::new(View::Top, 5);
+    let truth = synth::shot_to_shot(
+        &Shot::moved(&scene, 800, 600, 6.0, 1.08, [0.04, -0.03]),
+        &Shot::reference(&scene, 800),
+    );
+    // True points, all within 60 px of each other.
+    let mut toml = String::from("[[align]]\nstage = \"after\"\nlandmarks = [\n");
+    for p in [[400.0, 300.0], [460.0, 300.0], [420.0, 350.0]] {
+        let b = synth::apply(&truth, p);
+        toml += &format!("  [{:.2}, {:.2}, {:.2}, {:.2}],\n", b[0], b[1], p[0], p[1]);
+    }
+    toml += "]\n";
+    env.put("c/case.toml", toml.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert!(
+        summary["cases"][0]["reasons"]
+            .to_string()
+            .contains("bunched"),
+        "{summary}"
+    );
+}
+
+/// The shipped defaults, with consent and folder ids as the test clinic's (not its lower
+/// `[review] min_crop`).
+const DEFAULT_MIN_CROP: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n";
+
+#[test]
+fn a_crop_under_the_minimum_is_held_as_too_small() {
+    let env = TestEnv::with_defaults();
+    env.put("beforeafter.toml", DEFAULT_MIN_CROP.as_bytes());
+    let small = |seed, moved| {
+        let scene = Scene::new(View::Crown, seed);
+        let mut s = if moved {
+            Shot::moved(&scene, 360, 270, 3.0, 1.05, [0.02, 0.01])
+        } else {
+            Shot::reference(&scene, 360)
+        };
+        s.treated = moved;
+        jpeg(&synth::render(&scene, &s))
+    };
+    env.put("c/before.jpg", &small(3, false));
+    env.put("c/after.jpg", &small(3, true));
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    assert_eq!(summary["published"], 0, "{summary}");
+    let reasons = summary["cases"][0]["reasons"].to_string();
+    assert!(
+        reasons.contains("too small") && reasons.contains("400"),
+        "{summary}"
+    );
+    assert!(files(&env.out()).iter().all(|f| !f.starts_with("c/")));
+    // The same photos publish where the clinic set a lower minimum.
+    let lower = format!("{DEFAULT_MIN_CROP}[review]\nmin_crop = 200\n");
+    env.put("beforeafter.toml", lower.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+}

@@ -159,6 +159,18 @@ fn points_placed_by_clicks_publish_a_held_pair_with_landmarks() {
         residual.as_str().unwrap().starts_with("4 pairs"),
         "{residual}"
     );
+    // The residual, in words, only behind the details disclosure.
+    let detail = eval(
+        &tab,
+        "document.querySelector('details #residual-detail').textContent",
+    );
+    assert!(
+        detail
+            .as_str()
+            .unwrap()
+            .starts_with("Points agree to within"),
+        "{detail}"
+    );
     let shot = support::sample::target_dir("review-screenshots").join("case.png");
     eval(&tab, "window.scrollTo(0, 0)");
     chrome::screenshot(&tab, &shot);
@@ -203,6 +215,87 @@ fn points_placed_by_clicks_publish_a_held_pair_with_landmarks() {
         "{toml}"
     );
     eprintln!("landmark test: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Wait until the page has been refused `n` decisions in all; the verdict then.
+fn wait_refused(tab: &Tab, n: u32) -> String {
+    let js = format!(
+        "new Promise(r => {{ const t = setInterval(() => {{ \
+         if (Number(document.body.dataset.refused || 0) >= {n} || document.body.dataset.outcome) \
+         {{ clearInterval(t); r(document.getElementById('verdict').textContent); }} }}, 100); }})"
+    );
+    eval(tab, &js).as_str().unwrap_or_default().to_owned()
+}
+
+/// Every file of the output folder with its bytes.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    support::env::files(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn approving_or_placing_points_on_unrelated_photos_is_refused_and_publishes_nothing() {
+    let Some((browser, _profile)) = chrome::browser("review_app") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let pair = support::registration::make(&support::registration::unrelated_spec(3, 800));
+    env.put("c/before.jpg", &jpeg(&pair.before));
+    env.put("c/after.jpg", &jpeg(&pair.after));
+    env.put("c/case.toml", b"# Front desk\ntitle = \"Crown\"\n");
+    let (_, summary) = env.batch(&[]);
+    assert_eq!(summary["review"], 1, "{summary}");
+    let toml = || std::fs::read(env.input().join("c/case.toml")).unwrap();
+    let (toml_before, out_before) = (toml(), snapshot(&env.out()));
+    let app = App::start(&env);
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(60));
+    case_page(&tab, &app);
+    // Held as not matching: approving asks for the confirmation first.
+    assert_eq!(
+        eval(&tab, "document.getElementById('confirm-box').hidden"),
+        false
+    );
+    eval(&tab, "document.getElementById('approve').click()");
+    let verdict = wait_refused(&tab, 1);
+    assert!(
+        verdict.contains("the same person, the same area"),
+        "{verdict}"
+    );
+    // Confirmed, it is still refused: the photos do not line up.
+    eval(&tab, "document.getElementById('confirm').click()");
+    eval(&tab, "document.getElementById('approve').click()");
+    let verdict = wait_refused(&tab, 2);
+    assert!(
+        verdict.contains("do not line up outside the treated area"),
+        "{verdict}"
+    );
+    // Three pairs of points spread over the photos: refused the same way.
+    for (b, l) in [
+        ([100.0, 100.0], [120.0, 90.0]),
+        ([700.0, 120.0], [690.0, 140.0]),
+        ([400.0, 500.0], [410.0, 480.0]),
+    ] {
+        click_image(&tab, "#pane-before img", b);
+        click_image(&tab, "#pane-later img", l);
+    }
+    eval(&tab, "document.getElementById('save').click()");
+    let verdict = wait_refused(&tab, 3);
+    assert!(
+        verdict.contains("do not line up outside the treated area"),
+        "{verdict}"
+    );
+    assert_eq!(eval(&tab, "document.body.dataset.outcome || ''"), "");
+    assert_eq!(toml(), toml_before, "case.toml changed");
+    assert!(
+        snapshot(&env.out()) == out_before,
+        "the output folder changed"
+    );
 }
 
 #[test]

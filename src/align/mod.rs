@@ -255,6 +255,48 @@ pub fn estimate(
     }
 }
 
+/// The confidence [`estimate`] would give `matrix` (moving -> fixed, working resolution)
+/// without moving it: the same tile NCC at the same pyramid level, so a transform given by hand
+/// is judged by the measure the automatic alignment is. The treated area only lowers a
+/// quantile of the tiles; photos of two different scenes score near zero everywhere.
+#[must_use]
+pub fn confidence_of(
+    fixed: &image::RgbImage,
+    moving: &image::RgbImage,
+    matrix: &Matrix,
+    params: &AlignParams,
+) -> f64 {
+    let shortest = [fixed.dimensions(), moving.dimensions()]
+        .iter()
+        .map(|&(w, h)| w.min(h))
+        .min()
+        .unwrap_or(0);
+    if shortest < params.min_side.max(1) {
+        return 0.0;
+    }
+    let mut lv = Levels::new(fixed, moving, params);
+    let level = (params.finest_level as usize).min(lv.coarse());
+    let (tpl, mov) = lv.normalised(level);
+    let agree = confidence::agreement(&tpl.t, mov, &to_level(matrix, 0, level), params);
+    confidence::confidence(&agree, params)
+}
+
+/// How far `points` are spread over a `size` photo: the area of the largest triangle three of
+/// them span, as a fraction of the photo's area (0 with fewer than three).
+#[must_use]
+pub fn point_spread(points: &[[f64; 2]], size: [f64; 2]) -> f64 {
+    let mut best = 0.0f64;
+    for (i, a) in points.iter().enumerate() {
+        for (j, b) in points.iter().enumerate().skip(i + 1) {
+            for c in points.iter().skip(j + 1) {
+                let cross = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+                best = best.max(cross.abs() / 2.0);
+            }
+        }
+    }
+    best / (size[0] * size[1]).max(1.0)
+}
+
 /// The estimate for photos too small to register: the identity, with no confidence.
 fn unregistered(moving: &image::RgbImage) -> Estimate {
     Estimate {

@@ -19,6 +19,7 @@ mod labels;
 mod limits;
 mod outputs;
 mod quality;
+mod review;
 mod server;
 mod tone;
 mod watch;
@@ -36,6 +37,7 @@ pub use labels::LabelsConfig;
 pub use limits::LimitsConfig;
 pub use outputs::{Format, OutputsConfig};
 pub use quality::QualityConfig;
+pub use review::ReviewConfig;
 pub use server::ServerConfig;
 pub use tone::ToneConfig;
 pub use watch::WatchConfig;
@@ -67,6 +69,7 @@ pub struct Config {
     pub tone: ToneConfig,
     pub limits: LimitsConfig,
     pub quality: QualityConfig,
+    pub review: ReviewConfig,
     pub gallery: GalleryConfig,
     pub watch: WatchConfig,
     pub server: ServerConfig,
@@ -245,7 +248,7 @@ const COLOUR: Allowed = Text(7);
 type Bounds = &'static [(&'static str, Allowed)];
 
 /// Every section's bounds; "" is the top level.
-const SECTIONS: [(&str, Bounds); 12] = [
+const SECTIONS: [(&str, Bounds); 13] = [
     ("", Config::BOUNDS),
     ("outputs", OutputsConfig::BOUNDS),
     ("watermark", WatermarkConfig::BOUNDS),
@@ -255,6 +258,7 @@ const SECTIONS: [(&str, Bounds); 12] = [
     ("tone", ToneConfig::BOUNDS),
     ("limits", LimitsConfig::BOUNDS),
     ("quality", QualityConfig::BOUNDS),
+    ("review", ReviewConfig::BOUNDS),
     ("gallery", GalleryConfig::BOUNDS),
     ("watch", WatchConfig::BOUNDS),
     ("server", ServerConfig::BOUNDS),

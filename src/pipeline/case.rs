@@ -162,6 +162,25 @@ pub fn assess_case(c: &Case, settings: &Settings) -> Result<Vec<Flag>, String> {
     Ok(flags)
 }
 
+/// What would still hold a case whatever a decision says, with nothing written: for each view,
+/// the reasons its alignments given by hand are not believed and its crop is too small (the
+/// review app asks this before it saves a decision, so a refused one leaves case.toml as it
+/// was). `Ok(empty)`: nothing does.
+pub fn vet_case(c: &Case, settings: &Settings) -> Result<Vec<String>, String> {
+    fit::check_overrides(&c.views, &c.meta.align)?;
+    let sources = super::source::read_sources(c, &settings.ingest).map_err(|e| e.to_string())?;
+    let mut holds = Vec::new();
+    for (view, srcs) in c.views.iter().zip(sources) {
+        let (photos, hashes) = decode_view(view, srcs, settings)?;
+        let (overrides, _) = honoured_overrides(view, &c.meta.align, &hashes);
+        let fitted = fit::fit_view(view, &photos, &overrides, &settings.fit, &settings.timings)?;
+        holds.extend(fitted.refused.into_iter().flatten());
+        holds.extend(too_small(fitted.crop, settings.config.review.min_crop));
+    }
+    holds.dedup();
+    Ok(holds)
+}
+
 /// A view decoded and fitted, before anything is written.
 struct Prepared {
     photos: Vec<Photo>,
@@ -183,6 +202,7 @@ fn prepare_view(
     let ctx = RecordContext {
         fitted: &fitted,
         voided,
+        small: too_small(fitted.crop, settings.config.review.min_crop),
         stages: view.stages.iter().map(|s| s.stage).collect(),
         days: photos.iter().map(|p| p.captured).collect(),
         aligned: settings.fit.align.enabled,
@@ -239,6 +259,20 @@ fn honoured_overrides(
     (kept, voided)
 }
 
+/// Why a view whose photos share only `crop` (`[x, y, w, h]`) is not published: shorter than
+/// `[review] min_crop` on its short side, it would look blurred and blocky in the gallery.
+fn too_small(crop: [u32; 4], min_crop: u32) -> Option<String> {
+    let short = crop[2].min(crop[3]);
+    (short < min_crop).then(|| {
+        format!(
+            "too small: the part all photos of this view show is {} × {} pixels, and the gallery \
+             needs at least {min_crop} on the short side; use larger photos, or retake the later \
+             photo framed like the before photo",
+            crop[2], crop[3]
+        )
+    })
+}
+
 /// Every photo of a view decoded (in parallel), with its content hash.
 fn decode_view(
     view: &View,
@@ -265,6 +299,8 @@ struct RecordContext<'a> {
     fitted: &'a fit::ViewFit,
     /// Per stage: why its approval no longer holds (see [`honoured_overrides`]).
     voided: Vec<Option<String>>,
+    /// Why the view's crop is too small to publish (held on its last stage).
+    small: Option<String>,
     /// Every stage of the view and its capture day, in series order.
     stages: Vec<Stage>,
     days: Vec<Option<crate::dates::Day>>,
@@ -319,6 +355,8 @@ fn stage_record(
         .filter(|f| f.severity == Severity::Review && !approved)
         .map(|f| f.message.clone())
         .chain(ctx.voided[i].clone())
+        .chain(fitted.refused[i].clone())
+        .chain(ctx.small.clone().filter(|_| i + 1 == ctx.stages.len()))
         .collect();
     let since = ctx.days[0]
         .zip(photo.captured)

@@ -10,7 +10,7 @@
 
 use crate::align::{self, AlignParams, Matrix};
 use crate::casefile::AlignOverride;
-use crate::config::{AlignConfig, ToneConfig};
+use crate::config::{AlignConfig, ReviewConfig, ToneConfig};
 use crate::discover::{Stage, View};
 use crate::flags::{Code, Finding};
 use crate::ingest::Photo;
@@ -34,12 +34,16 @@ pub struct ViewFit {
     pub findings: Vec<Vec<Finding>>,
     /// `[x, y, w, h]` in before pixels.
     pub crop: [u32; 4],
+    /// Per stage: why the alignment given by hand is not believed (see [`hand_check`]). These
+    /// hold the stage whatever the clinic's `[quality]` policy or an approval says.
+    pub refused: Vec<Option<String>>,
 }
 
-/// What fitting needs from the configuration: the `[align]` and `[tone]` sections.
+/// What fitting needs from the configuration: the `[align]`, `[tone]` and `[review]` sections.
 pub struct FitParams {
     pub align: AlignConfig,
     pub tone: ToneConfig,
+    pub review: ReviewConfig,
 }
 
 /// A copy at working resolution and its scale (working size / full size, per axis).
@@ -200,6 +204,7 @@ pub fn fit_view(
         tone: vec![None; n],
         findings: vec![Vec::new(); n],
         crop: [0, 0, bw, bh],
+        refused: vec![None; n],
     };
     if !cfg.align.enabled {
         for (i, p) in photos.iter().enumerate().skip(1) {
@@ -219,7 +224,7 @@ pub fn fit_view(
         fit.align[0] = Some(AlignRecord::reference());
         for i in 1..n {
             let over = find_override(view, view.stages[i].stage, overrides);
-            register(&mut fit, i, &work, over, &cfg.align, timings)?;
+            register(&mut fit, i, &work, over, cfg, timings)?;
         }
         let movings: Vec<_> = (1..n)
             .map(|i| (fit.matrices[i], photos[i].pixels.dimensions()))
@@ -323,12 +328,18 @@ fn register(
     i: usize,
     work: &[Working],
     over: Option<&AlignOverride>,
-    cfg: &AlignConfig,
+    cfg: &FitParams,
     timings: &Timings,
 ) -> Result<(), String> {
-    let params = cfg.params();
+    let params = cfg.align.params();
     if let Some(o) = over {
-        let (m, record) = manual(o, params.model)?;
+        let (m, mut record) = manual(o, params.model)?;
+        let confidence = timings.time(Timed::Align, || {
+            hand_confidence(&work[0], &work[i], &m, &params)
+        });
+        record.confidence = Some(round(confidence, 3));
+        let sizes = [full_size(&work[0]), full_size(&work[i])];
+        fit.refused[i] = hand_check(o, confidence, sizes, cfg);
         fit.matrices[i] = m;
         fit.align[i] = Some(record);
         return Ok(());
@@ -352,6 +363,66 @@ fn register(
         approved: None,
     });
     Ok(())
+}
+
+/// The automatic alignment's confidence measure applied to the full-resolution `matrix` given
+/// by hand, on the working copies registration would use.
+fn hand_confidence(
+    fixed: &Working,
+    moving: &Working,
+    matrix: &Matrix,
+    params: &AlignParams,
+) -> f64 {
+    let m = align::rescale_xy(matrix, moving.scale, fixed.scale);
+    align::confidence_of(&fixed.image, &moving.image, &m, params)
+}
+
+/// A working copy's full-resolution size.
+fn full_size(w: &Working) -> [f64; 2] {
+    let (ww, wh) = w.image.dimensions();
+    [f64::from(ww) / w.scale[0], f64::from(wh) / w.scale[1]]
+}
+
+/// Staff's words when a hand-given alignment leaves the photos disagreeing.
+pub const NOT_LINED_UP: &str = "these photos do not line up outside the treated area: check \
+                                that they show the same person and the same view";
+
+/// Staff's words when an approval of photos that agree only weakly lacks `confirmed`.
+pub const NEEDS_CONFIRMATION: &str = "the photos line up less well than the automatic check \
+     asks: confirm in the review app that they show the same person, the same area, \
+     photographed on these dates";
+
+/// Why stage photos aligned by hand (`o`, whose transform scores `confidence`) must not be
+/// published: too few or bunched points, photos that do not then agree (`[review]
+/// hand_min_confidence`), or an approval of weakly agreeing photos without `confirmed`.
+/// `sizes`: the before and the stage photo, full resolution. `None`: it may publish.
+fn hand_check(
+    o: &AlignOverride,
+    confidence: f64,
+    sizes: [[f64; 2]; 2],
+    cfg: &FitParams,
+) -> Option<String> {
+    if o.matrix.is_none() {
+        if o.landmarks.len() < 3 {
+            return Some("place at least three pairs of points, far apart".into());
+        }
+        let before: Vec<[f64; 2]> = o.landmarks.iter().map(|l| [l[0], l[1]]).collect();
+        let later: Vec<[f64; 2]> = o.landmarks.iter().map(|l| [l[2], l[3]]).collect();
+        let spread =
+            align::point_spread(&before, sizes[0]).min(align::point_spread(&later, sizes[1]));
+        if spread < cfg.review.min_point_spread {
+            return Some(
+                "the points are bunched in one part of the photo: place them far apart, near \
+                 the corners of what both photos show"
+                    .into(),
+            );
+        }
+    }
+    if confidence < cfg.review.hand_bar(cfg.align.min_confidence) {
+        return Some(NOT_LINED_UP.into());
+    }
+    let weak = confidence < cfg.align.min_confidence;
+    (weak && o.approved.is_some() && o.confirmed.is_none()).then(|| NEEDS_CONFIRMATION.into())
 }
 
 fn round(v: f64, digits: i32) -> f64 {
@@ -464,6 +535,85 @@ pub fn fit_to_frame(size: (u32, u32), frame: (u32, u32)) -> Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fit_params() -> FitParams {
+        let c = crate::config::Config::defaults();
+        FitParams {
+            align: c.align,
+            tone: c.tone,
+            review: c.review,
+        }
+    }
+
+    fn approval(confirmed: Option<&str>) -> AlignOverride {
+        AlignOverride {
+            view: None,
+            stage: "after".into(),
+            landmarks: Vec::new(),
+            matrix: Some(align::identity()),
+            approved: Some("2026-05-01T10:00:00Z".into()),
+            before_hash: None,
+            photo_hash: None,
+            confirmed: confirmed.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_hand_alignment_below_the_hand_bar_is_refused_confirmed_or_not() {
+        let cfg = fit_params();
+        let size = [[800.0, 600.0]; 2];
+        let low = cfg.review.hand_min_confidence - 0.01;
+        let confirmed = approval(Some("same person, same area"));
+        assert_eq!(
+            hand_check(&confirmed, low, size, &cfg).as_deref(),
+            Some(NOT_LINED_UP)
+        );
+        let mut typed = approval(None);
+        typed.approved = None;
+        assert_eq!(
+            hand_check(&typed, low, size, &cfg).as_deref(),
+            Some(NOT_LINED_UP)
+        );
+        assert_eq!(
+            hand_check(&typed, cfg.review.hand_min_confidence, size, &cfg),
+            None
+        );
+    }
+
+    #[test]
+    fn an_approval_between_the_bars_needs_confirmed() {
+        let cfg = fit_params();
+        let size = [[800.0, 600.0]; 2];
+        let between = f64::midpoint(cfg.review.hand_min_confidence, cfg.align.min_confidence);
+        let unconfirmed = hand_check(&approval(None), between, size, &cfg);
+        assert_eq!(unconfirmed.as_deref(), Some(NEEDS_CONFIRMATION));
+        let confirmed = approval(Some("same person, same area"));
+        assert_eq!(hand_check(&confirmed, between, size, &cfg), None);
+        // Above the automatic bar, an approval needs no confirmation.
+        assert_eq!(hand_check(&approval(None), 0.9, size, &cfg), None);
+    }
+
+    #[test]
+    fn two_pairs_of_points_or_bunched_ones_are_refused() {
+        let cfg = fit_params();
+        let size = [[800.0, 600.0]; 2];
+        let points = |ps: &[[f64; 2]]| AlignOverride {
+            landmarks: ps.iter().map(|p| [p[0], p[1], p[0], p[1]]).collect(),
+            matrix: None,
+            approved: None,
+            ..approval(None)
+        };
+        let two = points(&[[100.0, 100.0], [700.0, 500.0]]);
+        assert!(hand_check(&two, 0.9, size, &cfg).unwrap().contains("three"));
+        let bunched = points(&[[400.0, 300.0], [460.0, 300.0], [420.0, 350.0]]);
+        assert!(
+            hand_check(&bunched, 0.9, size, &cfg)
+                .unwrap()
+                .contains("bunched")
+        );
+        let spread = points(&[[100.0, 100.0], [700.0, 120.0], [400.0, 500.0]]);
+        assert_eq!(hand_check(&spread, 0.9, size, &cfg), None);
+    }
 
     #[test]
     fn fit_to_frame_covers_and_centres() {

@@ -35,7 +35,10 @@ use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
 use crate::output;
 
-pub use fit::{Estimator, FitParams, PairFit, Working, fit_pair, working_copy};
+pub use fit::{
+    Estimator, FitParams, NEEDS_CONFIRMATION, NOT_LINED_UP, PairFit, Working, fit_pair,
+    working_copy,
+};
 pub use report::Reporter;
 pub use settings::Settings;
 pub use shard::{Shard, merge, run_shard};
@@ -356,6 +359,24 @@ pub fn assess(cases: &[&Case], config: &Config) -> Result<Vec<Assessed>, Fatal> 
             .map(|c| (c.id.clone(), case::assess_case(c, &settings)))
             .collect()
     }))
+}
+
+/// What would still hold the case from folder `source` of `input` if its case.toml said `meta`
+/// (see [`case::vet_case`]): the review app's check before it saves a decision.
+pub fn vet_decision(
+    input: &Path,
+    config: &Config,
+    source: &str,
+    meta: crate::casefile::CaseMeta,
+) -> Result<Vec<String>, String> {
+    let (rules, _) = discover::Rules::new(config, input);
+    let inventory =
+        discover::discover(input, &rules, &config.own_files()).map_err(|e| e.to_string())?;
+    let Some(mut c) = inventory.cases.into_iter().find(|c| c.source == source) else {
+        return Err("the case is no longer in the input folder; reload the page".into());
+    };
+    c.meta = meta;
+    case::vet_case(&c, &Settings::new(config, false))
 }
 
 /// A case's report, its record (if it has one to keep) and how many photos were decoded.

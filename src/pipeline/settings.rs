@@ -50,6 +50,8 @@ struct ImageSettings<'a> {
     tone: &'a crate::config::ToneConfig,
     /// Not pixels, but the verdict: a policy change must re-decide held and published cases.
     quality: &'a crate::config::QualityConfig,
+    /// The bars hand decisions and crops must meet: the verdict too.
+    review: &'a crate::config::ReviewConfig,
     publish_review: bool,
 }
 
@@ -73,6 +75,7 @@ impl Settings {
             align: &config.align,
             tone: &config.tone,
             quality: &config.quality,
+            review: &config.review,
             publish_review,
         };
         let json = serde_json::to_vec(&image_settings).expect("settings serialize");
@@ -85,6 +88,7 @@ impl Settings {
             fit: FitParams {
                 align: config.align.clone(),
                 tone: config.tone.clone(),
+                review: config.review.clone(),
             },
             render: RenderParams {
                 outputs: config.outputs.clone(),

@@ -18,6 +18,10 @@ pub enum EditError {
     Invalid(PathBuf, String),
     #[error("{0}")]
     Write(String),
+    /// The decision would not publish (the photos do not line up, the crop is too small…):
+    /// nothing was written. `confirm`: it would, with a confirmation the request lacked.
+    #[error("{0}")]
+    Refused(String, bool),
 }
 
 /// What the page carries to detect a change: BLAKE3 of the file's bytes, "none" without one.
@@ -36,6 +40,17 @@ pub fn edit(
     expected: &str,
     change: impl FnOnce(&mut DocumentMut) -> Result<(), String>,
 ) -> Result<String, EditError> {
+    edit_vetted(case_dir, expected, change, |_| Ok(()))
+}
+
+/// [`edit`], written only if `vet` accepts the case.toml it would write (parsed): a decision
+/// that would not publish leaves the file as it was.
+pub fn edit_vetted(
+    case_dir: &Path,
+    expected: &str,
+    change: impl FnOnce(&mut DocumentMut) -> Result<(), String>,
+    vet: impl FnOnce(crate::casefile::CaseMeta) -> Result<(), EditError>,
+) -> Result<String, EditError> {
     let path = case_dir.join(FILE);
     if stamp(case_dir) != expected {
         return Err(EditError::Changed(path));
@@ -47,7 +62,7 @@ pub fn edit(
         .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
     change(&mut doc).map_err(invalid)?;
     let new = doc.to_string();
-    crate::casefile::parse(&new).map_err(invalid)?;
+    vet(crate::casefile::parse(&new).map_err(invalid)?)?;
     crate::output::write_atomic(case_dir, FILE, new.as_bytes())
         .map_err(|e| EditError::Write(e.to_string()))?;
     Ok(stamp(case_dir))
@@ -103,9 +118,19 @@ pub fn landmarks_entry(landmarks: &[[f64; 4]]) -> Table {
     t
 }
 
-/// An approval: the transform shown, when, and the photos it holds for.
+/// What staff confirm when they approve photos that line up less well than the automatic check
+/// asks, written as the approval's `confirmed`.
+pub const CONFIRMED: &str = "same person, same area, photographed on these dates";
+
+/// An approval: the transform shown, when, the photos it holds for, and what staff confirmed.
 #[must_use]
-pub fn approval_entry(matrix: [[f64; 3]; 2], when: &str, before: &str, photo: &str) -> Table {
+pub fn approval_entry(
+    matrix: [[f64; 3]; 2],
+    when: &str,
+    hashes: [&str; 2],
+    confirmed: bool,
+) -> Table {
+    let [before, photo] = hashes;
     let mut rows = Array::new();
     for r in matrix {
         rows.push(r.iter().copied().collect::<Array>());
@@ -115,6 +140,9 @@ pub fn approval_entry(matrix: [[f64; 3]; 2], when: &str, before: &str, photo: &s
     t.insert("approved", value(when));
     t.insert("before_hash", value(before));
     t.insert("photo_hash", value(photo));
+    if confirmed {
+        t.insert("confirmed", value(CONFIRMED));
+    }
     t
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::State;
 use super::casetoml::{self, EditError, Target};
 use super::records::{Records, case_dir};
+use crate::flags::Code;
 use crate::http::Response;
 use crate::manifest::CaseEntry;
 use crate::pipeline::{self, Outcome, Reporter, RunOptions};
@@ -27,6 +28,10 @@ pub struct Decision {
     /// The record's key the page showed (approvals only).
     #[serde(default)]
     key: Option<String>,
+    /// Staff ticked "the same person, the same area, photographed on these dates" (approvals
+    /// of photos held as not matching need it).
+    #[serde(default)]
+    confirmed: bool,
 }
 
 /// What the page is told after a decision.
@@ -71,12 +76,16 @@ pub fn decide(state: &State, kind: Kind, body: &[u8]) -> Response {
     };
     let edited = match kind {
         Kind::Landmarks => save_landmarks(&dir, &d, entry, state),
-        Kind::Approve => approve(&dir, &d, entry),
+        Kind::Approve => approve(&dir, &d, entry, state),
         Kind::Private => casetoml::edit(&dir, &d.stamp, casetoml::keep_private),
     };
     match edited {
         Ok(stamp) => json(200, &run_again(state, entry, stamp)),
         Err(EditError::Changed(p)) => json(409, &error(&EditError::Changed(p).to_string())),
+        Err(EditError::Refused(why, confirm)) => json(
+            422,
+            &serde_json::json!({ "error": why, "confirm": confirm, "refused": true }),
+        ),
         Err(e) => json(422, &error(&e.to_string())),
     }
 }
@@ -88,18 +97,45 @@ fn save_landmarks(
     state: &State,
 ) -> Result<String, EditError> {
     let invalid = |m: &str| EditError::Invalid(dir.join(casetoml::FILE), m.to_owned());
-    let affine =
-        state.config().map_err(|e| invalid(&e))?.align.model == crate::align::Model::Affine;
-    let need = if affine { 3 } else { 2 };
-    if d.landmarks.len() < need || d.landmarks.iter().flatten().any(|v| !v.is_finite()) {
-        return Err(invalid(&format!("place at least {need} pairs of points")));
+    // Three pairs at least, whatever the model: two always fit exactly, so they check nothing.
+    if d.landmarks.len() < 3 || d.landmarks.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(EditError::Refused(
+            "place at least three pairs of points, far apart".into(),
+            false,
+        ));
     }
     let target = target(d, entry).ok_or_else(|| invalid("no such photo in this case"))?;
     let table = casetoml::landmarks_entry(&d.landmarks);
-    casetoml::edit(dir, &d.stamp, |doc| {
-        casetoml::set_align(doc, &target, table)
-    })
+    casetoml::edit_vetted(
+        dir,
+        &d.stamp,
+        |doc| casetoml::set_align(doc, &target, table),
+        |meta| vet(state, entry, meta),
+    )
 }
+
+/// Refuse, writing nothing, a case.toml under which the case would still be held whatever a
+/// decision says (photos that do not line up, points bunched, a crop too small): the same
+/// checks `batch` makes, run on the photos before saving.
+fn vet(state: &State, entry: &CaseEntry, meta: crate::casefile::CaseMeta) -> Result<(), EditError> {
+    let config = state.config().map_err(EditError::Write)?;
+    let source = entry.source.as_deref().unwrap_or_default();
+    let holds = pipeline::vet_decision(&state.input, &config, source, meta)
+        .map_err(|e| EditError::Refused(e, false))?;
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let confirm = holds.iter().all(|h| h == pipeline::NEEDS_CONFIRMATION);
+    Err(EditError::Refused(
+        format!("Not saved, nothing published: {}.", holds.join("; ")),
+        confirm,
+    ))
+}
+
+/// Asked before approving photos the run held as not matching.
+const CONFIRM_FIRST: &str = "Not saved: these photos were held because they may not show the \
+    same person or area. Look at them side by side, then tick \"the same person, the same area, \
+    photographed on these dates\" to approve them.";
 
 /// The `[[align]]` target the decision names, checked against the record.
 fn target(d: &Decision, entry: &CaseEntry) -> Option<Target> {
@@ -117,10 +153,19 @@ fn target(d: &Decision, entry: &CaseEntry) -> Option<Target> {
 
 /// "Approve as shown": every later photo's shown transform, bound to its photo's and the before
 /// photo's content hashes, for the record the page showed (its key).
-fn approve(dir: &std::path::Path, d: &Decision, entry: &CaseEntry) -> Result<String, EditError> {
+fn approve(
+    dir: &std::path::Path,
+    d: &Decision,
+    entry: &CaseEntry,
+    state: &State,
+) -> Result<String, EditError> {
     let path = dir.join(casetoml::FILE);
     if d.key.as_deref() != Some(entry.key.as_str()) {
         return Err(EditError::Changed(path));
+    }
+    let mismatch = entry.flags().iter().any(|f| f.code == Code::Mismatch);
+    if mismatch && !d.confirmed {
+        return Err(EditError::Refused(CONFIRM_FIRST.into(), true));
     }
     if entry.views.is_empty() {
         return Err(EditError::Invalid(
@@ -130,7 +175,7 @@ fn approve(dir: &std::path::Path, d: &Decision, entry: &CaseEntry) -> Result<Str
     }
     let when = crate::dates::utc_now();
     let several = entry.views.len() > 1;
-    casetoml::edit(dir, &d.stamp, |doc| {
+    let change = |doc: &mut toml_edit::DocumentMut| {
         for view in &entry.views {
             let before = &view.stages[0].source_hash;
             for s in view.stages.iter().skip(1) {
@@ -138,12 +183,14 @@ fn approve(dir: &std::path::Path, d: &Decision, entry: &CaseEntry) -> Result<Str
                     view: several.then(|| view.view.clone()),
                     stage: s.stage.clone(),
                 };
-                let table = casetoml::approval_entry(s.matrix(), &when, before, &s.source_hash);
+                let hashes = [before.as_str(), s.source_hash.as_str()];
+                let table = casetoml::approval_entry(s.matrix(), &when, hashes, d.confirmed);
                 casetoml::set_align(doc, &target, table)?;
             }
         }
         Ok(())
-    })
+    };
+    casetoml::edit_vetted(dir, &d.stamp, change, |meta| vet(state, entry, meta))
 }
 
 /// Run the pipeline over INPUT into OUT (as `batch` would) and say what became of the case.

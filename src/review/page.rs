@@ -95,6 +95,8 @@ pub fn case(state: &State, req: &Request) -> Response {
         "model": model,
         "token": state.token,
         "published": entry.published,
+        // Held because the photos may not belong together: approving asks for a confirmation.
+        "mismatch": entry.flags().iter().any(|f| f.code == crate::flags::Code::Mismatch),
         "views": views(&entry, &state.token),
     });
     // Inert JSON inside <script>: only "<" could end the block early.

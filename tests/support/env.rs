@@ -11,9 +11,13 @@ pub struct TestEnv {
 }
 
 /// The test clinic's settings: its cases are named by number and consent is recorded
-/// elsewhere, so folder names are public ids and every case may be published. Tests of the
+/// elsewhere, so folder names are public ids and every case may be published. Its photos are
+/// small (320 to 1000 px, so the suite stays fast), so it publishes crops down to 64 px where
+/// the shipped `[review] min_crop` holds anything under 400; the tests of that minimum use
+/// [`TestEnv::with_defaults`]. `[cases]` comes last: tests append its keys. Tests of the
 /// defaults (opaque ids, no consent) use [`TestEnv::with_defaults`].
-pub const TEST_CLINIC: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n";
+pub const TEST_CLINIC: &str =
+    "[review]\nmin_crop = 64\n\n[cases]\ndefault_consent = true\nids = \"folder\"\n";
 
 impl TestEnv {
     pub fn new() -> TestEnv {

@@ -344,6 +344,7 @@ pub fn prepare(c: &Case, working_size: u32) -> Prepared {
     let mut cfg = beforeafter::pipeline::FitParams {
         align: config.align,
         tone: config.tone,
+        review: config.review,
     };
     cfg.align.working_size = working_size;
     let timings = beforeafter::pipeline::timings::Timings::default();

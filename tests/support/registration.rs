@@ -244,6 +244,7 @@ pub fn default_fit() -> FitParams {
     FitParams {
         align: config.align,
         tone: config.tone,
+        review: config.review,
     }
 }
 

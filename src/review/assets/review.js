@@ -29,6 +29,11 @@
     }
     if (!res.ok) {
       say(answer.error || 'Refused (' + res.status + ')');
+      if (answer.confirm) {
+        $('confirm-box').hidden = false;
+        $('confirm').focus();
+      }
+      if (answer.refused) document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
       return;
     }
     data.stamp = answer.stamp;
@@ -37,7 +42,9 @@
     document.body.dataset.outcome = answer.outcome;
   }
 
-  $('approve').addEventListener('click', () => post('/api/approve', { key: data.key }));
+  // Photos held as possibly not belonging together are approved only with a confirmation.
+  $('confirm-box').hidden = !data.mismatch;
+  $('approve').addEventListener('click', () => post('/api/approve', { key: data.key, confirmed: $('confirm').checked }));
   $('private').addEventListener('click', () => post('/api/private', {}));
 
   const views = data.views || [];
@@ -106,7 +113,8 @@
   window.addEventListener('resize', layout);
 
   // Points: pts.before[i] and pts.later[i] are one pair, in full-resolution pixels.
-  const need = data.model === 'affine' ? 3 : 2;
+  // Three pairs at least: two always fit exactly, so they would check nothing.
+  const need = 3;
   $('need').textContent = need;
   const pts = { before: [], later: [] };
   const order = [];
@@ -224,7 +232,7 @@
     if (n < need) return null;
     const src = pts.later.slice(0, n);
     const dst = pts.before.slice(0, n);
-    const m = need === 3 ? affine(src, dst) : similarity(src, dst);
+    const m = data.model === 'affine' ? affine(src, dst) : similarity(src, dst);
     if (!m) return null;
     let ss = 0;
     src.forEach((p, i) => {
@@ -237,9 +245,14 @@
   function preview() {
     const f = fit();
     shown = f ? f.m : later.matrix;
+    // The residual says how well the points agree with each other, not whether the photos
+    // belong together (the check before saving does): engineer's detail, not the verdict.
     $('residual').textContent = f
-      ? pairs() + ' pairs: residual ' + f.rms.toFixed(1) + ' px'
+      ? pairs() + ' pairs placed'
       : pairs() + ' of ' + need + ' pairs placed';
+    $('residual-detail').textContent = f
+      ? 'Points agree to within ' + Math.max(1, Math.ceil(f.rms)) + ' px of each other (' + f.rms.toFixed(2) + ' px root mean square).'
+      : '';
     $('transform-note').textContent = f ? '(preview of your points)' : '(as the last run found it)';
     $('save').disabled = !f;
     $('approve').disabled = !!f;
