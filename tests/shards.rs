@@ -60,12 +60,19 @@ fn assert_same_gallery(one_batch: &Path, sharded: &Path) {
     for (name, bytes) in &a {
         assert!(bytes == &b[name], "{name}: bytes differ");
     }
-    // Merged, nothing of the shards is left: the manifest owns everything.
+    // Merged, nothing of the shards is left: the lock and one inventory of the tool's files,
+    // the same as one batch's.
     let own: Vec<String> = files(sharded)
         .into_iter()
         .filter(|f| f.starts_with(".beforeafter/"))
         .collect();
-    assert_eq!(own, [".beforeafter/lock"]);
+    assert_eq!(own, [".beforeafter/journal", ".beforeafter/lock"]);
+    let inventory = |out: &Path| std::fs::read_to_string(out.join(".beforeafter/journal")).unwrap();
+    assert_eq!(
+        inventory(one_batch),
+        inventory(sharded),
+        "inventories differ"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
