@@ -222,23 +222,6 @@ fn exif_orientations_1_to_8_are_applied_exactly_once() {
     }
 }
 
-/// CRC-32 as PNG computes it, written out here so the fixture does not lean on the code under
-/// test.
-fn png_crc(bytes: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 /// A PNG of `img` with an `iCCP` chunk whose profile unpacks to `unpacked` zero bytes, put right
 /// after the header chunk, where the format wants it.
 fn png_with_icc_of(img: &RgbImage, unpacked: usize) -> Vec<u8> {
@@ -248,7 +231,7 @@ fn png_with_icc_of(img: &RgbImage, unpacked: usize) -> Vec<u8> {
     body.extend_from_slice(&packed);
     let mut chunk = ((body.len() - 4) as u32).to_be_bytes().to_vec();
     chunk.extend_from_slice(&body);
-    chunk.extend_from_slice(&png_crc(&body).to_be_bytes());
+    chunk.extend_from_slice(&support::env::png_crc(&body).to_be_bytes());
     let after_ihdr = 8 + 8 + 13 + 4;
     [&plain[..after_ihdr], &chunk, &plain[after_ihdr..]].concat()
 }

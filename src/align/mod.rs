@@ -223,12 +223,7 @@ pub fn estimate(
     moving: &image::RgbImage,
     params: &AlignParams,
 ) -> Estimate {
-    let shortest = [fixed.dimensions(), moving.dimensions()]
-        .iter()
-        .map(|&(w, h)| w.min(h))
-        .min()
-        .unwrap_or(0);
-    if shortest < params.min_side.max(1) {
+    if too_small(fixed, moving, params) {
         return unregistered(moving);
     }
     let mut lv = Levels::new(fixed, moving, params);
@@ -238,11 +233,7 @@ pub fn estimate(
         .unwrap_or(coarse);
     let (m0, method, n_hyps) = coarse_estimate(&mut lv, fm_level);
     let (matrix, stats) = refine_down(&mut lv, m0);
-    // Fine texture (hair, follicles) is specific to the pair; coarse shapes (hairline, brows)
-    // are shared by unrelated heads, so agreement is measured at the finest refined level.
-    let conf_level = (params.finest_level as usize).min(coarse);
-    let (tpl, mov) = lv.normalised(conf_level);
-    let agree = confidence::agreement(&tpl.t, mov, &to_level(&matrix, 0, conf_level), params);
+    let agree = agreement_at_finest(&mut lv, &matrix, params);
     Estimate {
         matrix,
         confidence: confidence::confidence(&agree, params),
@@ -266,19 +257,35 @@ pub fn confidence_of(
     matrix: &Matrix,
     params: &AlignParams,
 ) -> f64 {
+    if too_small(fixed, moving, params) {
+        return 0.0;
+    }
+    let mut lv = Levels::new(fixed, moving, params);
+    let agree = agreement_at_finest(&mut lv, matrix, params);
+    confidence::confidence(&agree, params)
+}
+
+/// Whether either photo's short side is under `min_side`: too small to register or to judge.
+fn too_small(fixed: &image::RgbImage, moving: &image::RgbImage, params: &AlignParams) -> bool {
     let shortest = [fixed.dimensions(), moving.dimensions()]
         .iter()
         .map(|&(w, h)| w.min(h))
         .min()
         .unwrap_or(0);
-    if shortest < params.min_side.max(1) {
-        return 0.0;
-    }
-    let mut lv = Levels::new(fixed, moving, params);
+    shortest < params.min_side.max(1)
+}
+
+/// How well `matrix` (moving -> fixed, level 0) lines the photos up, measured at the finest
+/// refined level: fine texture (hair, follicles) is specific to the pair, while coarse shapes
+/// (hairline, brows) are shared by unrelated heads.
+fn agreement_at_finest(
+    lv: &mut Levels,
+    matrix: &Matrix,
+    params: &AlignParams,
+) -> confidence::Agreement {
     let level = (params.finest_level as usize).min(lv.coarse());
     let (tpl, mov) = lv.normalised(level);
-    let agree = confidence::agreement(&tpl.t, mov, &to_level(matrix, 0, level), params);
-    confidence::confidence(&agree, params)
+    confidence::agreement(&tpl.t, mov, &to_level(matrix, 0, level), params)
 }
 
 /// How far `points` are spread over a `size` photo: the area of the largest triangle three of
