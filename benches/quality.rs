@@ -1,19 +1,17 @@
 //! Calibration of the quality gate on real photographs: pairs cut from `tests/fixtures/real/`
-//! (see `tests/support/quality.rs`), one injected fault per faulty pair and as many clean pairs
+//! (see `tests/it/support/quality.rs`), one injected fault per faulty pair and as many clean pairs
 //! with normal drift; each pair is registered like the pipeline does, measured, and judged with
 //! the default thresholds. Prints the confusion table per code, the margins of each measure and
 //! the time of `quality::measure` per photo (one thread). `BA_VARIANTS` sets the faulty pairs
 //! per photo and code (default 2; clean pairs: 5× that per photo), `BA_VERBOSE=1` prints a row
 //! per pair, `BA_PHOTO=name` keeps the photos whose name contains it.
 
-#[path = "../tests/support/truth/light.rs"]
-#[allow(dead_code)]
-mod light;
-#[path = "../tests/support/truth/scene.rs"]
-#[allow(dead_code)]
-mod scene;
-#[path = "../tests/support/quality.rs"]
+#[path = "../tests/it/support/quality.rs"]
 mod set;
+#[path = "../tests/it/support/truth/mod.rs"]
+mod truth;
+
+use truth::scene;
 
 use beforeafter::quality::{self, Fault, Measures, Thresholds};
 use rayon::prelude::*;

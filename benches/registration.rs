@@ -2,7 +2,7 @@
 //! table. `BA_CASES` / `BA_UNRELATED` change the pair counts, `BA_VERBOSE=1` prints per-pair
 //! rows, `BA_SYNTH_CACHE=dir` caches the renders between runs.
 
-#[path = "../tests/support/registration.rs"]
+#[path = "../tests/it/support/registration.rs"]
 mod registration;
 
 use beforeafter::align;

@@ -7,7 +7,7 @@
 //! `BA_VERBOSE=1` prints a row per pair, `BA_TRUTH_SLUG=0` leaves `slug` out of case.toml (for a
 //! binary that does not know the key), `BA_TRUTH_DIR=dir` keeps the cases and gallery there.
 
-#[path = "../tests/support/truth/mod.rs"]
+#[path = "../tests/it/support/truth/mod.rs"]
 mod truth;
 
 use std::path::{Path, PathBuf};
