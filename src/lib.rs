@@ -27,6 +27,7 @@ pub mod quality;
 pub mod render;
 pub mod review;
 pub mod sign;
+#[cfg(feature = "synth")]
 pub mod synth;
 pub mod tone;
 pub mod verify;
