@@ -738,3 +738,64 @@ fn damaged_photos_fail_their_own_cases_while_the_good_one_publishes() {
         );
     }
 }
+
+#[path = "../benches/support/jpeg_candidates.rs"]
+mod candidates;
+
+/// Temporary (issue 32): which JPEG mutants each one-pass strict decoder refuses, against the walk.
+#[test]
+fn strict_candidates_compared() {
+    let (bytes, scan) = jpeg_and_scan();
+    let mut cases: Vec<(String, Vec<u8>)> = mutants()
+        .into_iter()
+        .filter(|(what, _)| what.starts_with("jpeg"))
+        .collect();
+    let mut rng = Rng::new(7);
+    for i in 0..400 {
+        let mut b = bytes.clone();
+        let at = scan.start + pick(&mut rng, scan.len());
+        b[at] ^= 0xFF;
+        cases.push((format!("single byte #{i} at {at}"), b));
+    }
+    let mid = (scan.start + scan.end) / 2;
+    let mut marker = bytes.clone();
+    marker[mid..mid + 2].copy_from_slice(&[0xFF, 0xD3]);
+    cases.push(("restart marker where none belongs".into(), marker));
+    let mut cut = bytes.clone();
+    cut.drain(mid..mid + 1024);
+    cases.push(("a lost kilobyte".into(), cut));
+    let (mut n, mut walk_refused) = (0, 0);
+    let mut only_walk = [Vec::new(), Vec::new()];
+    let mut only_cand = [Vec::new(), Vec::new()];
+    for (what, b) in &cases {
+        n += 1;
+        let walk = ingest::decode(b, Path::new("x.jpg"), &PARAMS).is_err();
+        walk_refused += usize::from(walk);
+        let cands = [
+            catch_unwind(|| candidates::zune_strict(b).is_err()).unwrap_or(true),
+            catch_unwind(|| candidates::turbo_strict(b).is_err()).unwrap_or(true),
+        ];
+        for (k, refused) in cands.into_iter().enumerate() {
+            if walk && !refused {
+                only_walk[k].push(what.clone());
+            }
+            if refused && !walk {
+                only_cand[k].push(what.clone());
+            }
+        }
+    }
+    eprintln!("{n} JPEG cases, walk refuses {walk_refused}");
+    for (k, name) in ["zune strict", "turbo strict"].iter().enumerate() {
+        eprintln!(
+            "{name}: accepts {} the walk refuses, refuses {} the walk accepts",
+            only_walk[k].len(),
+            only_cand[k].len()
+        );
+        for w in only_walk[k].iter().take(12) {
+            eprintln!("   accepts: {w}");
+        }
+        for w in only_cand[k].iter().take(6) {
+            eprintln!("   refuses: {w}");
+        }
+    }
+}
