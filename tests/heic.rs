@@ -276,7 +276,11 @@ fn an_iphone_13_grid_with_gain_and_depth_maps_reads_as_its_primary_image_in_srgb
     }
     // 48 tiles of 512×512, a Display P3 profile, an HDR gain map and a depth map.
     let (heic, jpeg) = iphone("pug.heic");
-    assert_eq!(heic.pixels.dimensions(), (4032, 3024), "the primary image, whole");
+    assert_eq!(
+        heic.pixels.dimensions(),
+        (4032, 3024),
+        "the primary image, whole"
+    );
     assert!(
         heic.colour.contains("converted to sRGB") && heic.colour.contains("P3"),
         "{}",
@@ -312,7 +316,9 @@ fn a_cut_off_iphone_grid_heic_is_never_complete() {
     let heic = std::fs::read("tests/fixtures/heic/pug.heic").unwrap();
     check_complete(&heic, Path::new("pug.heic"), &PARAMS).unwrap();
     // Cuts inside the header boxes, among the 48 tiles, and one byte short of the end.
-    let cuts = (1..40).map(|i| heic.len() * i / 40).chain([100, 2000, heic.len() - 1]);
+    let cuts = (1..40)
+        .map(|i| heic.len() * i / 40)
+        .chain([100, 2000, heic.len() - 1]);
     for len in cuts {
         let e = check_complete(&heic[..len], Path::new("pug.heic"), &PARAMS).unwrap_err();
         assert!(e.reason.contains("copy it again"), "cut at {len}: {e}");
