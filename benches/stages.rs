@@ -36,10 +36,13 @@ fn stages(c: &mut Criterion) {
     g.bench_function("decode_jpeg_12mp", |b| {
         b.iter(|| ingest::decode(&bytes, Path::new("bench.jpg"), &params).unwrap())
     });
-    // The same photo as an iPhone-quality HEIC (heif-enc from the JPEG), through libheif.
-    if let Some(heic) = heic_of(&path) {
-        g.bench_function("decode_heic_12mp", |b| {
-            b.iter(|| ingest::decode(&heic, Path::new("bench.heic"), &params).unwrap())
+    // A real iPhone HEIC (4032×3024 grid) against the JPEG of the same photo.
+    if let Some((heic, jpeg)) = iphone_heic_and_jpeg() {
+        g.bench_function("decode_heic_iphone_12mp", |b| {
+            b.iter(|| ingest::decode(&heic, Path::new("pug.heic"), &params).unwrap())
+        });
+        g.bench_function("decode_jpeg_of_the_iphone_heic", |b| {
+            b.iter(|| ingest::decode(&jpeg, Path::new("pug.jpg"), &params).unwrap())
         });
     }
     for w in [2048u32, 1024, 480] {
@@ -87,26 +90,25 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// `jpeg` made into a HEIC once with heif-enc, or `None`, said, when heif-enc or libheif is
-/// missing. Cached in `target/bench-input/`, outside the pairs folder: a HEIC beside the JPEG
-/// would be a second before photo there and fail that case in the throughput bench.
-fn heic_of(jpeg: &Path) -> Option<Vec<u8>> {
-    let heic = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-input/before-12mp.heic");
-    if ingest::heif::available().is_err() || !heic.is_file() && !make_heic(jpeg, &heic) {
-        eprintln!("decode_heic_12mp SKIPPED: needs heif-enc and libheif (libheif-examples)");
+/// A real iPhone 13 Pro HEIC (tests/fixtures/heic/pug.heic: a grid of 48 tiles, a gain map and
+/// a depth map) and the JPEG of the same photo, made once with heif-convert -q 92 and cached in
+/// `target/bench-input/`; `None`, said, when libheif or heif-convert is missing.
+fn iphone_heic_and_jpeg() -> Option<(Vec<u8>, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let heic = root.join("tests/fixtures/heic/pug.heic");
+    let jpeg = root.join("target/bench-input/pug-heif-convert-q92.jpg");
+    let made = jpeg.is_file()
+        || std::process::Command::new("heif-convert")
+            .args(["-q", "92"])
+            .arg(&heic)
+            .arg(&jpeg)
+            .status()
+            .is_ok_and(|s| s.success());
+    if ingest::heif::available().is_err() || !made {
+        eprintln!("decode_heic_iphone SKIPPED: needs libheif and heif-convert (libheif-examples)");
         return None;
     }
-    std::fs::read(heic).ok()
-}
-
-fn make_heic(jpeg: &Path, heic: &Path) -> bool {
-    std::process::Command::new("heif-enc")
-        .args(["-q", "80"])
-        .arg(jpeg)
-        .arg("-o")
-        .arg(heic)
-        .status()
-        .is_ok_and(|s| s.success())
+    Some((std::fs::read(heic).ok()?, std::fs::read(jpeg).ok()?))
 }
 
 criterion_group!(benches, stages);

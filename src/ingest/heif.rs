@@ -38,6 +38,20 @@ struct Nclx {
 
 type Ptr = *mut c_void;
 
+/// The leading fields of `struct heif_decoding_options` (versions 1 to 3), which libheif
+/// allocates with its defaults; only the fields of the version it reports are written.
+#[repr(C)]
+struct DecodingOptions {
+    version: u8,
+    ignore_transformations: u8,
+    start_progress: Ptr,
+    on_progress: Ptr,
+    end_progress: Ptr,
+    progress_user_data: Ptr,
+    convert_hdr_to_8bit: u8,
+    strict_decoding: u8,
+}
+
 /// The libheif functions this module uses, declared by hand (libheif ≥ 1.4).
 struct Api {
     context_alloc: unsafe extern "C" fn() -> Ptr,
@@ -59,6 +73,10 @@ struct Api {
     raw_profile: unsafe extern "C" fn(Ptr, *mut c_void) -> HeifError,
     nclx_profile: unsafe extern "C" fn(Ptr, *mut *mut Nclx) -> HeifError,
     nclx_free: unsafe extern "C" fn(*mut Nclx),
+    /// Optional (libheif ≥ 1.4 and ≥ 1.7; absent, libheif's defaults are kept).
+    set_max_threads: Option<unsafe extern "C" fn(Ptr, c_int)>,
+    options_alloc: Option<unsafe extern "C" fn() -> *mut DecodingOptions>,
+    options_free: Option<unsafe extern "C" fn(*mut DecodingOptions)>,
     // Kept last so the functions above are dropped (never called) before the library unloads.
     _lib: Library,
 }
@@ -160,6 +178,16 @@ fn bind(lib: Library) -> Result<Api, libloading::Error> {
         raw_profile: sym!("heif_image_handle_get_raw_color_profile"),
         nclx_profile: sym!("heif_image_handle_get_nclx_color_profile"),
         nclx_free: sym!("heif_nclx_color_profile_free"),
+        // SAFETY: the declared types match libheif's C prototypes.
+        set_max_threads: unsafe { lib.get(b"heif_context_set_max_decoding_threads\0") }
+            .ok()
+            .map(|f| *f),
+        options_alloc: unsafe { lib.get(b"heif_decoding_options_alloc\0") }
+            .ok()
+            .map(|f| *f),
+        options_free: unsafe { lib.get(b"heif_decoding_options_free\0") }
+            .ok()
+            .map(|f| *f),
         _lib: lib,
     })
 }
@@ -191,6 +219,47 @@ fn check(e: HeifError, what: &str) -> Result<(), String> {
         "{what}: {message} (libheif error {}.{})",
         e.code, e.subcode
     ))
+}
+
+/// How many threads libheif may decode a grid's tiles on, or `None` for its default (4).
+/// Inside a rayon pool of several threads (a run's cases, a check's files) the photos already
+/// keep every core busy, and libheif's own threads would only compete with them: 0 decodes the
+/// tiles on the calling thread. A photo decoded alone (watch mode's single change, a bench)
+/// keeps libheif's threads.
+fn tile_threads() -> Option<c_int> {
+    (rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1).then_some(0)
+}
+
+/// libheif's default decoding options with strict decoding on (libheif ≥ 1.13): a grid whose
+/// tile fails to decode is an error, not an image with a hole. Freed on drop.
+struct Options {
+    api: &'static Api,
+    ptr: *mut DecodingOptions,
+}
+
+impl Options {
+    fn new(api: &'static Api) -> Options {
+        let ptr = api
+            .options_alloc
+            // SAFETY: returns libheif's defaults, or NULL.
+            .map_or(std::ptr::null_mut(), |alloc| unsafe { alloc() });
+        // SAFETY: libheif allocated at least the fields of the version it reports.
+        if let Some(o) = unsafe { ptr.as_mut() }
+            && o.version >= 3
+        {
+            o.strict_decoding = 1;
+        }
+        Options { api, ptr }
+    }
+}
+
+impl Drop for Options {
+    fn drop(&mut self) {
+        if let (Some(free), false) = (self.api.options_free, self.ptr.is_null()) {
+            // SAFETY: allocated by heif_decoding_options_alloc, freed once.
+            unsafe { free(self.ptr) };
+        }
+    }
 }
 
 /// How a HEIF image describes its colours.
@@ -244,6 +313,10 @@ impl<'a> Primary<'a> {
             (api.read_from_memory)(ctx, bytes.as_ptr().cast(), bytes.len(), std::ptr::null())
         };
         check(read, "cannot read the HEIF file")?;
+        if let (Some(set), Some(threads)) = (api.set_max_threads, tile_threads()) {
+            // SAFETY: the context is valid.
+            unsafe { set(ctx, threads) };
+        }
         let found = unsafe { (api.primary_handle)(ctx, &raw mut me.handle) };
         check(found, "the HEIF file has no primary image")?;
         Ok(me)
@@ -313,14 +386,16 @@ impl<'a> Primary<'a> {
             (true, true) => CHROMA_RRGGBBAA_LE,
         };
         let mut image: Ptr = std::ptr::null_mut();
-        // NULL options: libheif's defaults, which apply irot/imir/clap.
+        // libheif's defaults apply irot/imir/clap; the pixels come out in the layout read
+        // below (interleaved RGB), so libheif converts once and nothing converts again.
+        let options = Options::new(api);
         let e = unsafe {
             (api.decode)(
                 self.handle,
                 &raw mut image,
                 COLORSPACE_RGB,
                 chroma,
-                std::ptr::null(),
+                options.ptr.cast_const().cast(),
             )
         };
         check(e, "cannot decode the HEIF image")?;
@@ -381,7 +456,8 @@ fn narrow_image<'r>(
     h: usize,
     alpha: bool,
 ) -> DynamicImage {
-    let raw: Vec<u8> = rows.flatten().copied().collect();
+    let mut raw = Vec::with_capacity(w * h * if alpha { 4 } else { 3 });
+    rows.for_each(|r| raw.extend_from_slice(r));
     let (w, h) = (w as u32, h as u32);
     if alpha {
         DynamicImage::ImageRgba8(ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, raw).expect("sized"))

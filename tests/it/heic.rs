@@ -256,6 +256,73 @@ fn a_cut_off_heic_is_never_complete() {
     }
 }
 
+/// A real iPhone HEIC from tests/fixtures/heic (BSD-3, see the licence there) and the JPEG
+/// heif-convert makes of it, both read by `decode`.
+fn iphone(name: &str) -> (Photo, Photo) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::copy(Path::new("tests/fixtures/heic").join(name), &path).unwrap();
+    let heic = read(&std::fs::read(&path).unwrap(), name);
+    let jpeg = read(&heif::heif_convert(&path), "same.jpg");
+    (heic, jpeg)
+}
+
+#[test]
+fn an_iphone_13_grid_with_gain_and_depth_maps_reads_as_its_primary_image_in_srgb() {
+    if !heif::tools("an_iphone_13_grid_with_gain_and_depth_maps") {
+        return;
+    }
+    // 48 tiles of 512×512, a Display P3 profile, an HDR gain map and a depth map.
+    let (heic, jpeg) = iphone("pug.heic");
+    assert_eq!(
+        heic.pixels.dimensions(),
+        (4032, 3024),
+        "the primary image, whole"
+    );
+    assert!(
+        heic.colour.contains("converted to sRGB") && heic.colour.contains("P3"),
+        "{}",
+        heic.colour
+    );
+    assert_eq!(heic.orientation, 1);
+    let de = median_delta_e(&jpeg.pixels, &heic.pixels);
+    eprintln!("iPhone 13 Pro grid: median ΔE2000 HEIC vs its JPEG = {de:.3}");
+    assert!(de <= 1.5, "median ΔE2000 {de:.2}");
+    assert!(heic.captured.is_some(), "capture date from the HEIC's EXIF");
+}
+
+#[test]
+fn an_iphone_8_grid_with_irot_is_turned_once() {
+    if !heif::tools("an_iphone_8_grid_with_irot_is_turned_once") {
+        return;
+    }
+    // Stored 4032×3024 with an irot box and an EXIF Orientation of 6: upright it is portrait,
+    // and turned twice it would be landscape again.
+    let (heic, jpeg) = iphone("arrow.heic");
+    assert_eq!(heic.pixels.dimensions(), (3024, 4032));
+    assert_eq!(jpeg.pixels.dimensions(), (3024, 4032));
+    let de = median_delta_e(&jpeg.pixels, &heic.pixels);
+    eprintln!("iPhone 8 Plus grid with irot: median ΔE2000 HEIC vs its JPEG = {de:.3}");
+    assert!(de <= 1.5, "median ΔE2000 {de:.2}: turned the wrong way");
+}
+
+#[test]
+fn a_cut_off_iphone_grid_heic_is_never_complete() {
+    if !heif::tools("a_cut_off_iphone_grid_heic_is_never_complete") {
+        return;
+    }
+    let heic = std::fs::read("tests/fixtures/heic/pug.heic").unwrap();
+    check_complete(&heic, Path::new("pug.heic"), &PARAMS).unwrap();
+    // Cuts inside the header boxes, among the 48 tiles, and one byte short of the end.
+    let cuts = (1..40)
+        .map(|i| heic.len() * i / 40)
+        .chain([100, 2000, heic.len() - 1]);
+    for len in cuts {
+        let e = check_complete(&heic[..len], Path::new("pug.heic"), &PARAMS).unwrap_err();
+        assert!(e.reason.contains("copy it again"), "cut at {len}: {e}");
+    }
+}
+
 #[test]
 fn a_folder_mixing_heic_and_jpeg_publishes_like_the_jpegs() {
     if !heif::tools("a_folder_mixing_heic_and_jpeg") {

@@ -51,6 +51,28 @@ impl Huffman {
         Ok(t)
     }
 
+    /// A run/size code and the `size` coefficient bits after it, which only need skipping: for
+    /// the short codes (nearly all) one lookup and one step of the bit reader. Returns the run,
+    /// and the size once checked against `max_bits`.
+    #[inline]
+    fn skip_coefficient(&self, bits: &mut Bits, max_bits: u32) -> Check<(u32, u32)> {
+        bits.fill();
+        let entry = self.fast[(bits.acc >> (64 - FAST_BITS)) as usize];
+        let (rs, len) = if entry == 0 {
+            (self.decode(bits)?, 0)
+        } else {
+            (entry as u8, u32::from(entry >> 8))
+        };
+        let (r, s) = (u32::from(rs >> 4), u32::from(rs & 15));
+        if s > max_bits {
+            return corrupt("a coefficient too large for the sample precision");
+        }
+        // After `fill` at least 33 bits are buffered (or the data ends): a code of at most
+        // FAST_BITS and at most 15 coefficient bits fit.
+        bits.consume(len + s)?;
+        Ok((r, s))
+    }
+
     #[inline]
     fn decode(&self, bits: &mut Bits) -> Check<u8> {
         let peek = bits.peek16();
@@ -199,8 +221,7 @@ fn table(t: Option<&Huffman>) -> Check<&Huffman> {
 fn sequential_ac(bits: &mut Bits, ac: &Huffman, limits: Limits) -> Check<()> {
     let mut k = 1;
     while k < 64 {
-        let rs = ac.decode(bits)?;
-        let (r, s) = (u32::from(rs >> 4), u32::from(rs & 15));
+        let (r, s) = ac.skip_coefficient(bits, limits.ac_bits)?;
         if s == 0 {
             if r != 15 {
                 return Ok(());
@@ -215,10 +236,6 @@ fn sequential_ac(bits: &mut Bits, ac: &Huffman, limits: Limits) -> Check<()> {
         if k > 63 {
             return corrupt("a coefficient past the end of a block");
         }
-        if s > limits.ac_bits {
-            return corrupt("a coefficient too large for the sample precision");
-        }
-        bits.take(s)?;
         k += 1;
     }
     Ok(())

@@ -197,3 +197,32 @@ fn shift_iloc(b: &mut [u8], by: u64) {
         }
     }
 }
+
+/// `heif-convert -q 92 <heic> <jpeg>` (libheif-examples, as heif-enc): the JPEG of the same
+/// photo, its EXIF Orientation reset to 1. heif-convert writes the pixels already turned by
+/// `irot` but (libheif 1.15) keeps the HEIC's Orientation tag, which would turn them again.
+pub fn heif_convert(heic: &Path) -> Vec<u8> {
+    let jpeg = heic.with_extension("jpg");
+    let run = Command::new("heif-convert")
+        .args(["-q", "92"])
+        .arg(heic)
+        .arg(&jpeg)
+        .output()
+        .expect("heif-convert runs");
+    assert!(
+        run.status.success(),
+        "heif-convert failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut bytes = std::fs::read(jpeg).unwrap();
+    // The Orientation entry of a big- or little-endian TIFF directory: tag 0x0112, SHORT, 1.
+    for (entry, one) in [
+        (&[1u8, 0x12, 0, 3, 0, 0, 0, 1][..], [0u8, 1]),
+        (&[0x12, 1, 3, 0, 1, 0, 0, 0][..], [1, 0]),
+    ] {
+        if let Some(at) = bytes.windows(8).position(|w| w == entry) {
+            bytes[at + 8..at + 10].copy_from_slice(&one);
+        }
+    }
+    bytes
+}
