@@ -363,7 +363,11 @@ fn runs_without_a_key_are_in_the_log_as_unsigned_and_the_chain_holds() {
     assert_eq!(signed, [false, false, true]);
     let (code, said) = verify_log(&env, &[]);
     assert_eq!(code, 0, "{said}");
-    assert_eq!(said.matches("UNSIGNED (no signing key)").count(), 2, "{said}");
+    assert_eq!(
+        said.matches("UNSIGNED (no signing key)").count(),
+        2,
+        "{said}"
+    );
     assert!(said.contains("3 log entries (2 unsigned)"), "{said}");
     let (_, said) = verify_log(&env, &["--case", "c2"]);
     assert!(said.contains("c2 published (unsigned)"), "{said}");
@@ -373,5 +377,8 @@ fn runs_without_a_key_are_in_the_log_as_unsigned_and_the_chain_holds() {
     std::fs::write(env.input().join(".beforeafter/log.jsonl"), log).unwrap();
     let (code, said) = verify_log(&env, &[]);
     assert_eq!(code, 3, "{said}");
-    assert!(said.contains("log.jsonl line 2: the chain is broken"), "{said}");
+    assert!(
+        said.contains("log.jsonl line 2: the chain is broken"),
+        "{said}"
+    );
 }
