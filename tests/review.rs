@@ -389,3 +389,47 @@ fn a_withheld_name_that_is_no_photo_of_the_folder_fails_the_case() {
     );
     assert!(env.manifest()["cases"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn what_staff_confirmed_with_its_dates_stays_in_case_toml_never_in_the_output_folder() {
+    let env = TestEnv::new();
+    let scene = Scene::new(View::Top, 5);
+    let moved = Shot::moved(&scene, 800, 600, 6.0, 1.08, [0.04, -0.03]);
+    let mut after = moved.clone();
+    after.treated = true;
+    let dated =
+        |shot: &Shot, when| synth::jpeg_with_exif(&synth::render(&scene, shot), 1, 90, Some(when));
+    env.put(
+        "c/before.jpg",
+        &dated(&Shot::reference(&scene, 800), "2026:03:03 10:15:00"),
+    );
+    env.put("c/after.jpg", &dated(&after, "2026:06:14 16:40:00"));
+    let truth = synth::shot_to_shot(&moved, &Shot::reference(&scene, 800));
+    let rows: Vec<String> = truth
+        .iter()
+        .map(|r| format!("[{}, {}, {}]", r[0], r[1], r[2]))
+        .collect();
+    let toml = format!(
+        "[[align]]\nstage = \"after\"\nmatrix = [{}]\nconfirmed = \"the same person, the same \
+         area, photographed on 3 March 2026 and 14 June 2026\"\n",
+        rows.join(", ")
+    );
+    env.put("c/case.toml", toml.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["published"], 1, "{summary}");
+    for f in files(&env.out()) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(env.out().join(&f)).unwrap()).into_owned();
+        for day in [
+            "3 March",
+            "14 June",
+            "2026-03-03",
+            "2026:03:03",
+            "2026-06-14",
+            "confirmed",
+        ] {
+            assert!(!text.contains(day), "{f} holds {day:?}");
+        }
+    }
+}

@@ -348,7 +348,12 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    verdict(&outcome, report.reasons.clone(), message.into())
+    // Kept private, the message says it all (the run's reason is for the terminal).
+    let reasons = match report.outcome {
+        Outcome::NoConsent => Vec::new(),
+        _ => report.reasons.clone(),
+    };
+    verdict(&outcome, reasons, message.into())
 }
 
 fn error(message: &str) -> serde_json::Value {
