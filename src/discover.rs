@@ -365,9 +365,8 @@ fn scan_case_dir(
             unnamed.push((file, path, rel));
         }
     }
-    if let Some(m) = &meta {
-        withhold(m, name, (&mut views, &mut unnamed), &mut errors, problems);
-    }
+    let unknown_name = withhold(meta.as_ref(), name, &mut views, &mut unnamed, problems);
+    errors.extend(unknown_name);
     // Photos straight off a phone (IMG_0412.JPG): stages from capture time, only when no photo
     // of the folder has a stage name.
     let order_notes = if views.is_empty() {
@@ -387,29 +386,25 @@ fn scan_case_dir(
     Some(case)
 }
 
+/// A photo whose name says no stage: (file name, path, path relative to INPUT).
+type UnnamedFile = (String, PathBuf, String);
+
 /// `[[withhold]]`: the photos case.toml holds back leave the case before stages are placed
 /// (so the rest may still publish), each reported; a name that is no photo of the folder fails
-/// the case rather than publish the photo it meant.
+/// the case (the error returned) rather than publish the photo it meant.
 fn withhold(
-    meta: &CaseMeta,
+    meta: Option<&CaseMeta>,
     name: &str,
-    (views, unnamed): (
-        &mut BTreeMap<String, Vec<StageFile>>,
-        &mut Vec<(String, PathBuf, String)>,
-    ),
-    errors: &mut Vec<String>,
+    views: &mut BTreeMap<String, Vec<StageFile>>,
+    unnamed: &mut Vec<UnnamedFile>,
     problems: &mut Vec<Problem>,
-) {
-    if meta.withhold.is_empty() {
-        return;
-    }
+) -> Option<String> {
+    let meta = meta.filter(|m| !m.withhold.is_empty())?;
     let file_of = |rel: &str| rel.rsplit('/').next().unwrap_or(rel).to_owned();
     let placed = views.values().flatten().map(|s| file_of(&s.rel));
     let photos: Vec<String> = placed.chain(unnamed.iter().map(|u| u.0.clone())).collect();
     let names: Vec<&str> = photos.iter().map(String::as_str).collect();
-    if let Err(e) = meta.check_withheld(&names) {
-        errors.push(format!("{name}/case.toml: {e}"));
-    }
+    let error = (meta.check_withheld(&names).err()).map(|e| format!("{name}/case.toml: {e}"));
     let mut held_back = |rel: &str| {
         let out = meta.withholds(&file_of(rel));
         if out {
@@ -426,6 +421,7 @@ fn withhold(
     }
     views.retain(|_, stages| !stages.is_empty());
     unnamed.retain(|u| held_back(&u.2));
+    error
 }
 
 /// `case.toml`'s captions; `None` (no consent) with an error when it cannot be read.

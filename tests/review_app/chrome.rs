@@ -1,5 +1,7 @@
 //! Headless Chromium for the review app's tests (the launch of `tests/browser.rs`): a fresh
 //! profile, no background traffic, and helpers to evaluate script and click at page points.
+// Shared by several test crates, each using some of it.
+#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
