@@ -35,6 +35,52 @@ pub struct CaseMeta {
     /// Manual alignment for stages the estimator gets wrong.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub align: Vec<AlignOverride>,
+    /// Photos of this case left out of the gallery (a photo problem, not consent): the rest of
+    /// the case still publishes if a view keeps a before and a later photo.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withhold: Vec<Withheld>,
+}
+
+/// `[[withhold]]` in case.toml: one photo not to publish ("Don't publish this photo" in
+/// `beforeafter review`). Consent is `consent`; this is for a blurred photo, one that shows
+/// more than it should, one in the wrong folder. Private: never in the output folder.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Withheld {
+    /// The photo's file name in the case folder ("after.jpg").
+    pub file: String,
+    /// Why, in the clinic's words (kept for the clinic's records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When it was withheld (UTC), as the review app writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+}
+
+impl CaseMeta {
+    /// Whether `file` (a file name in the case folder) is withheld.
+    #[must_use]
+    pub fn withholds(&self, file: &str) -> bool {
+        self.withhold
+            .iter()
+            .any(|w| w.file.eq_ignore_ascii_case(file))
+    }
+
+    /// Every `[[withhold]]` file must be one of `photos` (the case folder's photo file names):
+    /// a mistyped name would otherwise publish the photo it meant to hold back.
+    pub fn check_withheld(&self, photos: &[&str]) -> Result<(), String> {
+        let Some(w) = (self.withhold.iter())
+            .find(|w| !photos.iter().any(|p| p.eq_ignore_ascii_case(&w.file)))
+        else {
+            return Ok(());
+        };
+        Err(format!(
+            "[[withhold]] file = {:?} is not a photo in this folder (its photos: {}); correct \
+             the name or remove that [[withhold]] entry. Nothing of the case is published until then",
+            w.file,
+            photos.join(", ")
+        ))
+    }
 }
 
 /// `[[align]]` in case.toml: the transform of one stage given by hand, either as landmark pairs
@@ -81,7 +127,7 @@ pub fn read(path: &Path) -> Result<CaseMeta, String> {
 pub fn parse(text: &str) -> Result<CaseMeta, String> {
     let meta: CaseMeta = toml::from_str(text).map_err(|e| {
         format!(
-            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, order, featured, [[align]]",
+            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, order, featured, [[align]], [[withhold]]",
             e.message()
         )
     })?;
@@ -91,6 +137,15 @@ pub fn parse(text: &str) -> Result<CaseMeta, String> {
         return Err(format!(
             "slug {s:?} is not a web address: use lower-case letters, digits and single dashes, such as slug = \"{}\"",
             slug(s)
+        ));
+    }
+    if let Some(w) = meta.withhold.iter().find(|w| {
+        w.file.trim().is_empty() || w.file.contains(['/', '\\']) || w.file.starts_with('.')
+    }) {
+        return Err(format!(
+            "[[withhold]] file = {:?} is not a file name: give the photo's name in this case's \
+             folder, such as file = \"after.jpg\"",
+            w.file
         ));
     }
     if let Some(date) = &meta.date
@@ -118,5 +173,25 @@ mod tests {
             assert!(e.contains(bad) && e.contains("2026-05"), "{bad}: {e}");
         }
         assert!(parse("title = \"x\"").unwrap().date.is_none());
+    }
+
+    #[test]
+    fn withheld_photos_must_be_photos_of_the_folder() {
+        let meta = parse("[[withhold]]\nfile = \"After.JPG\"\nreason = \"blurred\"\n").unwrap();
+        assert!(meta.withholds("after.jpg") && !meta.withholds("before.jpg"));
+        assert!(meta.check_withheld(&["before.jpg", "after.jpg"]).is_ok());
+        let e = meta
+            .check_withheld(&["before.jpg", "aftr.jpg"])
+            .unwrap_err();
+        assert!(
+            e.contains("\"After.JPG\"") && e.contains("before.jpg, aftr.jpg"),
+            "{e}"
+        );
+        for bad in ["", "../x.jpg", "sub/after.jpg", ".hidden.jpg"] {
+            let e = parse(&format!("[[withhold]]\nfile = {bad:?}\n")).unwrap_err();
+            assert!(e.contains("not a file name"), "{bad}: {e}");
+        }
+        let e = parse("[[withhold]]\nfile = \"a.jpg\"\nwhy = \"x\"\n").unwrap_err();
+        assert!(e.contains("[[withhold]]"), "{e}");
     }
 }

@@ -10,6 +10,38 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Month names for staff, who read a whole date.
+const LONG_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Days as staff say them, earliest first, each once: "3 March 2026 and 14 June 2026"; `None`
+/// without any. Private: for the review app and case.toml, never the output folder.
+#[must_use]
+pub fn spoken_days(days: &[Day]) -> Option<String> {
+    let mut days = days.to_vec();
+    days.sort();
+    days.dedup();
+    let words: Vec<String> = days.iter().map(Day::spoken).collect();
+    let (last, rest) = words.split_last()?;
+    Some(if rest.is_empty() {
+        last.clone()
+    } else {
+        format!("{} and {last}", rest.join(", "))
+    })
+}
+
 /// A capture day from EXIF. Never serialized into the output folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Day {
@@ -30,6 +62,13 @@ impl Day {
     #[must_use]
     pub fn month_key(&self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
+    }
+
+    /// "3 March 2026": for staff on this computer only (the review app, case.toml).
+    #[must_use]
+    pub fn spoken(&self) -> String {
+        let month = LONG_MONTHS[usize::from(self.month.clamp(1, 12) - 1)];
+        format!("{} {month} {}", self.day, self.year)
     }
 
     /// Days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's `days_from_civil`).
@@ -151,6 +190,21 @@ pub fn month(text: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_spoken_in_order_once() {
+        let d = |m, day| Day::new(2026, m, day).unwrap();
+        assert_eq!(spoken_days(&[]), None);
+        assert_eq!(spoken_days(&[d(3, 3)]).unwrap(), "3 March 2026");
+        assert_eq!(
+            spoken_days(&[d(6, 14), d(3, 3), d(6, 14)]).unwrap(),
+            "3 March 2026 and 14 June 2026"
+        );
+        assert_eq!(
+            spoken_days(&[d(12, 1), d(1, 31), d(6, 14)]).unwrap(),
+            "31 January 2026, 14 June 2026 and 1 December 2026"
+        );
+    }
 
     #[test]
     fn dates_show_month_and_year_only() {

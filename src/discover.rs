@@ -108,6 +108,11 @@ impl Case {
     #[must_use]
     pub fn public_meta(&self) -> CaseMeta {
         let mut meta = self.meta.clone();
+        // Hand decisions (when approved, what staff confirmed, with the photos' capture days)
+        // and withheld photos' names and reasons stay in the input folder; the published
+        // record of a hand alignment is each photo's `align` (method, month approved).
+        meta.align.clear();
+        meta.withhold.clear();
         meta.date = meta
             .date
             .as_deref()
@@ -360,6 +365,8 @@ fn scan_case_dir(
             unnamed.push((file, path, rel));
         }
     }
+    let unknown_name = withhold(meta.as_ref(), name, &mut views, &mut unnamed, problems);
+    errors.extend(unknown_name);
     // Photos straight off a phone (IMG_0412.JPG): stages from capture time, only when no photo
     // of the folder has a stage name.
     let order_notes = if views.is_empty() {
@@ -377,6 +384,44 @@ fn scan_case_dir(
     let mut case = new_case(name, meta, rules, views, errors);
     case.order_notes = order_notes;
     Some(case)
+}
+
+/// A photo whose name says no stage: (file name, path, path relative to INPUT).
+type UnnamedFile = (String, PathBuf, String);
+
+/// `[[withhold]]`: the photos case.toml holds back leave the case before stages are placed
+/// (so the rest may still publish), each reported; a name that is no photo of the folder fails
+/// the case (the error returned) rather than publish the photo it meant.
+fn withhold(
+    meta: Option<&CaseMeta>,
+    name: &str,
+    views: &mut BTreeMap<String, Vec<StageFile>>,
+    unnamed: &mut Vec<UnnamedFile>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let meta = meta.filter(|m| !m.withhold.is_empty())?;
+    let file_of = |rel: &str| rel.rsplit('/').next().unwrap_or(rel).to_owned();
+    let placed = views.values().flatten().map(|s| file_of(&s.rel));
+    let photos: Vec<String> = placed.chain(unnamed.iter().map(|u| u.0.clone())).collect();
+    let names: Vec<&str> = photos.iter().map(String::as_str).collect();
+    let error = (meta.check_withheld(&names).err()).map(|e| format!("{name}/case.toml: {e}"));
+    let mut held_back = |rel: &str| {
+        let out = meta.withholds(&file_of(rel));
+        if out {
+            problems.push(Problem {
+                path: rel.to_owned(),
+                kind: ProblemKind::Skipped,
+                reason: "not published: [[withhold]] in its case.toml".into(),
+            });
+        }
+        !out
+    };
+    for stages in views.values_mut() {
+        stages.retain(|s| held_back(&s.rel));
+    }
+    views.retain(|_, stages| !stages.is_empty());
+    unnamed.retain(|u| held_back(&u.2));
+    error
 }
 
 /// `case.toml`'s captions; `None` (no consent) with an error when it cannot be read.

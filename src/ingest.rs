@@ -412,6 +412,12 @@ fn profile_name(profile: &ColorProfile) -> String {
     }
 }
 
+/// The capture day of the photo at `path`, read as a run reads it (private; see `dates`).
+#[must_use]
+pub fn capture_day(path: &Path) -> Option<crate::dates::Day> {
+    read_exif(&std::fs::read(path).ok()?).1
+}
+
 /// EXIF orientation (1 when absent or invalid) and capture day (kept private; see `dates`).
 fn read_exif(bytes: &[u8]) -> (u8, Option<crate::dates::Day>) {
     let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {

@@ -253,11 +253,11 @@ fn publish(
     summary
         .notes
         .extend(manifest.save(out, input, &settings.render_record())?);
-    if let Some(signer) = &start.signer {
-        summary
-            .notes
-            .extend(signer.record(out, input, before.as_deref())?);
-    }
+    let logged = match &start.signer {
+        Some(signer) => signer.record(out, input, before.as_deref())?,
+        None => crate::sign::record_unsigned(out, input, before.as_deref())?,
+    };
+    summary.notes.extend(logged);
     prune(out, &start.old, &manifest);
     let kept = kept_files(&manifest, settings);
     prune_journal(out, &kept);
@@ -377,6 +377,19 @@ pub fn vet_decision(
     };
     c.meta = meta;
     case::vet_case(&c, &Settings::new(config, false))
+}
+
+/// The public id a run gives the case from folder `source` of `input`; `None` when no case is
+/// found there (every photo held back, say).
+#[must_use]
+pub fn case_id(input: &Path, config: &Config, source: &str) -> Option<String> {
+    let (rules, _) = discover::Rules::new(config, input);
+    let inventory = discover::discover(input, &rules, &config.own_files()).ok()?;
+    inventory
+        .cases
+        .into_iter()
+        .find(|c| c.source == source)
+        .map(|c| c.id)
 }
 
 /// A case's report, its record (if it has one to keep) and how many photos were decoded.

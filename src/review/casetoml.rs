@@ -118,17 +118,14 @@ pub fn landmarks_entry(landmarks: &[[f64; 4]]) -> Table {
     t
 }
 
-/// What staff confirm when they approve photos that line up less well than the automatic check
-/// asks, written as the approval's `confirmed`.
-pub const CONFIRMED: &str = "same person, same area, photographed on these dates";
-
-/// An approval: the transform shown, when, the photos it holds for, and what staff confirmed.
+/// An approval: the transform shown, when, the photos it holds for, and what staff confirmed
+/// (the sentence they ticked, with the photos' capture days: case.toml is private).
 #[must_use]
 pub fn approval_entry(
     matrix: [[f64; 3]; 2],
     when: &str,
     hashes: [&str; 2],
-    confirmed: bool,
+    confirmed: Option<&str>,
 ) -> Table {
     let [before, photo] = hashes;
     let mut rows = Array::new();
@@ -140,16 +137,68 @@ pub fn approval_entry(
     t.insert("approved", value(when));
     t.insert("before_hash", value(before));
     t.insert("photo_hash", value(photo));
-    if confirmed {
-        t.insert("confirmed", value(CONFIRMED));
+    if let Some(sentence) = confirmed {
+        t.insert("confirmed", value(sentence));
     }
     t
 }
 
-/// "Keep private": `consent = false`.
+/// "Keep private" (consent): `consent = false`.
 pub fn keep_private(doc: &mut DocumentMut) -> Result<(), String> {
     doc["consent"] = value(false);
     Ok(())
+}
+
+/// "Publish again", the undo of "Keep private": the case's consent as the clinic's default
+/// gives it (the key removed) when that default is consent, else `consent = true`.
+pub fn publish_again(doc: &mut DocumentMut, default_consent: bool) -> Result<(), String> {
+    if doc.get("consent").and_then(Item::as_bool) != Some(false) {
+        return Err("this case is not kept private".into());
+    }
+    if default_consent {
+        doc.remove("consent");
+    } else {
+        doc["consent"] = value(true);
+    }
+    Ok(())
+}
+
+/// "Don't publish this photo" (a photo problem, not consent): a `[[withhold]]` entry naming
+/// the file, why, and when; any earlier entry for the same file is replaced.
+pub fn withhold(doc: &mut DocumentMut, file: &str, reason: &str, when: &str) -> Result<(), String> {
+    let item = doc
+        .entry("withhold")
+        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+    let Some(list) = item.as_array_of_tables_mut() else {
+        return Err("`withhold` is not written as [[withhold]] tables".into());
+    };
+    list.retain(|t| !same_file(t, file));
+    let mut t = Table::new();
+    t.insert("file", value(file));
+    if !reason.trim().is_empty() {
+        t.insert("reason", value(reason.trim()));
+    }
+    t.insert("since", value(when));
+    list.push(t);
+    Ok(())
+}
+
+/// "Publish this photo again": its `[[withhold]]` entry removed (the list too when empty).
+pub fn unwithhold(doc: &mut DocumentMut, file: &str) -> Result<(), String> {
+    let list = doc
+        .get_mut("withhold")
+        .and_then(Item::as_array_of_tables_mut)
+        .filter(|l| l.iter().any(|t| same_file(t, file)))
+        .ok_or_else(|| format!("{file} is not held back in this case.toml"))?;
+    list.retain(|t| !same_file(t, file));
+    if list.is_empty() {
+        doc.remove("withhold");
+    }
+    Ok(())
+}
+
+fn same_file(t: &Table, file: &str) -> bool {
+    (t.get("file").and_then(Item::as_str)).is_some_and(|f| f.eq_ignore_ascii_case(file))
 }
 
 #[cfg(test)]
@@ -183,5 +232,28 @@ mod tests {
         edit(dir.path(), &after, keep_private).unwrap();
         let meta = crate::casefile::read(&dir.path().join(FILE)).unwrap();
         assert_eq!(meta.consent, Some(false));
+    }
+
+    #[test]
+    fn keep_private_and_withhold_are_undone_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "# note\ntitle = \"Crown\"\n";
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        let read = || crate::casefile::read(&dir.path().join(FILE)).unwrap();
+        let s = edit(dir.path(), &stamp(dir.path()), keep_private).unwrap();
+        let s = edit(dir.path(), &s, |d| withhold(d, "after.jpg", "blurred", "t")).unwrap();
+        let meta = read();
+        assert_eq!(meta.consent, Some(false));
+        assert_eq!(meta.withhold[0].reason.as_deref(), Some("blurred"));
+        let s = edit(dir.path(), &s, |d| publish_again(d, false)).unwrap();
+        assert_eq!(read().consent, Some(true));
+        assert!(read().withholds("after.jpg"), "the photo stays held back");
+        let s = edit(dir.path(), &s, |d| unwithhold(d, "AFTER.jpg")).unwrap();
+        let e = edit(dir.path(), &s, |d| unwithhold(d, "after.jpg")).unwrap_err();
+        assert!(e.to_string().contains("not held back"), "{e}");
+        let new = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert_eq!(new, "# note\ntitle = \"Crown\"\nconsent = true\n");
+        let e = edit(dir.path(), &s, |d| publish_again(d, true)).unwrap_err();
+        assert!(e.to_string().contains("not kept private"), "{e}");
     }
 }

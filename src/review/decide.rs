@@ -1,13 +1,16 @@
 //! A reviewer's decision carried out: landmarks saved as `[[align]]`, "approve as shown" (the
-//! shown transform bound to the photos' content hashes), or "keep private" (`consent = false`),
-//! each written into `case.toml` (see [`casetoml`]) and then the case run again, so the page can
-//! say what happened: published, or still held and why.
+//! shown transform bound to the photos' content hashes), "keep private" (consent: `consent =
+//! false`), "don't publish this photo" (a photo problem: `[[withhold]]`), and the undo of the
+//! last two, each written into `case.toml` (see [`casetoml`]) and then the case run again, so
+//! the page can say what happened: published, kept off the website, or still held and why.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::State;
 use super::casetoml::{self, EditError, Target};
-use super::records::{Records, case_dir};
+use super::records::{Records, case_dir, case_folder};
 use crate::flags::Code;
 use crate::http::Response;
 use crate::manifest::CaseEntry;
@@ -28,26 +31,42 @@ pub struct Decision {
     /// The record's key the page showed (approvals only).
     #[serde(default)]
     key: Option<String>,
-    /// Staff ticked "the same person, the same area, photographed on these dates" (approvals
-    /// of photos held as not matching need it).
+    /// Staff ticked "the same person, the same area, photographed on …" (approvals of photos
+    /// held as not matching need it).
     #[serde(default)]
     confirmed: bool,
+    /// The photo's file name in the case folder ("don't publish this photo" and its undo).
+    #[serde(default)]
+    file: Option<String>,
+    /// Why a photo is not published, in staff's words.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
-/// What the page is told after a decision.
+/// What the page is told after a decision: how the run ended, and what case.toml now keeps
+/// off the website (so the page can offer the undo).
 #[derive(Serialize)]
 struct Verdict {
     outcome: String,
     reasons: Vec<String>,
     stamp: String,
     message: String,
+    private: bool,
+    withheld: Vec<crate::casefile::Withheld>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Landmarks,
     Approve,
+    /// "Keep private": consent.
     Private,
+    /// The undo of "Keep private".
+    PublishAgain,
+    /// "Don't publish this photo": a photo problem.
+    Withhold,
+    /// The undo of "Don't publish this photo".
+    Unwithhold,
 }
 
 /// Carry out `body` (a JSON [`Decision`]) and answer with the new verdict as JSON.
@@ -59,28 +78,23 @@ pub fn decide(state: &State, kind: Kind, body: &[u8]) -> Response {
         .running
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let records = Records::load(&state.input);
-    let Some(entry) = records.case(&d.case) else {
-        return json(
-            404,
-            &error("no recorded case has that folder; reload the page"),
-        );
-    };
-    let Some(dir) = case_dir(&state.input, entry) else {
-        return json(
-            422,
-            &error(
-                "this case is a pair of photos side by side in the input folder: move them into a folder of their own to give it a case.toml",
-            ),
-        );
-    };
-    let edited = match kind {
-        Kind::Landmarks => save_landmarks(&dir, &d, entry, state),
-        Kind::Approve => approve(&dir, &d, entry, state),
-        Kind::Private => casetoml::edit(&dir, &d.stamp, casetoml::keep_private),
+    let (dir, edited) = match kind {
+        // An undo names a case the last run may not have recorded (kept private, or every
+        // photo held back): its folder is enough.
+        Kind::PublishAgain | Kind::Unwithhold => match case_folder(&state.input, &d.case) {
+            Some(dir) => {
+                let edited = undo(state, kind, &dir, &d);
+                (dir, edited)
+            }
+            None => return json(404, &error("no case folder has that name; reload the page")),
+        },
+        _ => match recorded(state, kind, &d) {
+            Ok(done) => done,
+            Err(refused) => return refused,
+        },
     };
     match edited {
-        Ok(stamp) => json(200, &run_again(state, entry, stamp)),
+        Ok(stamp) => json(200, &run_again(state, &d.case, &dir, stamp)),
         Err(EditError::Changed(p)) => json(409, &error(&EditError::Changed(p).to_string())),
         Err(EditError::Refused(why, confirm)) => json(
             422,
@@ -88,6 +102,70 @@ pub fn decide(state: &State, kind: Kind, body: &[u8]) -> Response {
         ),
         Err(e) => json(422, &error(&e.to_string())),
     }
+}
+
+/// A decision on a case the last run recorded: its folder, and the edit of its case.toml.
+fn recorded(
+    state: &State,
+    kind: Kind,
+    d: &Decision,
+) -> Result<(PathBuf, Result<String, EditError>), Response> {
+    let records = Records::load(&state.input);
+    let Some(entry) = records.case(&d.case) else {
+        return Err(json(
+            404,
+            &error("no recorded case has that folder; reload the page"),
+        ));
+    };
+    let Some(dir) = case_dir(&state.input, entry) else {
+        return Err(json(
+            422,
+            &error(
+                "this case is a pair of photos side by side in the input folder: move them into a folder of their own to give it a case.toml",
+            ),
+        ));
+    };
+    let edited = match kind {
+        Kind::Landmarks => save_landmarks(&dir, d, entry, state),
+        Kind::Approve => approve(&dir, d, entry, state),
+        Kind::Withhold => withhold(&dir, d, entry),
+        _ => casetoml::edit(&dir, &d.stamp, casetoml::keep_private),
+    };
+    Ok((dir, edited))
+}
+
+/// "Publish again" and "Publish this photo again": the record removed from case.toml.
+fn undo(state: &State, kind: Kind, dir: &Path, d: &Decision) -> Result<String, EditError> {
+    if kind == Kind::PublishAgain {
+        let default = state
+            .config()
+            .map_err(EditError::Write)?
+            .cases
+            .default_consent;
+        return casetoml::edit(dir, &d.stamp, |doc| casetoml::publish_again(doc, default));
+    }
+    let file = d.file.as_deref().unwrap_or_default();
+    casetoml::edit(dir, &d.stamp, |doc| casetoml::unwithhold(doc, file))
+}
+
+/// "Don't publish this photo": a photo of the record, named by its file in the case folder.
+fn withhold(dir: &Path, d: &Decision, entry: &CaseEntry) -> Result<String, EditError> {
+    let file = d.file.as_deref().unwrap_or_default();
+    let photos = entry.views.iter().flat_map(|v| &v.stages);
+    let known = photos
+        .filter_map(|s| s.source.as_deref())
+        .any(|rel| rel.rsplit('/').next() == Some(file));
+    if !known {
+        return Err(EditError::Invalid(
+            dir.join(casetoml::FILE),
+            format!("{file:?} is not a photo of this case"),
+        ));
+    }
+    let reason = d.reason.as_deref().unwrap_or_default();
+    let when = crate::dates::utc_now();
+    casetoml::edit(dir, &d.stamp, |doc| {
+        casetoml::withhold(doc, file, reason, &when)
+    })
 }
 
 fn save_landmarks(
@@ -133,9 +211,32 @@ fn vet(state: &State, entry: &CaseEntry, meta: crate::casefile::CaseMeta) -> Res
 }
 
 /// Asked before approving photos the run held as not matching.
-const CONFIRM_FIRST: &str = "Not saved: these photos were held because they may not show the \
-    same person or area. Look at them side by side, then tick \"the same person, the same area, \
-    photographed on these dates\" to approve them.";
+fn confirm_first(sentence: &str) -> String {
+    format!(
+        "Not saved: these photos were held because they may not show the same person or area. \
+         Look at them side by side, then tick \"these photos show {sentence}\" to approve them."
+    )
+}
+
+/// What staff confirm to approve photos held as not matching: "the same person, the same area,
+/// photographed on 3 March 2026 and 14 June 2026", the days read from the photos as a run
+/// reads them. Private: shown on this computer and kept in case.toml, never published.
+#[must_use]
+pub fn confirmation(input: &Path, entry: &CaseEntry) -> String {
+    let photos: Vec<&str> = (entry.views.iter().flat_map(|v| &v.stages))
+        .filter_map(|s| s.source.as_deref())
+        .collect();
+    let days: Vec<_> = (photos.iter())
+        .filter_map(|rel| crate::ingest::capture_day(&input.join(rel)))
+        .collect();
+    let undated = photos.len() - days.len();
+    let when = match crate::dates::spoken_days(&days) {
+        Some(days) if undated == 0 => format!(", photographed on {days}"),
+        Some(days) => format!(", photographed on {days} ({undated} photo(s) record no date)"),
+        None => " (the photos record no date: check them by eye)".into(),
+    };
+    format!("the same person, the same area{when}")
+}
 
 /// The `[[align]]` target the decision names, checked against the record.
 fn target(d: &Decision, entry: &CaseEntry) -> Option<Target> {
@@ -164,9 +265,11 @@ fn approve(
         return Err(EditError::Changed(path));
     }
     let mismatch = entry.flags().iter().any(|f| f.code == Code::Mismatch);
+    let sentence = confirmation(&state.input, entry);
     if mismatch && !d.confirmed {
-        return Err(EditError::Refused(CONFIRM_FIRST.into(), true));
+        return Err(EditError::Refused(confirm_first(&sentence), true));
     }
+    let confirmed = d.confirmed.then_some(sentence.as_str());
     if entry.views.is_empty() {
         return Err(EditError::Invalid(
             path,
@@ -184,7 +287,7 @@ fn approve(
                     stage: s.stage.clone(),
                 };
                 let hashes = [before.as_str(), s.source_hash.as_str()];
-                let table = casetoml::approval_entry(s.matrix(), &when, hashes, d.confirmed);
+                let table = casetoml::approval_entry(s.matrix(), &when, hashes, confirmed);
                 casetoml::set_align(doc, &target, table)?;
             }
         }
@@ -193,60 +296,64 @@ fn approve(
     casetoml::edit_vetted(dir, &d.stamp, change, |meta| vet(state, entry, meta))
 }
 
-/// Run the pipeline over INPUT into OUT (as `batch` would) and say what became of the case.
-fn run_again(state: &State, entry: &CaseEntry, stamp: String) -> Verdict {
-    let saved = |message: String| Verdict {
-        outcome: "saved".into(),
-        reasons: Vec::new(),
+/// Run the pipeline over INPUT into OUT (as `batch` would) and say what became of the case
+/// from folder `source`.
+fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict {
+    let meta = crate::casefile::read(&dir.join(casetoml::FILE)).unwrap_or_default();
+    let verdict = |outcome: &str, reasons: Vec<String>, message: String| Verdict {
+        outcome: outcome.into(),
+        reasons,
         stamp: stamp.clone(),
         message,
+        private: meta.consent == Some(false),
+        withheld: meta.withhold.clone(),
     };
     let Some(out) = &state.out else {
-        return saved(
-            "Saved to case.toml. Run batch (or start review with --out) to publish.".into(),
-        );
+        let saved = "Saved to case.toml. Run batch (or start review with --out) to publish.";
+        return verdict("saved", Vec::new(), saved.into());
     };
-    let summary = state
-        .config()
+    let config = match state.config() {
+        Ok(c) => c,
+        Err(e) => return verdict("saved", Vec::new(), format!("Saved, but: {e}")),
+    };
+    let summary = crate::journal::Lock::acquire(out, false)
         .map_err(|e| e.to_string())
-        .and_then(|config| {
+        .and_then(|_lock| {
             // Not --wait: a watch holding the gallery would keep the page waiting for ever; the
             // page says another run is writing it instead (the decision is saved either way).
-            let _lock = crate::journal::Lock::acquire(out, false).map_err(|e| e.to_string())?;
-            pipeline::run(
-                &state.input,
-                out,
-                &config,
-                &RunOptions::default(),
-                &Reporter::new(true),
-            )
-            .map_err(|e| e.to_string())
+            let (options, reporter) = (RunOptions::default(), Reporter::new(true));
+            pipeline::run(&state.input, out, &config, &options, &reporter)
+                .map_err(|e| e.to_string())
         });
     let summary = match summary {
         Ok(s) => s,
-        Err(e) => return saved(format!("Saved to case.toml, but the run failed: {e}")),
+        Err(e) => {
+            let failed = format!("Saved to case.toml, but the run failed: {e}");
+            return verdict("saved", Vec::new(), failed);
+        }
     };
-    let report = summary.cases.iter().find(|c| c.id == entry.id);
-    let (outcome, reasons) = match report {
-        Some(r) => (r.outcome, r.reasons.clone()),
-        None => (Outcome::NoConsent, Vec::new()),
+    let id = pipeline::case_id(&state.input, &config, source);
+    let Some(report) = summary.cases.iter().find(|c| Some(&c.id) == id.as_ref()) else {
+        let none = "Not on the website: this case has no before and later photo left to publish.";
+        return verdict("withheld", Vec::new(), none.into());
     };
-    let message = match outcome {
+    let message = match report.outcome {
         Outcome::Published | Outcome::UpToDate => "Published.",
         Outcome::Review => "Still held for review.",
         Outcome::Failed => "Failed.",
-        Outcome::NoConsent => "Kept private: not published.",
+        Outcome::NoConsent => "Kept private \u{2014} not on the website.",
         Outcome::Waiting => "Left as it was.",
     };
-    Verdict {
-        outcome: serde_json::to_value(outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        reasons,
-        stamp,
-        message: message.into(),
-    }
+    let outcome = serde_json::to_value(report.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    // Kept private, the message says it all (the run's reason is for the terminal).
+    let reasons = match report.outcome {
+        Outcome::NoConsent => Vec::new(),
+        _ => report.reasons.clone(),
+    };
+    verdict(&outcome, reasons, message.into())
 }
 
 fn error(message: &str) -> serde_json::Value {

@@ -1,6 +1,8 @@
 //! What the last run recorded, as the review app reads it: held and failed cases from
 //! `<input>/.beforeafter/held.json`, published ones from `published.json` (on request), each
-//! found by its folder name. Only photos named here are ever served.
+//! found by its folder name. Only photos named here are ever served. And what the clinic keeps
+//! off the website, which no run records: cases kept private and photos held back, read from
+//! the case folders' case.toml files.
 
 use std::path::{Path, PathBuf};
 
@@ -56,4 +58,61 @@ impl Records {
 pub fn case_dir(input: &Path, entry: &CaseEntry) -> Option<PathBuf> {
     let dir = input.join(entry.source.as_deref()?);
     dir.is_dir().then_some(dir)
+}
+
+/// A case folder whose case.toml keeps something off the website.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KeptOff {
+    /// The folder's name.
+    pub source: String,
+    /// `consent = false`: "Keep private".
+    pub private: bool,
+    /// `[[withhold]]`: "Don't publish this photo".
+    pub withheld: Vec<crate::casefile::Withheld>,
+    /// The case.toml's stamp, for the undo.
+    pub stamp: String,
+}
+
+/// Every case folder of `input` (not a dot-name) whose case.toml keeps it private or holds back
+/// a photo, in name order.
+#[must_use]
+pub fn kept_off(input: &Path) -> Vec<KeptOff> {
+    let Ok(dir) = std::fs::read_dir(input) else {
+        return Vec::new();
+    };
+    let mut found: Vec<KeptOff> = dir
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let source = e.file_name().to_str()?.to_owned();
+            kept_off_in(&e.path(), source)
+        })
+        .collect();
+    found.sort_by(|a, b| a.source.cmp(&b.source));
+    found
+}
+
+/// What `dir`'s case.toml keeps off the website, if anything.
+#[must_use]
+pub fn kept_off_in(dir: &Path, source: String) -> Option<KeptOff> {
+    if source.starts_with('.') {
+        return None;
+    }
+    let meta = crate::casefile::read(&dir.join(super::casetoml::FILE)).ok()?;
+    let private = meta.consent == Some(false);
+    (private || !meta.withhold.is_empty()).then(|| KeptOff {
+        source,
+        private,
+        withheld: meta.withhold,
+        stamp: super::casetoml::stamp(dir),
+    })
+}
+
+/// `name` as a case folder directly inside `input` (canonical): not a dot-name, not through a
+/// link out.
+#[must_use]
+pub fn case_folder(input: &Path, name: &str) -> Option<PathBuf> {
+    let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
+    let dir = input.join(name).canonicalize().ok()?;
+    (plain && dir.parent() == Some(input) && dir.is_dir()).then_some(dir)
 }

@@ -61,6 +61,9 @@ fn route(state: &State, req: &Request) -> Response {
         (false, "/api/landmarks") => decide::decide(state, Kind::Landmarks, &req.body),
         (false, "/api/approve") => decide::decide(state, Kind::Approve, &req.body),
         (false, "/api/private") => decide::decide(state, Kind::Private, &req.body),
+        (false, "/api/publish-again") => decide::decide(state, Kind::PublishAgain, &req.body),
+        (false, "/api/withhold") => decide::decide(state, Kind::Withhold, &req.body),
+        (false, "/api/unwithhold") => decide::decide(state, Kind::Unwithhold, &req.body),
         (false, _) => Response::text(405, "not a decision this app knows\n"),
         _ => Response::text(404, "not found\n"),
     }

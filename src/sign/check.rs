@@ -170,6 +170,8 @@ fn check_published_key(
 #[derive(Debug, Default, Serialize)]
 pub struct LogCheck {
     pub entries: usize,
+    /// Entries of runs without a signing key.
+    pub unsigned: usize,
     pub lines: Vec<String>,
     pub problems: Vec<(String, String)>,
 }
@@ -181,13 +183,14 @@ pub fn log(input: &Path, out: &Path, case: Option<&str>) -> Result<LogCheck, Fat
     let text = std::fs::read_to_string(&path).map_err(|e| Fatal::Input {
         path: path.clone(),
         message: format!(
-            "{e}: there is no publication log; it starts with the first run after \
-             `beforeafter keys new`"
+            "{e}: there is no publication log; it starts with the first run that \
+             publishes (signed after `beforeafter keys new`)"
         ),
     })?;
     let (entries, breaks) = log::check_chain(&text);
     let mut found = LogCheck {
         entries: entries.len(),
+        unsigned: entries.iter().filter(|e| !e.signed).count(),
         ..LogCheck::default()
     };
     for b in breaks {
@@ -220,7 +223,10 @@ fn case_lines(entries: &[Entry], id: &str) -> Vec<String> {
     }
     events
         .into_iter()
-        .map(|(time, what)| format!("{time}  {id} {what}"))
+        .map(|(time, what, signed)| {
+            let unsigned = if signed { "" } else { " (unsigned)" };
+            format!("{time}  {id} {what}{unsigned}")
+        })
         .collect()
 }
 
@@ -232,10 +238,14 @@ fn entry_line(e: &Entry) -> String {
             ids.join(", ")
         }
     };
+    let by = if e.signed {
+        format!("key {}", e.key)
+    } else {
+        "UNSIGNED (no signing key)".to_owned()
+    };
     format!(
-        "{}  key {}  manifest {}  published: {}; changed: {}; withdrawn: {}",
+        "{}  {by}  manifest {}  published: {}; changed: {}; withdrawn: {}",
         e.time,
-        e.key,
         &e.manifest[..e.manifest.len().min(16)],
         list(&e.added),
         list(&e.changed),

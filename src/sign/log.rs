@@ -1,6 +1,8 @@
-//! The publication log, `<input>/.beforeafter/log.jsonl`: one JSON line per signed change of
-//! the gallery (when, the manifest's BLAKE3, the key, the cases added, changed and removed by
-//! public id), each holding the BLAKE3 of the line before it. Rewriting or removing an earlier
+//! The publication log, `<input>/.beforeafter/log.jsonl`: one JSON line per change of the
+//! gallery (when, the manifest's BLAKE3, the key, the cases added, changed and removed by
+//! public id), each holding the BLAKE3 of the line before it. A run without a signing key is
+//! logged too, as `"signed": false`, so the log has no silent period (what was public while the
+//! clinic had no key, or had lost it, is on record as unsigned). Rewriting or removing an earlier
 //! line breaks the chain at the next one, so the log answers "what was public, and since when"
 //! for a regulator, and shows when it was edited. It stays beside the photos (private): a case's
 //! withdrawal is recorded without publishing that the case existed.
@@ -22,8 +24,12 @@ pub struct Entry {
     pub manifest: String,
     /// BLAKE3 of the previous line's bytes (without its newline); "" for the first line.
     pub previous: String,
-    /// The signing key's id.
+    /// The signing key's id; "" when unsigned.
     pub key: String,
+    /// Whether the run signed the manifest (entries from before unsigned runs were logged are
+    /// all signed).
+    #[serde(default = "signed_by_default")]
+    pub signed: bool,
     pub tool: String,
     /// Public ids of cases published, changed (photos, records or captions) and withdrawn.
     pub added: Vec<String>,
@@ -33,8 +39,8 @@ pub struct Entry {
 
 impl Entry {
     /// An entry for `manifest` (its hash `hash`), compared case by case with `before` (what was
-    /// public until now; `None`: nothing was, so every case is added). Its `previous` is set
-    /// by [`append`].
+    /// public until now; `None`: nothing was, so every case is added), signed by `key` ("":
+    /// unsigned). Its `previous` is set by [`append`].
     #[must_use]
     pub fn new(
         time: String,
@@ -56,12 +62,17 @@ impl Entry {
             manifest: hash,
             previous: String::new(),
             key: key.to_owned(),
+            signed: !key.is_empty(),
             tool: format!("beforeafter {}", env!("CARGO_PKG_VERSION")),
             added: ids(&|id, _| !old.contains_key(id), &new),
             changed: ids(&|id, c| old.get(id).is_some_and(|o| o != c), &new),
             removed: ids(&|id, _| !new.contains_key(id), &old),
         }
     }
+}
+
+fn signed_by_default() -> bool {
+    true
 }
 
 /// A manifest's published cases: public id → the case's JSON (compared whole).
@@ -150,9 +161,10 @@ pub fn read(input: &Path) -> Option<Vec<Entry>> {
     Some(check_chain(&text).0)
 }
 
-/// What happened to case `id`, in order: (time, "published" | "changed" | "withdrawn").
+/// What happened to case `id`, in order: (time, "published" | "changed" | "withdrawn", whether
+/// that run was signed).
 #[must_use]
-pub fn history(entries: &[Entry], id: &str) -> Vec<(String, &'static str)> {
+pub fn history(entries: &[Entry], id: &str) -> Vec<(String, &'static str, bool)> {
     let has = |list: &[String]| list.iter().any(|x| x == id);
     entries
         .iter()
@@ -166,7 +178,7 @@ pub fn history(entries: &[Entry], id: &str) -> Vec<(String, &'static str)> {
             } else {
                 return None;
             };
-            Some((e.time.clone(), what))
+            Some((e.time.clone(), what, e.signed))
         })
         .collect()
 }

@@ -12,7 +12,8 @@
 //!   entry to the private publication log ([`log`]), a hash chain.
 //! - [`check`]: `verify`'s side: the signature, whose key made it, and the chain.
 //!
-//! Without a key nothing here runs and the gallery is exactly what it was before.
+//! Without a key the gallery is exactly what it was before; only the private log notes each
+//! change as unsigned ([`record_unsigned`]), so it has no silent period.
 
 pub mod check;
 pub mod keys;
@@ -184,6 +185,32 @@ impl Signer {
     }
 }
 
+/// After a whole run without a signing key saved `manifest.json`: log it, unsigned, unless the
+/// log's last entry already records these very bytes, so the publication log has no silent
+/// period. Returns a note when the log could not be written.
+pub fn record_unsigned(
+    out: &Path,
+    input: &Path,
+    before: Option<&[u8]>,
+) -> Result<Option<String>, Fatal> {
+    let manifest_path = out.join(crate::manifest::FILE_NAME);
+    let manifest = std::fs::read(&manifest_path).map_err(|cause| Fatal::Output {
+        path: manifest_path,
+        cause,
+    })?;
+    let hash = blake3::hash(&manifest).to_hex().to_string();
+    let last = log::last(input);
+    if last.as_ref().is_some_and(|e| e.manifest == hash) {
+        return Ok(None);
+    }
+    let since = before.filter(|_| last.is_some());
+    let time = crate::dates::utc_now_seconds();
+    let entry = log::Entry::new(time, hash, "", since, &manifest);
+    Ok(log::append(input, entry)
+        .err()
+        .map(|e| format!("the publication log was not written: {e}")))
+}
+
 /// The signature's trusted comment: when, and by which version. `minisign -V` prints it.
 #[must_use]
 pub fn trusted_comment(time: &str) -> String {
@@ -280,6 +307,23 @@ mod tests {
                 .unwrap()
                 .starts_with("signed t by beforeafter")
         );
+    }
+
+    #[test]
+    fn runs_without_a_key_are_logged_unsigned_once_per_manifest() {
+        let (dir, signer) = clinic();
+        let out = dir.path().join("out");
+        output::write_atomic(&out, "manifest.json", b"{\"cases\":[]}\n").unwrap();
+        record_unsigned(&out, dir.path(), None).unwrap();
+        record_unsigned(&out, dir.path(), None).unwrap();
+        let entries = log::read(dir.path()).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert!(!entries[0].signed && entries[0].key.is_empty());
+        // A key made later signs the same manifest and logs it, signed.
+        signer.record(&out, dir.path(), None).unwrap();
+        let entries = log::read(dir.path()).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries[1].signed);
     }
 
     #[test]

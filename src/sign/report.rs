@@ -80,8 +80,9 @@ fn print_log(found: &LogCheck) {
         println!("DIFFERS {path}: {problem}");
     }
     println!(
-        "{} log entries; {} problem(s)",
+        "{} log entries ({} unsigned); {} problem(s)",
         found.entries,
+        found.unsigned,
         found.problems.len()
     );
     if found.problems.is_empty() {

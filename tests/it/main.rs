@@ -26,6 +26,7 @@ mod quality;
 mod registration;
 mod review;
 mod review_app;
+mod review_kept_off;
 mod samples;
 mod shards;
 mod signing;

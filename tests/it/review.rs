@@ -286,3 +286,150 @@ fn a_crop_under_the_minimum_is_held_as_too_small() {
     let (out, summary) = env.batch(&[]);
     assert_eq!(out.status.code(), Some(0), "{summary}");
 }
+
+/// Every public id, stage name and source hash the output folder's manifest lists.
+fn published_stages(env: &TestEnv) -> Vec<(String, String, String)> {
+    let manifest = env.manifest();
+    let mut found = Vec::new();
+    for c in manifest["cases"].as_array().unwrap() {
+        for s in c["views"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v["stages"].as_array().unwrap())
+        {
+            let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+            found.push((
+                c["id"].as_str().unwrap().to_owned(),
+                text("stage"),
+                text("source_hash"),
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_withheld_photo_is_left_out_and_the_rest_of_the_case_publishes() {
+    let env = TestEnv::new();
+    let scene = Scene::new(View::Crown, 11);
+    let mut session = Shot::moved(&scene, 800, 600, 3.0, 1.02, [0.01, 0.02]);
+    session.treated = true;
+    let session = jpeg(&synth::render(&scene, &session));
+    let after = shot(View::Crown, 11, true);
+    env.put("c/before.jpg", &shot(View::Crown, 11, false));
+    env.put("c/session-1.jpg", &session);
+    env.put("c/after.jpg", &after);
+    let reason = "blurred-at-the-desk";
+    let toml =
+        format!("title = \"Crown\"\n\n[[withhold]]\nfile = \"after.jpg\"\nreason = \"{reason}\"\n");
+    env.put("c/case.toml", toml.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    let after_hash = blake3::hash(&after).to_hex().to_string();
+    let stages = published_stages(&env);
+    let names: Vec<&str> = stages.iter().map(|s| s.1.as_str()).collect();
+    assert_eq!(names, ["before", "session-1"], "{stages:?}");
+    assert!(stages.iter().all(|s| s.2 != after_hash), "{stages:?}");
+    // Nothing of the after photo, of the [[withhold]] entry or its reason is in --out.
+    for f in files(&env.out()) {
+        let name = f.trim_start_matches(".beforeafter/");
+        assert!(!name.contains("after"), "{f}");
+        let bytes = std::fs::read(env.out().join(&f)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(reason) && !text.contains("withhold"),
+            "{f}: {text}"
+        );
+    }
+    assert!(
+        summary.to_string().contains("[[withhold]]"),
+        "reported: {summary}"
+    );
+
+    // The entry removed, the next batch publishes the after photo again.
+    env.put("c/case.toml", b"title = \"Crown\"\n");
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    let stages = published_stages(&env);
+    assert!(
+        stages.iter().any(|s| s.1 == "after" && s.2 == after_hash),
+        "{stages:?}"
+    );
+}
+
+#[test]
+fn withholding_the_only_before_photo_publishes_nothing_of_the_case() {
+    let env = TestEnv::new();
+    env.put("c/before.jpg", &shot(View::Crown, 11, false));
+    env.put("c/after.jpg", &shot(View::Crown, 11, true));
+    env.put("c/case.toml", b"[[withhold]]\nfile = \"before.jpg\"\n");
+    let (_, summary) = env.batch(&[]);
+    assert_eq!(summary["published"], 0, "{summary}");
+    assert!(env.manifest()["cases"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_withheld_name_that_is_no_photo_of_the_folder_fails_the_case() {
+    let env = TestEnv::new();
+    env.put("c/before.jpg", &shot(View::Crown, 11, false));
+    env.put("c/after.jpg", &shot(View::Crown, 11, true));
+    env.put(
+        "c/case.toml",
+        b"[[withhold]]\nfile = \"aftr.jpg\"\nreason = \"blurred\"\n",
+    );
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(3), "{summary}");
+    let reasons = summary["cases"][0]["reasons"].to_string();
+    assert!(
+        reasons.contains("c/case.toml")
+            && reasons.contains("aftr.jpg")
+            && reasons.contains("after.jpg, before.jpg"),
+        "{reasons}"
+    );
+    assert!(env.manifest()["cases"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn what_staff_confirmed_with_its_dates_stays_in_case_toml_never_in_the_output_folder() {
+    let env = TestEnv::new();
+    let scene = Scene::new(View::Top, 5);
+    let moved = Shot::moved(&scene, 800, 600, 6.0, 1.08, [0.04, -0.03]);
+    let mut after = moved.clone();
+    after.treated = true;
+    let dated =
+        |shot: &Shot, when| synth::jpeg_with_exif(&synth::render(&scene, shot), 1, 90, Some(when));
+    env.put(
+        "c/before.jpg",
+        &dated(&Shot::reference(&scene, 800), "2026:03:03 10:15:00"),
+    );
+    env.put("c/after.jpg", &dated(&after, "2026:06:14 16:40:00"));
+    let truth = synth::shot_to_shot(&moved, &Shot::reference(&scene, 800));
+    let rows: Vec<String> = truth
+        .iter()
+        .map(|r| format!("[{}, {}, {}]", r[0], r[1], r[2]))
+        .collect();
+    let toml = format!(
+        "[[align]]\nstage = \"after\"\nmatrix = [{}]\nconfirmed = \"the same person, the same \
+         area, photographed on 3 March 2026 and 14 June 2026\"\n",
+        rows.join(", ")
+    );
+    env.put("c/case.toml", toml.as_bytes());
+    let (out, summary) = env.batch(&[]);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["published"], 1, "{summary}");
+    for f in files(&env.out()) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(env.out().join(&f)).unwrap()).into_owned();
+        for day in [
+            "3 March",
+            "14 June",
+            "2026-03-03",
+            "2026:03:03",
+            "2026-06-14",
+            "confirmed",
+        ] {
+            assert!(!text.contains(day), "{f} holds {day:?}");
+        }
+    }
+}

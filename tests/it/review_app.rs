@@ -6,65 +6,21 @@
 //! server answers while 70 slow-byte and 200 idle connections are open. The screenshot of the
 //! case page goes to `target/review-screenshots/` (`case.png`, `points.png`).
 
-mod chrome;
+pub mod app;
+pub mod chrome;
 use crate::support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use app::{App, wait_verdict};
 use beforeafter::synth::{self, Light, Scene, Shot, View};
 use chrome::{click_image, eval, open};
 use headless_chrome::Tab;
 use support::env::{TestEnv, jpeg};
 use support::http::{exchange, exits_within, get_as};
 use support::registration::grid_error;
-
-/// The app as a user starts it, on a free loopback port; stopped when dropped.
-struct App {
-    child: Child,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    token: String,
-}
-
-impl App {
-    fn start(env: &TestEnv) -> App {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_beforeafter"))
-            .args(["review", env.input().to_str().unwrap(), "--out"])
-            .arg(env.out())
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find(|l| l.contains("http://"))
-            .expect("review prints its address");
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = &line[line.find("http://").unwrap()..];
-        let (base, token) = url.split_once("/?t=").unwrap();
-        App {
-            child,
-            base: base.to_owned(),
-            token: token.trim().to_owned(),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/?t={}", self.base, self.token)
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn photo(scene: &Scene, shot: &Shot, treated: bool) -> Vec<u8> {
     let mut s = shot.clone();
@@ -90,15 +46,6 @@ fn held_case(env: &TestEnv, name: &str, seed: u64, rotation: f64) -> [[f64; 3]; 
     );
     env.put(&format!("{name}/after.jpg"), &photo(&scene, &after, true));
     synth::shot_to_shot(&after, &before)
-}
-
-/// Wait until the page's script says how a decision ended (or the verdict says `text`).
-fn wait_verdict(tab: &Tab, text: &str) -> String {
-    let js = format!(
-        "new Promise(r => {{ const t = setInterval(() => {{ const v = document.getElementById('verdict').textContent; \
-         if (document.body.dataset.outcome || (v.includes({text:?}))) {{ clearInterval(t); r(v); }} }}, 100); }})"
-    );
-    eval(tab, &js).as_str().unwrap_or_default().to_owned()
 }
 
 fn case_page(tab: &Tab, app: &App) {
@@ -244,8 +191,10 @@ fn approving_or_placing_points_on_unrelated_photos_is_refused_and_publishes_noth
     };
     let env = TestEnv::new();
     let pair = support::registration::make(&support::registration::unrelated_spec(3, 800));
-    env.put("c/before.jpg", &jpeg(&pair.before));
-    env.put("c/after.jpg", &jpeg(&pair.after));
+    // Taken on 3 March and 14 June 2026, as the camera wrote it.
+    let dated = |img, when| synth::jpeg_with_exif(img, 1, 90, Some(when));
+    env.put("c/before.jpg", &dated(&pair.before, "2026:03:03 10:15:00"));
+    env.put("c/after.jpg", &dated(&pair.after, "2026:06:14 16:40:00"));
     env.put("c/case.toml", b"# Front desk\ntitle = \"Crown\"\n");
     let (_, summary) = env.batch(&[]);
     assert_eq!(summary["review"], 1, "{summary}");
@@ -260,12 +209,13 @@ fn approving_or_placing_points_on_unrelated_photos_is_refused_and_publishes_noth
         eval(&tab, "document.getElementById('confirm-box').hidden"),
         false
     );
+    // What is confirmed is named, with the days the photos were taken (private: this app only).
+    let confirm = eval(&tab, "document.getElementById('confirm-text').textContent");
+    let named = "the same person, the same area, photographed on 3 March 2026 and 14 June 2026";
+    assert_eq!(confirm, named);
     eval(&tab, "document.getElementById('approve').click()");
     let verdict = wait_refused(&tab, 1);
-    assert!(
-        verdict.contains("the same person, the same area"),
-        "{verdict}"
-    );
+    assert!(verdict.contains(named), "{verdict}");
     // Confirmed, it is still refused: the photos do not line up.
     eval(&tab, "document.getElementById('confirm').click()");
     eval(&tab, "document.getElementById('approve').click()");
@@ -295,6 +245,20 @@ fn approving_or_placing_points_on_unrelated_photos_is_refused_and_publishes_noth
         snapshot(&env.out()) == out_before,
         "the output folder changed"
     );
+    // The capture days never reach the output folder, in any form.
+    for (f, bytes) in snapshot(&env.out()) {
+        let text = String::from_utf8_lossy(&bytes);
+        for day in [
+            "2026:03:03",
+            "2026-03-03",
+            "3 March",
+            "2026:06:14",
+            "2026-06-14",
+            "14 June",
+        ] {
+            assert!(!text.contains(day), "{f} holds {day}");
+        }
+    }
 }
 
 #[test]

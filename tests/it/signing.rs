@@ -287,7 +287,10 @@ fn without_a_key_nothing_is_signed_and_check_says_how_to_make_one() {
     for name in ["manifest.json.minisig", "minisign.pub", "signature.html"] {
         assert!(!env.out().join(name).exists(), "{name}");
     }
-    assert!(!env.input().join(".beforeafter/log.jsonl").exists());
+    // The private log still records the change, as unsigned (no silent period).
+    let lines = log_lines(&env);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("\"signed\":false"), "{}", lines[0]);
     let o = run(&["check", env.input().to_str().unwrap()], None);
     let said = text(&o);
     let how = said.lines().filter(|l| l.contains("beforeafter keys new"));
@@ -336,4 +339,46 @@ fn keys_are_not_replaced_without_force() {
     );
     let o = run(&["keys", "new", &input, "--force"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn runs_without_a_key_are_in_the_log_as_unsigned_and_the_chain_holds() {
+    let env = TestEnv::new();
+    pair(&env, "c1", 1);
+    batch(&env);
+    // Nothing changed: nothing logged.
+    batch(&env);
+    assert_eq!(log_lines(&env).len(), 1);
+    pair(&env, "c2", 4);
+    batch(&env);
+    keys_new(&env);
+    pair(&env, "c3", 7);
+    batch(&env);
+    let lines = log_lines(&env);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let signed: Vec<bool> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["signed"] == true)
+        .collect();
+    assert_eq!(signed, [false, false, true]);
+    let (code, said) = verify_log(&env, &[]);
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(
+        said.matches("UNSIGNED (no signing key)").count(),
+        2,
+        "{said}"
+    );
+    assert!(said.contains("3 log entries (2 unsigned)"), "{said}");
+    let (_, said) = verify_log(&env, &["--case", "c2"]);
+    assert!(said.contains("c2 published (unsigned)"), "{said}");
+    // The unsigned entries are in the chain: editing one breaks it at the next line.
+    let edited = lines[0].replacen("\"signed\":false", "\"signed\":true", 1);
+    let log = format!("{edited}\n{}\n{}\n", lines[1], lines[2]);
+    std::fs::write(env.input().join(".beforeafter/log.jsonl"), log).unwrap();
+    let (code, said) = verify_log(&env, &[]);
+    assert_eq!(code, 3, "{said}");
+    assert!(
+        said.contains("log.jsonl line 2: the chain is broken"),
+        "{said}"
+    );
 }

@@ -39,8 +39,32 @@
     data.stamp = answer.stamp;
     const why = answer.reasons && answer.reasons.length ? ' Why: ' + answer.reasons.join('; ') : '';
     say(answer.message + why);
+    kept(answer.private, answer.withheld || []);
     document.body.dataset.outcome = answer.outcome;
   }
+
+  // What case.toml keeps off the website, each with its undo.
+  function kept(isPrivate, withheld) {
+    $('private-note').hidden = !isPrivate;
+    const list = $('withheld-list');
+    list.textContent = '';
+    for (const w of withheld) {
+      const li = document.createElement('li');
+      const name = document.createElement('strong');
+      name.textContent = w.file;
+      li.append('Photo ', name, ' is not on the website' + (w.reason ? ' (' + w.reason + '). ' : '. '));
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'unwithhold';
+      b.textContent = 'Publish this photo again';
+      b.addEventListener('click', () => post('/api/unwithhold', { file: w.file }));
+      li.append(b);
+      list.append(li);
+    }
+    $('nothing-kept').hidden = isPrivate || withheld.length > 0;
+  }
+  kept(data.private, data.withheld || []);
+  $('publish-again').addEventListener('click', () => post('/api/publish-again', {}));
 
   // Photos held as possibly not belonging together are approved only with a confirmation.
   $('confirm-box').hidden = !data.mismatch;
@@ -52,6 +76,7 @@
     $('compare').hidden = true;
     $('points').hidden = true;
     $('approve').disabled = true;
+    $('private').hidden = !data.key;
     return;
   }
   const vi = Math.max(0, views.findIndex((v) => v.view === query.get('v')));
@@ -71,6 +96,9 @@
     $('pairs').appendChild(a);
   }));
   $('later-caption').textContent = 'Later: ' + later.stage;
+  const withhold = (photo) => post('/api/withhold', { file: photo.file, reason: $('withhold-reason').value });
+  $('withhold-before').addEventListener('click', () => withhold(before));
+  $('withhold-later').addEventListener('click', () => withhold(later));
 
   // The overlay: the later photo drawn through the transform onto the before photo's frame.
   const ov = $('overlay');
