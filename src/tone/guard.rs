@@ -28,6 +28,9 @@ pub struct Outcome {
     pub outside: f64,
 }
 
+/// Top-left corners of blocks.
+type Blocks = Vec<(u32, u32)>;
+
 /// The blocks (`block`² px, fully valid) whose largest channel residual under `luts` is at
 /// least `cut` (changed) or below `cut / 2` (unchanged), as top-left corners.
 fn split_blocks(
@@ -37,7 +40,7 @@ fn split_blocks(
     luts: &[[f64; 256]; 3],
     block: u32,
     cut: f64,
-) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+) -> (Blocks, Blocks) {
     let (w, h) = fixed.dimensions();
     let (mut changed, mut unchanged) = (Vec::new(), Vec::new());
     let n = f64::from(block * block);
