@@ -29,10 +29,12 @@ pub enum Code {
     Framing,
     /// The photos do not match: registration found no confident fit.
     Mismatch,
+    /// Matching the light could make the treated area look more changed than it is.
+    Tone,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::Blur,
         Code::Overexposed,
         Code::Underexposed,
@@ -42,6 +44,7 @@ impl Code {
         Code::DateOrder,
         Code::Framing,
         Code::Mismatch,
+        Code::Tone,
     ];
 
     /// The name used in config, JSON and logs.
@@ -56,6 +59,7 @@ impl Code {
             Code::DateOrder => "date_order",
             Code::Framing => "framing",
             Code::Mismatch => "mismatch",
+            Code::Tone => "tone",
         }
     }
 }

@@ -519,7 +519,7 @@ mod tests {
     #[test]
     fn every_number_and_text_key_has_bounds_and_every_bound_names_a_key() {
         // Names checked by serde against their enum, which lists what is allowed.
-        const NAMES: [&str; 15] = [
+        const NAMES: [&str; 16] = [
             "cases.ids",
             "outputs.formats",
             "watermark.position",
@@ -535,6 +535,7 @@ mod tests {
             "quality.date_order",
             "quality.framing",
             "quality.mismatch",
+            "quality.tone",
         ];
         let defaults = default_table();
         let mut bounded = Vec::new();

@@ -19,6 +19,7 @@ pub struct QualityConfig {
     pub date_order: Policy,
     pub framing: Policy,
     pub mismatch: Policy,
+    pub tone: Policy,
     /// An after photo taken fewer days than this after the last session photo is flagged.
     pub min_days_after_session: u32,
 }
@@ -38,6 +39,7 @@ impl QualityConfig {
             Code::DateOrder => self.date_order,
             Code::Framing => self.framing,
             Code::Mismatch => self.mismatch,
+            Code::Tone => self.tone,
         }
     }
 }

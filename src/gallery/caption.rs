@@ -124,12 +124,10 @@ enum ToneChange {
 /// so a fit whose gains and gammas are all 1 changed nothing.
 fn tone_change(stage: &StageEntry) -> Option<ToneChange> {
     let tone = stage.tone.as_ref()?;
-    let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
-    if tone.gain.iter().chain(&tone.gamma).all(|&v| near(v, 1.0)) {
+    if tone.is_identity() {
         return None;
     }
-    let uniform = |v: &[f64; 3]| near(v[0], v[1]) && near(v[1], v[2]);
-    if uniform(&tone.gain) && uniform(&tone.gamma) {
+    if tone.is_uniform() {
         Some(ToneChange::Exposure)
     } else {
         Some(ToneChange::Colour)

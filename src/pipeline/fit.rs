@@ -503,6 +503,9 @@ fn fit_tone(
         fit.tone[i] = timings.time(Timed::Tone, || {
             stage_tone(&params, &work[0], &work[i], warp)
         });
+        if let Some(message) = fit.tone[i].as_ref().and_then(|t| t.review_message(&params)) {
+            fit.findings[i].push(Finding::new(Code::Tone, message));
+        }
     }
 }
 

@@ -1,14 +1,20 @@
 //! Global tone matching: put the "after" photo under the "before" photo's light.
 //!
-//! Model, per channel c, on 8-bit encoded values v in [0, 1]:
-//! `out = encode(gain_c * decode(v ^ gamma_c))` — a gain in linear light (exposure, white
-//! balance) after a gamma on the encoded values (tone curve). It is fitted robustly on pixel
-//! correspondences of the aligned pair (see [`fit`]) and applied through three 256-entry LUTs,
+//! Model, per channel c, on 8-bit encoded values v in [0, 1], in two steps fitted robustly on
+//! the aligned pair (see [`fit`]): first `encode(gain_c * decode(v ^ gamma_c))` — a gain in
+//! linear light (exposure, white balance) after a gamma (tone curve) — which finds the unchanged
+//! area; then, on that area, a smooth monotone curve on encoded values ([`curve`]) that also
+//! represents a black level (flare), gains on encoded values and a contrast curve, continued
+//! conservatively beyond the levels the unchanged area covers. A safety check ([`guard`]) shrinks
+//! the curve towards the identity when it would make the changed area (the treatment) differ more
+//! from the before photo than the light change explains. Applied through three 256-entry LUTs,
 //! never spatially varying, so local differences such as the treatment are preserved.
 
 pub mod baseline;
 mod color;
+mod curve;
 mod delta_e;
+pub mod guard;
 mod robust;
 
 pub use color::{srgb_decode, srgb_encode, srgb_to_lab};
@@ -48,6 +54,18 @@ pub struct ToneParams {
     /// Initial grid steps of the robust search (ln gain, gamma); refined by pattern search.
     pub search_log_gain_step: f64,
     pub search_gamma_step: f64,
+    /// Whether the smooth curve refines the gain-and-gamma fit (false: gain and gamma only).
+    pub curve: bool,
+    /// Bending penalty of the curve (second differences of its knots, per unit of weight).
+    pub smooth: f64,
+    /// Safety check: slack (mean ΔE2000) and the share of blocks that must be changed for it to
+    /// apply; a full fit past its limit by more than `guard_flag` is flagged for review.
+    pub guard_tolerance: f64,
+    pub guard_min_share: f64,
+    pub guard_flag: f64,
+    /// A changed area with more than this share of its pixels outside the covered levels is
+    /// flagged for review too: its colour after matching is extrapolated.
+    pub guard_outside: f64,
 }
 
 impl Default for ToneParams {
@@ -63,6 +81,12 @@ impl Default for ToneParams {
             clip_high: 250,
             search_log_gain_step: 0.05,
             search_gamma_step: 0.1,
+            curve: true,
+            smooth: 0.01,
+            guard_tolerance: 0.5,
+            guard_min_share: 0.005,
+            guard_flag: 2.0,
+            guard_outside: 0.25,
         }
     }
 }
@@ -79,6 +103,33 @@ pub struct ToneFit {
     pub inlier_fraction: f64,
     /// Whether a bound of the parameters was hit.
     pub clamped: bool,
+    /// The curve applied, per channel: output level for each input level 0..=255 (replaces the
+    /// gain-and-gamma curve when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lut: Option<[Vec<u8>; 3]>,
+    /// Per channel, the levels of the after photo the unchanged area covers (`[low, high]`);
+    /// beyond them the curve is extrapolated conservatively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covered: Option<[[u8; 2]; 3]>,
+    /// The safety check: share of the fitted curve applied (1: all) and what it measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<Safety>,
+}
+
+/// What the safety check measured, in words and numbers (mean ΔE2000 per pixel).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Safety {
+    pub strength: f64,
+    /// Changed area vs the before photo: unmatched, fully matched, as published.
+    pub changed_delta_e: [f64; 3],
+    /// Unchanged area vs the before photo: unmatched, fully matched.
+    pub unchanged_delta_e: [f64; 2],
+    /// How far the full fit went past the limit (0: it passed).
+    pub excess: f64,
+    /// Share of the changed area's pixels outside the covered levels (extrapolated).
+    #[serde(default)]
+    pub outside: f64,
+    pub note: String,
 }
 
 /// The do-nothing fit.
@@ -91,6 +142,9 @@ pub fn identity() -> ToneFit {
         gamma: [1.0; 3],
         inlier_fraction: 1.0,
         clamped: false,
+        lut: None,
+        covered: None,
+        safety: None,
     }
 }
 
@@ -115,6 +169,9 @@ pub fn fit(
         gamma: [1.0; 3],
         inlier_fraction: 0.0,
         clamped: false,
+        lut: None,
+        covered: None,
+        safety: None,
     };
     for (c, h) in hist.iter().enumerate() {
         let ch = robust::fit_channel(h, params);
@@ -123,7 +180,62 @@ pub fn fit(
         out.inlier_fraction += ch.inlier_fraction / 3.0;
         out.clamped |= ch.clamped;
     }
+    let full = if params.curve {
+        refine(&mut out, &hist, params)
+    } else {
+        std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c]))
+    };
+    let check = guard::check(
+        fixed,
+        moving_warped,
+        valid,
+        &full,
+        out.covered.as_ref(),
+        params,
+    );
+    if params.curve || check.strength < 1.0 {
+        out.lut = Some(guard::shrink(&full, check.strength).map(|l| l.to_vec()));
+    }
+    out.safety = Some(safety_record(&check));
     out
+}
+
+/// The shared smooth curve with per-channel offset and gain, started from the gain-and-gamma
+/// fit (kept when the curve cannot be fitted). Records the covered levels.
+fn refine(out: &mut ToneFit, hist: &[robust::Joint; 3], params: &ToneParams) -> [[f64; 256]; 3] {
+    let start = std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c]));
+    let Some(f) = curve::fit(hist, &start, params.tukey_c, params.smooth) else {
+        return start;
+    };
+    out.model = "per channel: black level + gain on encoded values after one smooth monotone \
+                 curve shared by the channels (knots every 32 levels), started from a gain in \
+                 linear light + gamma, Tukey M-estimate; identity or end slope beyond the covered \
+                 levels; safety check"
+        .into();
+    out.covered = Some(f.covered);
+    f.luts
+}
+
+fn safety_record(check: &guard::Outcome) -> Safety {
+    let note = if check.strength >= 1.0 {
+        "full fit kept: the changed area does not differ more than the light change explains".into()
+    } else {
+        format!(
+            "fell back to {:.0}% of the fit: at full strength the changed area would have differed \
+             from the before photo by {:.1} ΔE more than the light change explains",
+            100.0 * check.strength,
+            check.excess
+        )
+    };
+    let r = |v: f64| (v * 100.0).round() / 100.0;
+    Safety {
+        strength: check.strength,
+        changed_delta_e: check.changed.map(r),
+        unchanged_delta_e: check.unchanged.map(r),
+        excess: r(check.excess),
+        outside: r(check.outside),
+        note,
+    }
 }
 
 /// Grey-world fit: per-channel linear gains that equalise the channel means of `img` (clipped
@@ -158,12 +270,52 @@ pub fn fit_neutral(img: &RgbImage, params: &ToneParams) -> ToneFit {
     fit
 }
 
-/// The three 256-entry LUTs of a fit.
+/// The three 256-entry LUTs of a fit: its recorded curve, else its gain and gamma.
 #[must_use]
 pub fn luts(fit: &ToneFit) -> [[u8; 256]; 3] {
-    std::array::from_fn(|c| {
-        robust::curve(fit.gain[c], fit.gamma[c]).map(|v| v.round().clamp(0.0, 255.0) as u8)
+    std::array::from_fn(|c| match &fit.lut {
+        Some(l) if l[c].len() == 256 => std::array::from_fn(|v| l[c][v]),
+        _ => robust::curve(fit.gain[c], fit.gamma[c]).map(|v| v.round().clamp(0.0, 255.0) as u8),
     })
+}
+
+impl ToneFit {
+    /// Whether the fit changes no level of any channel.
+    #[must_use]
+    pub fn is_identity(&self) -> bool {
+        luts(self)
+            .iter()
+            .all(|l| l.iter().enumerate().all(|(v, &o)| usize::from(o) == v))
+    }
+
+    /// Whether every channel gets the same curve (an exposure change, no colour change).
+    #[must_use]
+    pub fn is_uniform(&self) -> bool {
+        let l = luts(self);
+        l[0] == l[1] && l[1] == l[2]
+    }
+
+    /// What staff read when the safety check had to hold the fit back by a lot, or when much
+    /// of the treated area lies beyond the light levels the rest of the photo shows.
+    #[must_use]
+    pub fn review_message(&self, params: &ToneParams) -> Option<String> {
+        let s = self.safety.as_ref()?;
+        if s.excess > params.guard_flag {
+            return Some(format!(
+                "Matching this photo's light would have made the treated area look more changed \
+                 than it is, so the light was matched only {:.0}% — compare the two photos' \
+                 lighting and retake the after photo if it differs a lot",
+                100.0 * s.strength
+            ));
+        }
+        (s.outside > params.guard_outside).then(|| {
+            "Much of the treated area is darker or brighter than anything else in the photo, so \
+             its colour after matching the light is an estimate — check that the after photo \
+             does not look more changed than the patient does, or retake it under the before \
+             photo's lighting"
+                .to_owned()
+        })
+    }
 }
 
 /// Apply a fit in place (global, via LUTs).

@@ -149,7 +149,10 @@ fn tone_fit_ignores_treated_half() {
         &after,
         Some(&valid),
     ));
-    assert!(ours < 3.0, "robust fit off by {ours} levels");
+    // The smooth curve on top of gain and gamma is piecewise linear between knots 32 levels
+    // apart: against a smooth in-model curve it costs up to about a level more than gain and
+    // gamma alone (3.7 levels here; the bound was 3 before it).
+    assert!(ours < 4.0, "robust fit off by {ours} levels");
     assert!(
         hist > 2.0 * ours.max(2.0),
         "histogram matching unexpectedly good: {hist} vs {ours}"
@@ -184,4 +187,86 @@ fn a_hand_transform_scores_high_on_a_true_pair_and_near_zero_on_an_unrelated_one
         assert!(true_score > bar + 0.2, "{true_score}");
         assert!(wrong < bar - 0.2, "{wrong}");
     }
+}
+
+/// A before photo whose levels stay within 110..=220 and an after photo under `light` (a map of
+/// encoded values in [0, 1]) whose treated disc holds pigment dots at level 40 (under the
+/// before's light): darker than anything unchanged, so the fit must extrapolate to show them.
+/// Returns the treatment's mean ΔE2000 against the before photo after tone matching with
+/// `params`, relative to the truth's.
+fn dark_treatment_ratio(light: &dyn Fn(f64) -> f64, params: &ToneParams) -> f64 {
+    let (w, h) = (320u32, 240u32);
+    let before = image::RgbImage::from_fn(w, h, |x, y| {
+        let t = (f64::from(x) / 13.0).sin() * (f64::from(y) / 17.0).cos();
+        image::Rgb([165.0 + 55.0 * t, 160.0 + 50.0 * t, 150.0 + 40.0 * t].map(|v| v as u8))
+    });
+    let treated = |x: u32, y: u32| {
+        let (dx, dy) = (f64::from(x) - 160.0, f64::from(y) - 120.0);
+        dx.hypot(dy) < 60.0 && (x / 2 * 7 + y / 2 * 13).is_multiple_of(4)
+    };
+    let in_disc = |x: u32, y: u32| (f64::from(x) - 160.0).hypot(f64::from(y) - 120.0) < 60.0;
+    let truth = image::RgbImage::from_fn(w, h, |x, y| {
+        if treated(x, y) {
+            image::Rgb([40, 36, 34])
+        } else {
+            *before.get_pixel(x, y)
+        }
+    });
+    let shoot = |v: u8| {
+        (255.0 * light(f64::from(v) / 255.0))
+            .round()
+            .clamp(0.0, 255.0) as u8
+    };
+    let after =
+        image::RgbImage::from_fn(w, h, |x, y| image::Rgb(truth.get_pixel(x, y).0.map(shoot)));
+    let valid = image::GrayImage::from_pixel(w, h, image::Luma([255]));
+    let fit = tone::fit(&before, &after, &valid, params);
+    let mut matched = after.clone();
+    tone::apply_mut(&mut matched, &fit);
+    let effect = |img: &image::RgbImage| {
+        let d: Vec<f64> = img
+            .enumerate_pixels()
+            .filter(|(x, y, _)| in_disc(*x, *y))
+            .map(|(x, y, p)| {
+                tone::delta_e2000(
+                    tone::srgb_to_lab(p.0),
+                    tone::srgb_to_lab(before.get_pixel(x, y).0),
+                )
+            })
+            .collect();
+        d.iter().sum::<f64>() / d.len() as f64
+    };
+    effect(&matched) / effect(&truth)
+}
+
+/// Issue 30: a treated area darker than any unchanged level must not look more changed than it
+/// is. The light changes are ordinary ones between two shots: a contrast curve on encoded values
+/// and a black-level lift with a gain on encoded values. The former model (a gain in linear light
+/// and a gamma, extrapolated without a safety check) overstates at least one of them.
+#[test]
+fn a_treatment_darker_than_any_unchanged_level_is_not_exaggerated() {
+    let tau = std::f64::consts::TAU;
+    let contrast = |e: f64| e - 0.7 * (tau * e).sin() / tau;
+    let flare = |e: f64| 0.08 + 0.85 * e;
+    let former = ToneParams {
+        curve: false,
+        guard_tolerance: f64::INFINITY,
+        ..ToneParams::default()
+    };
+    let mut former_worst: f64 = 0.0;
+    for (name, light) in [
+        ("contrast", &contrast as &dyn Fn(f64) -> f64),
+        ("flare", &flare),
+    ] {
+        let ours = dark_treatment_ratio(light, &ToneParams::default());
+        assert!(
+            (0.5..=1.10).contains(&ours),
+            "{name}: treatment shown {ours:.3}× its truth"
+        );
+        former_worst = former_worst.max(dark_treatment_ratio(light, &former));
+    }
+    assert!(
+        former_worst > 1.15,
+        "the former model no longer overstates: {former_worst:.3}"
+    );
 }
