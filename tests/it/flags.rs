@@ -111,10 +111,8 @@ fn a_later_stage_dated_before_an_earlier_one_is_held_with_date_order() {
         "date_order"
     );
     // `[quality] date_order = "warn"` publishes it with a warning instead.
-    let config = format!(
-        "{}[quality]\ndate_order = \"warn\"\n",
-        support::env::TEST_CLINIC
-    );
+    let config =
+        support::env::TEST_CLINIC.replace("[quality]\n", "[quality]\ndate_order = \"warn\"\n");
     env.put("beforeafter.toml", config.as_bytes());
     let (out, summary) = env.batch(&[]);
     assert_eq!(out.status.code(), Some(0), "{summary}");

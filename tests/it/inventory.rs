@@ -337,7 +337,7 @@ fn a_run_that_fills_the_disk_exits_1_and_gives_the_room_back() {
         support::sample::skip_or_fail("disk-full test skipped: mounting a tmpfs needs root");
         return;
     }
-    let size = gallery_and_a_half();
+    let size = gallery_and_a_quarter();
     let mut clinic = Clinic::new(2, 400, 0);
     let tmpfs = match disk::Tmpfs::mount(&clinic.env.out(), size) {
         Ok(t) => t,
@@ -371,12 +371,12 @@ fn a_run_that_fills_the_disk_exits_1_and_gives_the_room_back() {
     assert!(again.is_clean(), "with room again: {again:#?}");
 }
 
-/// Room for one gallery of the test's two cases and a half: the first publish fits, a setting
+/// Room for one gallery of the test's two cases and a quarter: the first publish fits, a setting
 /// that renders every image again under new names does not.
-fn gallery_and_a_half() -> u64 {
+fn gallery_and_a_quarter() -> u64 {
     let mut probe = Clinic::new(2, 400, 0);
     assert!(probe.clean_run().is_clean());
-    (disk::pages_used(&probe.env.out()) * 3 / 2 + 8) * disk::PAGE
+    (disk::pages_used(&probe.env.out()) * 5 / 4 + 8) * disk::PAGE
 }
 
 /// The manifest is the one published before, and every file it lists is there and decodes.

@@ -15,7 +15,7 @@ use crate::support::env::TestEnv;
 /// the small test photos publish (crops down to 64 px, where the shipped minimum is 400).
 pub const FAST_CONFIG: &str = "[cases]\ndefault_consent = true\nids = \"folder\"\n\
 [outputs]\nwidths = [320]\nformats = [\"jpeg\"]\n\
-[composites]\nenabled = false\n[review]\nmin_crop = 64\n[watch]\nquiet_ms = 200\npoll_ms = 150\nbroken_after_ms = 1200\n";
+[composites]\nenabled = false\n[review]\nmin_crop = 64\n[quality]\ntone = \"warn\"\n[watch]\nquiet_ms = 200\npoll_ms = 150\nbroken_after_ms = 1200\n";
 
 pub struct Session {
     child: Child,
