@@ -89,6 +89,10 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// CPU seconds per stage, summed over threads (and over shards, for a merge).
     pub timings: timings::StageSeconds,
+    /// Encode CPU seconds by kind of file and format ("photo webp", "thumb jpeg"), summed over
+    /// threads; empty for a merge.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub encode_split: std::collections::BTreeMap<String, f64>,
     /// The shard this run processed ("2/3"), for `batch --shard`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
@@ -157,6 +161,7 @@ pub fn run(
         .inspect_err(|_| clean_after_failure(input, out))?;
     let mut summary = start.summary();
     summary.timings = start.settings.timings.snapshot();
+    summary.encode_split = start.settings.timings.encode_split();
     publish(input, out, &start, results, summary)
 }
 

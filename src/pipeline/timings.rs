@@ -1,11 +1,14 @@
 //! CPU time spent per stage, summed over all threads, so benches and `--json` can show where a
 //! run's time went (e.g. that alignment is not the bottleneck).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
+
+use crate::config::Format;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Stage {
@@ -17,9 +20,12 @@ pub enum Stage {
     Resample,
     Watermark,
     Encode,
+    /// Handing files to the output folder (synced writes), on a thread of its own: waiting on
+    /// the disk, not CPU, and overlapped with encoding.
+    Write,
 }
 
-const COUNT: usize = 7;
+const COUNT: usize = 8;
 const NAMES: [&str; COUNT] = [
     "decode",
     "align",
@@ -28,11 +34,19 @@ const NAMES: [&str; COUNT] = [
     "resample",
     "watermark",
     "encode",
+    "write",
 ];
+
+/// What an encoded file is, for the encode split: a slider photo (every width), a downloadable
+/// composite (side by side and square), the social (OpenGraph) image, an index thumbnail.
+pub const KINDS: [&str; 4] = ["photo", "composite", "social", "thumb"];
+const FORMATS: [Format; 3] = [Format::Jpeg, Format::Webp, Format::Avif];
 
 #[derive(Debug, Default)]
 pub struct Timings {
     nanos: [AtomicU64; COUNT],
+    /// Encode time per kind (index into [`KINDS`]) and format (index into `FORMATS`).
+    encodes: [[AtomicU64; 3]; 4],
 }
 
 impl Timings {
@@ -43,6 +57,33 @@ impl Timings {
         let ns = start.elapsed().as_nanos() as u64;
         self.nanos[stage as usize].fetch_add(ns, Ordering::Relaxed);
         out
+    }
+
+    /// Run `f`, an encoding of a `kind` file as `format`: its duration counts as encode time,
+    /// and in the split by kind.
+    pub fn time_encode<T>(&self, kind: usize, format: Format, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        let ns = start.elapsed().as_nanos() as u64;
+        self.nanos[Stage::Encode as usize].fetch_add(ns, Ordering::Relaxed);
+        let at = FORMATS.iter().position(|&x| x == format).unwrap_or(0);
+        self.encodes[kind.min(KINDS.len() - 1)][at].fetch_add(ns, Ordering::Relaxed);
+        out
+    }
+
+    /// Encode CPU seconds per kind and format ("photo jpeg"), those that ran.
+    pub fn encode_split(&self) -> BTreeMap<String, f64> {
+        let mut split = BTreeMap::new();
+        for (kind, per_format) in KINDS.iter().zip(&self.encodes) {
+            for (format, ns) in FORMATS.iter().zip(per_format) {
+                let ns = ns.load(Ordering::Relaxed);
+                if ns > 0 {
+                    let secs = (ns as f64 / 1e6).round() / 1e3;
+                    split.insert(format!("{kind} {}", format.extension()), secs);
+                }
+            }
+        }
+        split
     }
 
     pub fn snapshot(&self) -> StageSeconds {
