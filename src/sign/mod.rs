@@ -151,12 +151,7 @@ impl Signer {
         input: &Path,
         before: Option<&[u8]>,
     ) -> Result<Option<String>, Fatal> {
-        let manifest_path = out.join(crate::manifest::FILE_NAME);
-        let manifest = std::fs::read(&manifest_path).map_err(|cause| Fatal::Output {
-            path: manifest_path,
-            cause,
-        })?;
-        let hash = blake3::hash(&manifest).to_hex().to_string();
+        let (manifest, hash) = saved_manifest(out)?;
         let signed = check::signed_by(out, &self.public, &manifest);
         let last = log::last(input);
         let logged = last
@@ -193,12 +188,7 @@ pub fn record_unsigned(
     input: &Path,
     before: Option<&[u8]>,
 ) -> Result<Option<String>, Fatal> {
-    let manifest_path = out.join(crate::manifest::FILE_NAME);
-    let manifest = std::fs::read(&manifest_path).map_err(|cause| Fatal::Output {
-        path: manifest_path,
-        cause,
-    })?;
-    let hash = blake3::hash(&manifest).to_hex().to_string();
+    let (manifest, hash) = saved_manifest(out)?;
     let last = log::last(input);
     if last.as_ref().is_some_and(|e| e.manifest == hash) {
         return Ok(None);
@@ -209,6 +199,14 @@ pub fn record_unsigned(
     Ok(log::append(input, entry)
         .err()
         .map(|e| format!("the publication log was not written: {e}")))
+}
+
+/// The `manifest.json` a run just saved in `out`, and its BLAKE3 hash (hex), as the log keeps it.
+fn saved_manifest(out: &Path) -> Result<(Vec<u8>, String), Fatal> {
+    let path = out.join(crate::manifest::FILE_NAME);
+    let manifest = std::fs::read(&path).map_err(|cause| Fatal::Output { path, cause })?;
+    let hash = blake3::hash(&manifest).to_hex().to_string();
+    Ok((manifest, hash))
 }
 
 /// The signature's trusted comment: when, and by which version. `minisign -V` prints it.

@@ -13,60 +13,16 @@ use support::sample;
 mod fit;
 mod server;
 
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use headless_chrome::Tab;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::{Emulation, Input, Log, Network, Page, Runtime};
-use headless_chrome::{Browser, LaunchOptions, Tab};
 use sample::{sample_gallery, target_dir};
+use support::chrome::{browser, eval};
 
 const CASE: &str = "smp-crown-series/index.html";
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("BEFOREAFTER_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let names = ["chromium", "chromium-browser", "google-chrome"];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.map(|n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// A fresh headless Chromium, or `None` (said loudly) when there is none outside CI.
-fn browser(name: &str) -> Option<(Browser, tempfile::TempDir)> {
-    let Some(path) = chromium() else {
-        sample::skip_or_fail(&format!(
-            "{name}: browser test SKIPPED: no Chromium found (apt-get install chromium, or set \
-             BEFOREAFTER_CHROMIUM)"
-        ));
-        return None;
-    };
-    let profile = tempfile::tempdir().unwrap();
-    let args: Vec<&OsStr> = [
-        "--disable-component-update",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(path))
-        .headless(true)
-        .sandbox(false)
-        .window_size(Some((1280, 1000)))
-        .user_data_dir(Some(profile.path().to_owned()))
-        .args(args)
-        .build()
-        .unwrap();
-    Some((Browser::new(options).expect("Chromium starts"), profile))
-}
 
 /// What a tab saw: console errors and every request URL.
 #[derive(Default)]
@@ -123,38 +79,6 @@ fn open(tab: &Tab, url: &str) {
          i.getBoundingClientRect().top < innerHeight).map(i => i.complete ? 0 : \
          new Promise(r => { i.onload = r; i.onerror = r; })))",
     );
-}
-
-/// The value of the expression `js`, awaited when it is a promise; a script error fails the test.
-fn eval(tab: &Tab, js: &str) -> serde_json::Value {
-    let reply = tab
-        .call_method(Runtime::Evaluate {
-            expression: js.to_owned(),
-            return_by_value: Some(true),
-            await_promise: Some(true),
-            generate_preview: None,
-            silent: None,
-            include_command_line_api: None,
-            user_gesture: Some(true),
-            object_group: None,
-            context_id: None,
-            throw_on_side_effect: None,
-            timeout: None,
-            disable_breaks: None,
-            repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: None,
-            unique_context_id: None,
-            serialization_options: None,
-        })
-        .unwrap_or_else(|e| panic!("{js}: {e}"));
-    if let Some(e) = reply.exception_details {
-        panic!(
-            "{js}: {} {:?}",
-            e.text,
-            e.exception.and_then(|x| x.description)
-        );
-    }
-    reply.result.value.unwrap_or(serde_json::Value::Null)
 }
 
 fn screenshot(tab: &Tab, name: &str) {

@@ -7,8 +7,8 @@
 //! case page goes to `target/review-screenshots/` (`case.png`, `points.png`).
 
 pub mod app;
-pub mod chrome;
 use crate::support;
+use support::chrome;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

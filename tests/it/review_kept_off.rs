@@ -5,8 +5,9 @@
 //! one photo out while the rest of the case stays published, and its undo brings it back. Each
 //! is recorded differently in case.toml (`consent = false`, `[[withhold]]`).
 
-use crate::review_app::{app, chrome};
+use crate::review_app::app;
 use crate::support;
+use crate::support::chrome;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use headless_chrome::Tab;
 
-use super::chrome::eval;
+use crate::support::chrome::eval;
 use crate::support::env::TestEnv;
 
 /// The app as a user starts it, on a free loopback port; stopped when dropped.

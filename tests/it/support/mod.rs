@@ -2,6 +2,7 @@
 //! crate (`tests/it/main.rs`); each says `use crate::support;` and uses the parts it needs
 //! (`use support::env::TestEnv;`).
 //!
+//! - [`chrome`]: headless Chromium for the gallery's and the review app's browser tests.
 //! - [`env`]: a temp input/output tree and the real binary (`TestEnv`), small image makers.
 //! - [`heif`]: whether `heif-enc` and libheif are here, and HEIC files made with them.
 //! - [`http`]: raw requests to the binary's server (any `Host`, `Origin`, `Cookie`), and a run
@@ -19,6 +20,7 @@
 //! `benches/support/` stays apart: it only builds the benches' inputs (cached 12-MP pairs, the
 //! bench clinic's settings, peak memory), which no test needs.
 
+pub mod chrome;
 pub mod env;
 pub mod heif;
 pub mod http;

@@ -1,5 +1,6 @@
-//! Headless Chromium for the review app's tests (the launch of `tests/it/browser.rs`): a fresh
-//! profile, no background traffic, and helpers to evaluate script and click at page points.
+//! Headless Chromium for the browser tests of the gallery (`tests/it/browser.rs`) and of the
+//! review app: a fresh profile, no background traffic, and helpers to evaluate script and click
+//! at page points.
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
