@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "beforeafter",
-    version,
+    // The package version and the commit it was built from (build.rs).
+    version = env!("BEFOREAFTER_VERSION"),
     about = "Aligned, honest before/after photo galleries for clinics",
     long_about = "Turns a folder of clinic before/after photos into watermarked, metadata-free, \
                   publish-ready images and a static gallery."
@@ -160,6 +161,13 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         /// used as the watermark. Without it, `check` warns until it is set.
         #[arg(long)]
         clinic: Option<String>,
+    },
+    /// Write the man pages and shell completions (bash, zsh, fish) made from these definitions
+    /// into DIR/man and DIR/completions: for packagers, and for installs by `cargo install`.
+    #[command(hide = true)]
+    Generate {
+        /// The folder to write into (created if missing).
+        dir: PathBuf,
     },
 }
 

@@ -56,6 +56,10 @@ pub fn run(command: Command) -> Result<i32> {
             force,
         }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
         Command::Init { dir, clinic } => init(&dir, clinic.as_deref()),
+        Command::Generate { dir } => {
+            crate::generate::write_all(&dir)?;
+            Ok(0)
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod discover;
 pub mod error;
 pub mod flags;
 pub mod gallery;
+pub mod generate;
 pub mod http;
 pub mod ids;
 pub mod ingest;
