@@ -26,7 +26,7 @@ fn main() {
 }
 
 /// `0.1.0 (commit 1a2b3c4d5e6f)`, or `0.1.0 (commit unknown)`.
-fn version_line(version: &str, commit: Option<&str>) -> String {
+pub fn version_line(version: &str, commit: Option<&str>) -> String {
     match commit {
         Some(c) => format!("{version} (commit {})", &c[..c.len().min(12)]),
         None => format!("{version} (commit unknown)"),
@@ -35,7 +35,7 @@ fn version_line(version: &str, commit: Option<&str>) -> String {
 
 /// The commit of the source in `dir`, from `from_env`, git or `.cargo_vcs_info.json`; `watch`
 /// is told each git file that would change with the commit.
-fn commit(dir: &Path, from_env: Option<&str>, mut watch: impl FnMut(&Path)) -> Option<String> {
+pub fn commit(dir: &Path, from_env: Option<&str>, mut watch: impl FnMut(&Path)) -> Option<String> {
     if let Some(c) = from_env.map(str::trim).filter(|c| is_hex(c)) {
         return Some(c.to_owned());
     }
@@ -68,7 +68,12 @@ fn git_commit(dir: &Path, watch: &mut impl FnMut(&Path)) -> Option<String> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     (out.status.success() && !text.trim().is_empty()).then(|| text.trim().to_owned())
 }
@@ -82,7 +87,11 @@ fn vcs_info_commit(dir: &Path, watch: &mut impl FnMut(&Path)) -> Option<String> 
     }
     let text = std::fs::read_to_string(path).ok()?;
     let after = &text[text.find("\"sha1\"")? + "\"sha1\"".len()..];
-    let value = after.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let value = after
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
     let sha = &value[..value.find('"')?];
     is_hex(sha).then(|| sha.to_owned())
 }

@@ -150,12 +150,18 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
     /// The clinic's signing key: every run that changes the gallery signs its manifest with it.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Create a clinic folder: a commented config, an example case and a short guide. Never overwrites.
+    /// Create a clinic's photo folder: a short config, an example case file and a guide to the
+    /// first gallery (printed, and saved as README.md in it). Never overwrites.
     #[command(after_help = "Examples:
   beforeafter init my-clinic --clinic \"Hair Clinic Leeds\"
-  beforeafter batch my-clinic/photos --out my-clinic/gallery --config my-clinic/beforeafter.toml")]
+  beforeafter check my-clinic
+  beforeafter batch my-clinic --out my-clinic-gallery
+
+DIR is the photo folder: one folder per client in it (my-clinic/client-07/before.jpg, after.jpg),
+its settings in my-clinic/beforeafter.toml (used automatically). The gallery is made beside it,
+never inside it. init prints the steps, and saves them as my-clinic/README.md.")]
     Init {
-        /// The folder to create or fill.
+        /// The photo folder to create or fill.
         dir: PathBuf,
         /// The clinic's name: written as `[gallery] clinic`, shown in every page's header and
         /// used as the watermark. Without it, `check` warns until it is set.

@@ -1,12 +1,12 @@
 //! The subcommands: `batch` (whole, or one shard), `merge`, `watch`, `check`, `verify` and
-//! `init`. Each returns the process exit code.
+//! `init` ([`crate::init`]). Each returns the process exit code.
 
 use std::path::Path;
 
 use anyhow::Result;
 
 use crate::cli::{BatchArgs, Command, MergeArgs, ShardArg};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::discover;
 use crate::flags::Severity;
 use crate::pipeline::{self, Reporter, RunOptions, Shard, Summary};
@@ -55,7 +55,7 @@ pub fn run(command: Command) -> Result<i32> {
             password,
             force,
         }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
-        Command::Init { dir, clinic } => init(&dir, clinic.as_deref()),
+        Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
         Command::Generate { dir } => {
             crate::generate::write_all(&dir)?;
             Ok(0)
@@ -313,73 +313,4 @@ fn print_assessment(assessed: &[pipeline::Assessed]) -> usize {
         }
     }
     bad
-}
-
-const INIT_GUIDE: &str = "# Your beforeafter photo folder
-
-- Photos go here. One folder per case (`<case>/`) holding `before.jpg`, `session-1.jpg` …
-  `after.jpg`; add a view prefix for several views (`crown_before.jpg`, `front_after.jpg`).
-  A `case.toml` in the folder adds captions and the client's marketing consent. Flat pairs
-  such as `smith_before.jpg` + `smith_after.jpg` work too. Names are case-insensitive;
-  `-` and spaces work as separators, `pre`/`post` as synonyms.
-- `beforeafter.toml` holds the settings; every key is explained in it. Delete the keys you
-  do not change. It is used automatically when you run beforeafter on this folder.
-- Check what will be published:  beforeafter check THIS-FOLDER
-- Build the gallery:              beforeafter batch THIS-FOLDER --out gallery
-- Upload the `gallery/` folder to your web host as it is.
-";
-
-const INIT_CASE: &str = "# Captions shown in the gallery, and the client's marketing consent.
-title = \"Example case\"
-treatment = \"Scalp micropigmentation\"
-sessions = 3
-date = \"2026-05\"            # shown as month and year only
-technician = \"\"
-tags = [\"crown\"]
-notes = \"\"
-credit = \"\"
-# Nothing of this case is published until this says true.
-consent = false
-";
-
-/// The default config with `[gallery] clinic` set to `clinic` (the watermark follows it).
-fn init_config(clinic: Option<&str>) -> String {
-    match clinic.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(name) => {
-            let value = toml::Value::String(name.to_owned()).to_string();
-            config::DEFAULT_TOML.replacen("\nclinic = \"\"\n", &format!("\nclinic = {value}\n"), 1)
-        }
-        None => config::DEFAULT_TOML.to_owned(),
-    }
-}
-
-fn init(dir: &Path, clinic: Option<&str>) -> Result<i32> {
-    let toml = init_config(clinic);
-    let files: [(&str, &str); 3] = [
-        ("beforeafter.toml", &toml),
-        ("README.md", INIT_GUIDE),
-        ("example-case/case.toml", INIT_CASE),
-    ];
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        if path.exists() {
-            println!("kept     {} (already exists)", path.display());
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, text)?;
-        println!("created  {}", path.display());
-    }
-    if clinic.is_none() {
-        println!(
-            "Set your clinic's name in beforeafter.toml ([gallery] clinic): it is the watermark."
-        );
-    }
-    println!(
-        "Next: put photos in {0} (see {0}/README.md), then run: beforeafter check {0}",
-        dir.display()
-    );
-    Ok(0)
 }

@@ -20,6 +20,7 @@ pub mod generate;
 pub mod http;
 pub mod ids;
 pub mod ingest;
+pub mod init;
 pub mod journal;
 pub mod manifest;
 pub mod output;

@@ -21,6 +21,8 @@ mod house;
 mod ingest;
 mod inventory;
 mod mutation;
+mod newcomer;
+mod package;
 mod privacy;
 mod quality;
 mod registration;
