@@ -29,7 +29,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libheif1 \
     && dpkg -i /tmp/beforeafter.deb \
     && rm -rf /var/lib/apt/lists/* /tmp/beforeafter.deb \
     && beforeafter --version
-RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin beforeafter \
+RUN groupadd --system --gid 10001 beforeafter \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin beforeafter \
     && mkdir -p /data/photos /data/gallery && chown -R beforeafter:beforeafter /data
 USER 10001:10001
 WORKDIR /data
