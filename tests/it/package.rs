@@ -200,7 +200,7 @@ fn install_section_dockerfile_and_package_test_agree() {
 /// The systemd example watches the layout `init` makes in the home folder.
 #[test]
 fn the_systemd_unit_watches_the_layout_init_makes() {
-    let unit = repo_file("packaging/beforeafter-watch.service");
+    let unit = repo_file("docs/packaging/beforeafter-watch.service");
     let gallery = beforeafter::init::gallery_for(Path::new("my-clinic"));
     let exec = format!(
         "ExecStart=/usr/bin/beforeafter watch %h/my-clinic --out %h/{}\n",
@@ -209,6 +209,6 @@ fn the_systemd_unit_watches_the_layout_init_makes() {
     assert!(unit.contains(&exec), "{exec}");
     let cargo = repo_file("Cargo.toml");
     assert!(cargo.contains(
-        "[\"packaging/beforeafter-watch.service\", \"usr/share/doc/beforeafter/examples/\""
+        "[\"docs/packaging/beforeafter-watch.service\", \"usr/share/doc/beforeafter/examples/\""
     ));
 }
