@@ -57,11 +57,12 @@ pub fn since_before(since: &str) -> String {
     }
 }
 
-/// Alt text for an image of a case's pair: "Before and after: <title>", or the title alone
-/// when it says so already (a case described by `discover`'s default title).
+/// Alt text for an image of a case's pair: "Before and after: <title>", or, when the title
+/// says so already (`discover`'s default title), "Photos side by side: <title>" (an alt that
+/// repeats the card's own text is noise to a screen reader).
 pub fn pair_alt(title: &str) -> String {
     if title.starts_with("Before and after") {
-        title.to_owned()
+        format!("Photos side by side: {title}")
     } else {
         format!("Before and after: {title}")
     }

@@ -93,7 +93,7 @@ pub struct Card {
     pub id: String,
     pub href: Value,
     pub title: String,
-    /// The thumbnail's alt text: "Before and after: <title>".
+    /// The thumbnail's alt text (`caption::pair_alt`).
     pub alt: String,
     pub treatment: Option<String>,
     pub sessions: Option<u32>,
