@@ -152,6 +152,9 @@ pub enum DateStyle {
     None,
 }
 
+/// `interval(0)`: the gallery says "Same day" for it, where other intervals read "9 weeks later".
+pub const SAME_DAY: &str = "the same day";
+
 /// An interval for people, rounded so that it names no day: "5 days", "10 weeks", "7 months",
 /// "2 years". `None` for a negative interval (dates out of order are reported, not shown).
 #[must_use]
@@ -159,7 +162,7 @@ pub fn interval(days: i64) -> Option<String> {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match days {
         ..0 => None,
-        0 => Some("the same day".into()),
+        0 => Some(SAME_DAY.into()),
         1..14 => Some(plural(days, "day")),
         14..183 => Some(plural((days as f64 / 7.0).round() as i64, "week")),
         183..730 => Some(plural((days as f64 / 30.44).round() as i64, "month")),

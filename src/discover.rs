@@ -82,7 +82,8 @@ pub struct Case {
 
 impl Case {
     /// The public title: `case.toml`'s `title`; else the name the clinic chose to publish (the
-    /// slug, or the folder name with `ids = "folder"`); else a neutral "Case 3f9a1c".
+    /// slug, or the folder name with `ids = "folder"`); else words from what is known of the
+    /// case (`described`), never the opaque id, which means nothing to a visitor.
     #[must_use]
     pub fn title(&self) -> String {
         if let Some(t) = self
@@ -100,7 +101,31 @@ impl Case {
         if self.named {
             return self.source.clone();
         }
-        format!("Case {}", self.id.trim_start_matches("case-"))
+        self.described()
+    }
+
+    /// A title from the treatment, the named views and the sessions: "Scalp micropigmentation,
+    /// crown, 3 sessions"; "Before and after" leads when no treatment is known.
+    fn described(&self) -> String {
+        let treatment = (self.meta.treatment.as_deref())
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let mut parts = vec![treatment.unwrap_or("Before and after").to_owned()];
+        let views: Vec<String> = (self.views.iter())
+            .filter(|v| v.name != DEFAULT_VIEW)
+            .map(|v| view_name(&v.name).to_lowercase())
+            .collect();
+        if !views.is_empty() {
+            parts.push(views.join(" and "));
+        }
+        if let Some(n) = self.meta.sessions {
+            parts.push(format!("{n} session{}", if n == 1 { "" } else { "s" }));
+        }
+        let mut title = parts.join(", ");
+        if let Some(first) = title.chars().next() {
+            title.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+        }
+        title
     }
 
     /// `case.toml` as the output folder may show it: a date only as a month, and only with
@@ -784,6 +809,40 @@ mod tests {
         for (stem, want) in table {
             assert_eq!(split_stage(stem), *want, "{stem}");
         }
+    }
+
+    #[test]
+    fn a_case_without_a_title_is_described_never_named_by_its_hash() {
+        let mut case = Case {
+            id: "case-644c32".into(),
+            source: "hairline-07".into(),
+            named: false,
+            dates: DateStyle::Relative,
+            consent_unknown: false,
+            meta: CaseMeta::default(),
+            consent: true,
+            views: vec![View {
+                name: DEFAULT_VIEW.into(),
+                stages: Vec::new(),
+            }],
+            errors: Vec::new(),
+            order_notes: Vec::new(),
+        };
+        assert_eq!(case.title(), "Before and after");
+        case.meta.sessions = Some(1);
+        assert_eq!(case.title(), "Before and after, 1 session");
+        case.meta.treatment = Some("scalp micropigmentation".into());
+        case.meta.sessions = Some(3);
+        case.views[0].name = "crown".into();
+        assert_eq!(case.title(), "Scalp micropigmentation, crown, 3 sessions");
+        case.views.push(View {
+            name: "front-hairline".into(),
+            stages: Vec::new(),
+        });
+        assert_eq!(
+            case.title(),
+            "Scalp micropigmentation, crown and front hairline, 3 sessions"
+        );
     }
 
     #[test]

@@ -37,6 +37,37 @@ pub fn stage_tag(stage: &str, labels: &crate::config::LabelsConfig) -> String {
     }
 }
 
+/// The time since the before photo as a visitor reads it beside a stage's label: "9 weeks
+/// later", "Same day". `since` is the manifest's interval (`dates::interval`).
+pub fn later(since: &str) -> String {
+    if since == crate::dates::SAME_DAY {
+        "Same day".to_owned()
+    } else {
+        format!("{since} later")
+    }
+}
+
+/// The same, said in full for a tooltip: "9 weeks after the before photo", "the same day as
+/// the before photo".
+pub fn since_before(since: &str) -> String {
+    if since == crate::dates::SAME_DAY {
+        format!("Taken {since} as the before photo")
+    } else {
+        format!("Taken {since} after the before photo")
+    }
+}
+
+/// Alt text for an image of a case's pair: "Before and after: <title>", or, when the title
+/// says so already (`discover`'s default title), "Photos side by side: <title>" (an alt that
+/// repeats the card's own text is noise to a screen reader).
+pub fn pair_alt(title: &str) -> String {
+    if title.starts_with("Before and after") {
+        format!("Photos side by side: {title}")
+    } else {
+        format!("Before and after: {title}")
+    }
+}
+
 /// A filter key: lower-case letters and digits (any script) joined by single dashes, so keys
 /// can be listed in one space-separated attribute.
 pub fn filter_key(label: &str) -> String {
@@ -150,5 +181,7 @@ mod tests {
         assert_eq!(view_name("front-hairline"), "Front hairline");
         assert_eq!(filter_key("Diffuse thinning!"), "diffuse-thinning");
         assert_eq!(filter_key("Calvície"), "calvície");
+        assert_eq!(later("9 weeks"), "9 weeks later");
+        assert_eq!(later(&crate::dates::interval(0).unwrap()), "Same day");
     }
 }

@@ -13,9 +13,12 @@ use crate::config::LabelsConfig;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, ViewEntry};
 
-/// Index cards above this position load eagerly with high priority: the first row, which
-/// holds up to four cards on a wide screen.
-const EAGER_CARDS: usize = 4;
+/// Index cards above this position load at once (not lazily): the first screenful whatever the
+/// column count, two rows of four on a laptop, up to four rows of two on a phone (a lazy image
+/// on the first screen waits for layout and is often the largest paint).
+const EAGER_CARDS: usize = 8;
+/// Of those, the ones fetched with high priority: the first row on a phone.
+const PRIORITY_CARDS: usize = 2;
 /// `sizes` of a card's thumbnail: the grid's columns (at least 240 px, 1.2 rem apart, in a
 /// main column of at most 1100 px): four from 1132 px, three from 826 px, else two (0.8 rem
 /// apart on phones).
@@ -90,12 +93,16 @@ pub struct Card {
     pub id: String,
     pub href: Value,
     pub title: String,
+    /// The thumbnail's alt text (`caption::pair_alt`).
+    pub alt: String,
     pub treatment: Option<String>,
     pub sessions: Option<u32>,
     /// The split thumbnail at every width and format.
     pub thumb: Option<Picture>,
-    /// In the first row: loaded at once, with high priority.
+    /// On the first screen: loaded at once, not lazily.
     pub eager: bool,
+    /// In the first row on any screen: fetched with high priority too.
+    pub priority: bool,
     /// The thumbnail's two halves, as the slider labels them ("BEFORE", "AFTER").
     pub labels: [String; 2],
     /// Space-separated filter keys per group.
@@ -119,23 +126,56 @@ pub struct FilterOption {
     pub count: usize,
 }
 
-pub fn card(case: &CaseEntry, position: usize, labels: &LabelsConfig) -> Card {
+/// The filter keys of every named view in the gallery: a tag with one of these keys is filed
+/// under View, not shown twice ("Tag: top" beside "View: Top").
+pub fn view_keys(cases: &[&CaseEntry]) -> Vec<String> {
+    let mut keys: Vec<String> = (cases.iter().flat_map(|c| named_views(c)))
+        .map(|v| caption::filter_key(&v.view))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The case's tags that are not views, and its views with the tags that name one.
+fn tags_and_views(case: &CaseEntry, views: &[String]) -> (Vec<String>, Vec<String>) {
+    let (as_views, tags): (Vec<String>, Vec<String>) = model::tags(case)
+        .into_iter()
+        .partition(|t| views.contains(&caption::filter_key(t)));
+    let mut named: Vec<String> = named_views(case)
+        .map(|v| caption::view_name(&v.view))
+        .collect();
+    for t in as_views {
+        if !named
+            .iter()
+            .any(|n| caption::filter_key(n) == caption::filter_key(&t))
+        {
+            named.push(caption::view_name(&t));
+        }
+    }
+    (tags, named)
+}
+
+pub fn card(case: &CaseEntry, position: usize, labels: &LabelsConfig, views: &[String]) -> Card {
     let meta = &case.meta;
     let treatment = caption::text(meta.treatment.as_ref());
+    let (tags, views) = tags_and_views(case, views);
     Card {
         id: case.id.clone(),
         href: url(&format!("{}/index.html", case.id)),
         title: case.title.clone(),
+        alt: caption::pair_alt(&case.title),
         sessions: meta.sessions,
         thumb: thumb(case),
         eager: position < EAGER_CARDS,
+        priority: position < PRIORITY_CARDS,
         labels: thumb_labels(case, labels),
-        tag_keys: keys(model::tags(case).iter().map(String::as_str)),
+        tag_keys: keys(tags.iter().map(String::as_str)),
         treatment_key: treatment
             .as_deref()
             .map(caption::filter_key)
             .unwrap_or_default(),
-        view_keys: keys(named_views(case).map(|v| v.view.as_str())),
+        view_keys: keys(views.iter().map(String::as_str)),
         treatment,
     }
 }
@@ -185,10 +225,13 @@ fn thumb(case: &CaseEntry) -> Option<Picture> {
 }
 
 /// The index's filter groups. A group is shown only when choosing one of its options would
-/// hide at least one card.
+/// hide at least one card. A tag that names a view counts as that view.
 pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
+    let views = view_keys(cases);
+    let split: Vec<(Vec<String>, Vec<String>)> =
+        cases.iter().map(|c| tags_and_views(c, &views)).collect();
     let groups: [(&str, &str, Vec<Vec<String>>); 3] = [
-        ("tag", "Tag", cases.iter().map(|c| model::tags(c)).collect()),
+        ("tag", "Tag", split.iter().map(|s| s.0.clone()).collect()),
         (
             "treatment",
             "Treatment",
@@ -201,18 +244,7 @@ pub fn filters(cases: &[&CaseEntry]) -> Vec<FilterGroup> {
                 })
                 .collect(),
         ),
-        (
-            "view",
-            "View",
-            cases
-                .iter()
-                .map(|c| {
-                    named_views(c)
-                        .map(|v| caption::view_name(&v.view))
-                        .collect()
-                })
-                .collect(),
-        ),
+        ("view", "View", split.into_iter().map(|s| s.1).collect()),
     ];
     groups
         .into_iter()

@@ -103,12 +103,13 @@ fn write_index(
     let size = config.gallery.page_size as usize;
     let share = model::index_share(&ordered, site, &config.gallery.base_url());
     let filters = index::filters(&ordered);
+    let views = index::view_keys(&ordered);
     let pages = index::pages(ordered.len(), size);
     for page in &pages {
         let on_page = ordered.iter().skip((page.number - 1) * size).take(size);
         let cards: Vec<index::Card> = on_page
             .enumerate()
-            .map(|(i, c)| index::card(c, first_page_at(page.number, i), &config.labels))
+            .map(|(i, c)| index::card(c, first_page_at(page.number, i), &config.labels, &views))
             .collect();
         let html = templates::render(
             env,
@@ -135,7 +136,7 @@ pub fn index_files(published: usize, page_size: u32) -> Vec<String> {
     (1..=pages).map(index::page_file).collect()
 }
 
-/// A card's position for eager loading: only the first page's first row loads at once.
+/// A card's position for eager loading: only the first page's first screenful loads at once.
 fn first_page_at(page: usize, i: usize) -> usize {
     if page == 1 { i } else { usize::MAX }
 }

@@ -14,6 +14,14 @@ use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
 
 /// `sizes` for a case page's photos: the slider's frame is at most the page's content width.
 const STAGE_SIZES: &str = "(min-width: 1140px) 1100px, 100vw";
+/// A composite is offered for download only when its shorter side has at least this many
+/// pixels: smaller files (from small photos, which are never enlarged) look poor wherever they
+/// are posted, and the photos themselves are on the page.
+pub const MIN_DOWNLOAD_SIDE: u32 = 500;
+/// A view whose photos are narrower than this (in pixels, so in CSS pixels at most, since a
+/// photo is never shown larger than its pixels) puts its labels above the photo, not on it:
+/// two labels would cover most of a small photo.
+const SMALL_PHOTO: u32 = 600;
 /// Image formats offered as `<source>`s before the `<img>` fallback, best first.
 const SOURCE_FORMATS: [(&str, &str); 2] = [("avif", "image/avif"), ("webp", "image/webp")];
 
@@ -158,6 +166,8 @@ pub struct ViewModel {
     pub name: String,
     /// Shown when the case has several views or a named one.
     pub heading: Option<String>,
+    /// Narrower than `SMALL_PHOTO`: its labels go above the photo.
+    pub small: bool,
     pub stages: Vec<StageModel>,
     /// The stages the slider compares first: the before photo and the last one.
     pub a: usize,
@@ -175,24 +185,28 @@ pub struct StageModel {
     pub tag: String,
     /// Capture month, e.g. "Feb 2026" (only with `[gallery] dates = "month"`).
     pub month: Option<String>,
-    /// Time since the before photo, e.g. "10 weeks after the before photo".
+    /// Time since the before photo in full, e.g. "Taken 10 weeks after the before photo".
     pub since: Option<String>,
     /// What the page shows beside the stage's name: the month and/or the time since the before
-    /// photo, e.g. "+10 weeks" or "May 2026, +10 weeks".
+    /// photo, e.g. "10 weeks later", "Same day" or "May 2026, 10 weeks later"; `None` when no
+    /// date is known (the label alone).
     pub when: Option<String>,
     pub alt: String,
     pub picture: Picture,
     pub eager: bool,
 }
 
+/// A composite offered for download, named by what a clinic would use it for (its pixel size
+/// means nothing to a visitor).
 #[derive(Serialize)]
 pub struct Download {
     pub href: Value,
+    /// What it is for: "For web pages and print".
     pub label: &'static str,
+    /// Its shape: "side by side".
+    pub shape: &'static str,
     /// The saved file's name: the case, the view and what the file is.
     pub filename: String,
-    pub width: u32,
-    pub height: u32,
 }
 
 pub fn site(config: &GalleryConfig, logo_src: Option<&str>) -> Site {
@@ -237,6 +251,18 @@ pub(super) fn tags(case: &CaseEntry) -> Vec<String> {
         .collect()
 }
 
+/// The case's tags less those that name one of its views: the view's heading says it already.
+fn tags_beside_views(case: &CaseEntry) -> Vec<String> {
+    let views: Vec<String> = (case.views.iter())
+        .filter(|v| v.view != DEFAULT_VIEW)
+        .map(|v| caption::filter_key(&v.view))
+        .collect();
+    tags(case)
+        .into_iter()
+        .filter(|t| !views.contains(&caption::filter_key(t)))
+        .collect()
+}
+
 pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
     let meta = &case.meta;
     let several = case.views.len() > 1;
@@ -252,7 +278,7 @@ pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
         technician: caption::text(meta.technician.as_ref()),
         notes: caption::text(meta.notes.as_ref()),
         credit: caption::text(meta.credit.as_ref()),
-        tags: tags(case),
+        tags: tags_beside_views(case),
         honesty: caption::honesty(case),
         views: case
             .views
@@ -292,9 +318,13 @@ fn view_model(
             .find(|o| o.kind.as_deref() == Some(kind))
     };
     let downloads = downloads(case, view, &composite);
+    let width = (view.stages.first())
+        .and_then(|s| s.outputs.iter().map(|o| o.width).max())
+        .unwrap_or(0);
     ViewModel {
         id: format!("view-{}", caption::filter_key(&view.view)),
         heading: (several || view.view != DEFAULT_VIEW).then(|| name.clone()),
+        small: width > 0 && width < SMALL_PHOTO,
         name,
         stages,
         a: 0,
@@ -317,8 +347,8 @@ fn stage_model(
         .map(|m| m.1);
     let interval =
         (stage.since_before.as_ref()).filter(|_| config.gallery.dates != DateStyle::None);
-    let since = interval.map(|s| format!("{s} after the before photo"));
-    let when = [month.clone(), interval.map(|s| format!("+{s}"))]
+    let since = interval.map(|s| caption::since_before(s));
+    let when = [month.clone(), interval.map(|s| caption::later(s))]
         .into_iter()
         .flatten();
     let when = Some(when.collect::<Vec<_>>().join(", ")).filter(|w| !w.is_empty());
@@ -335,8 +365,8 @@ fn stage_model(
     }
 }
 
-/// The view's composites, named by what they are: "Stacked" when the side composite of wide
-/// photos puts them one above the other.
+/// The view's composites large enough to offer (`MIN_DOWNLOAD_SIDE`), named by use; the side
+/// composite of wide photos puts them one above the other, which suits a phone's screen.
 fn downloads<'a>(
     case: &CaseEntry,
     view: &ViewEntry,
@@ -346,20 +376,25 @@ fn downloads<'a>(
         .and_then(|s| s.outputs.iter().max_by_key(|o| o.width))
         .map_or(1.0, |o| f64::from(o.width) / f64::from(o.height.max(1)));
     let kinds = [
-        ("side", "Side by side", "side-by-side"),
-        ("square", "Square", "square"),
-        ("social", "For social media", "social"),
+        (
+            "side",
+            "For web pages and print",
+            "side by side",
+            "side-by-side",
+        ),
+        ("square", "For square posts", "square", "square"),
+        ("social", "For link previews", "wide", "social"),
     ];
     kinds
         .into_iter()
-        .filter_map(|(kind, label, name)| {
-            let o = composite(kind)?;
+        .filter_map(|(kind, label, shape, name)| {
+            let o = composite(kind).filter(|o| o.width.min(o.height) >= MIN_DOWNLOAD_SIDE)?;
             let aspect = f64::from(o.width) / f64::from(o.height.max(1));
             let stacked = kind == "side" && aspect < photo;
-            let (label, name) = if stacked {
-                ("Stacked", "stacked")
+            let (label, shape, name) = if stacked {
+                ("For phone screens", "one above the other", "stacked")
             } else {
-                (label, name)
+                (label, shape, name)
             };
             let view_part = if view.view == DEFAULT_VIEW {
                 String::new()
@@ -369,9 +404,8 @@ fn downloads<'a>(
             Some(Download {
                 href: url(&local_path(&case.id, &o.path)),
                 label,
+                shape,
                 filename: format!("{}{view_part}-{name}.jpg", case.id),
-                width: o.width,
-                height: o.height,
             })
         })
         .collect()
@@ -461,7 +495,7 @@ pub fn share(page: &CasePage, site: &Site, base_url: &str) -> Share {
         title: format!("{} · {}", page.title, site.name),
         description: description.join(" · "),
         image: social.map(|o| share_image(o, &page.id, base_url)),
-        image_alt: format!("Before and after: {}", page.title),
+        image_alt: caption::pair_alt(&page.title),
         url: (!base_url.is_empty()).then(|| url(&format!("{base_url}{}/", page.id))),
     }
 }
@@ -485,7 +519,7 @@ pub fn index_share(cases: &[&CaseEntry], site: &Site, base_url: &str) -> Share {
                     .iter()
                     .find(|c| o.path.starts_with(&format!("{}/", c.id)))
             })
-            .map(|c| format!("Before and after: {}", c.title))
+            .map(|c| caption::pair_alt(&c.title))
             .unwrap_or_default(),
         url: (!base_url.is_empty()).then(|| url(base_url)),
     }

@@ -22,7 +22,7 @@ const PAGES: [&str; 4] = [
     "rotated-phone/index.html",
 ];
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -191,7 +191,7 @@ fn case(
     .unwrap()
 }
 
-fn pair(id: &str, status: &str, meta: serde_json::Value) -> CaseEntry {
+pub(crate) fn pair(id: &str, status: &str, meta: serde_json::Value) -> CaseEntry {
     let null = serde_json::Value::Null;
     case(
         id,
@@ -204,7 +204,7 @@ fn pair(id: &str, status: &str, meta: serde_json::Value) -> CaseEntry {
     )
 }
 
-fn render(cases: Vec<CaseEntry>, config: &Config) -> tempfile::TempDir {
+pub(crate) fn render(cases: Vec<CaseEntry>, config: &Config) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     gallery::write(dir.path(), &Manifest::new(cases), config).unwrap();
     dir
@@ -331,7 +331,7 @@ fn copy_sample_logo(dir: &Path) {
     .unwrap();
 }
 
-fn config_in(dir: &Path, toml: &str) -> Config {
+pub(crate) fn config_in(dir: &Path, toml: &str) -> Config {
     let path = dir.join("beforeafter.toml");
     std::fs::write(&path, toml).unwrap();
     Config::load(Some(&path)).unwrap()

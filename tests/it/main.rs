@@ -16,6 +16,7 @@ mod discover;
 mod flags;
 mod formats;
 mod gallery;
+mod gallery_words;
 mod heic;
 mod house;
 mod ingest;

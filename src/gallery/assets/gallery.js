@@ -22,6 +22,7 @@
     var count = document.querySelector("[data-count]");
     var none = document.querySelector("[data-none]");
     var clear = box.querySelector("[data-clear]");
+    var toggle = document.querySelector("[data-filter-toggle]");
     var buttons = box.querySelectorAll("button[data-group]");
     var groups = [];
     each(buttons, function (b) {
@@ -75,6 +76,12 @@
         }
       });
       clear.hidden = !active;
+      if (toggle) {
+        var n = groups.filter(function (g) {
+          return chosen[g];
+        }).length;
+        toggle.textContent = n ? "Filter (" + n + ")" : "Filter";
+      }
       none.hidden = shown > 0 || cards.length === 0;
       if (count && active) {
         count.textContent = "Showing " + shown + " of " + plural(cards.length);
@@ -97,6 +104,12 @@
       });
     }
 
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var open = box.classList.toggle("open");
+        toggle.setAttribute("aria-expanded", String(open));
+      });
+    }
     box.addEventListener("click", function (event) {
       var button = event.target.closest("button");
       if (!button) {
@@ -142,7 +155,9 @@
       .then(function (html) {
         var next = new DOMParser().parseFromString(html, "text/html");
         var grid = document.querySelector(".grid");
+        var first = null;
         each(next.querySelectorAll(".grid .card"), function (card) {
+          first = first || card;
           grid.appendChild(document.adoptNode(card));
         });
         var nextLink = next.querySelector("[data-more]");
@@ -152,7 +167,7 @@
         } else if (pager) {
           pager.parentNode.removeChild(pager);
         }
-        done(true);
+        done(true, first);
       })
       .catch(function () {
         done(false);
@@ -169,20 +184,33 @@
     });
   }
 
+  /* After "Show more" the count says how many cards are shown now, and focus moves to the
+     first new card, where the visitor's reading goes on (not back to the page's top). */
   function setupMore(link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
-      loadNext(function (ok) {
+      loadNext(function (ok, first) {
         if (!ok) {
           location.href = link.href;
+          return;
+        }
+        var count = document.querySelector("[data-count]");
+        var total = count && Number(count.getAttribute("data-total"));
+        var shown = document.querySelectorAll(".grid .card").length;
+        if (count && total) {
+          count.textContent = more() ? "Cases 1\u2013" + shown + " of " + total : plural(total);
+        }
+        var a = first && first.querySelector("a");
+        if (a) {
+          a.focus();
         }
       });
     });
   }
 
-  /* Case page: the range input (0-100) is the divider's position from the left; the right-hand
-     photo is clipped to the part right of it. Keyboard comes from the native input; pointer and
-     touch drags move the divider to the pointer anywhere on the photo. */
+  /* Case page: the range input (0-100) is the divider's position across the photo; the
+     right-hand photo is clipped to the part right of it. Keyboard comes from the native input;
+     pointer and touch drags move the divider to the pointer anywhere on the photo. */
   function setupCompare(box) {
     var frame = box.querySelector(".frame");
     var range = frame.querySelector(".reveal");
@@ -205,9 +233,18 @@
       range.setAttribute("aria-valuetext", name(a) + " " + pos + "%, " + name(b) + " " + (100 - pos) + "%");
     }
 
-    function follow(event) {
+    /* The photo's visible left and right edges in the frame, in pixels: the frame's own edges
+       unless zoom set them (--l, --r). */
+    function edges() {
       var rect = frame.getBoundingClientRect();
-      var x = (event.clientX - rect.left) / rect.width;
+      var l = parseFloat(frame.style.getPropertyValue("--l"));
+      var r = parseFloat(frame.style.getPropertyValue("--r"));
+      return isNaN(l) || isNaN(r) ? [rect.left, rect.right] : [rect.left + l, rect.left + r];
+    }
+
+    function follow(event) {
+      var e = edges();
+      var x = (event.clientX - e[0]) / Math.max(1, e[1] - e[0]);
       var pos = Math.round(Math.min(1, Math.max(0, x)) * 100);
       range.value = String(pos);
       show(pos);
@@ -218,9 +255,11 @@
         stage.classList.toggle("is-a", i === a);
         stage.classList.toggle("is-b", i === b);
       });
-      each(series.querySelectorAll("input"), function (radio) {
-        var other = radio.name.slice(-1) === "a" ? b : a;
-        radio.disabled = Number(radio.value) === other;
+      each(series.querySelectorAll("select"), function (select) {
+        var other = select.name.slice(-1) === "a" ? b : a;
+        each(select.options, function (option) {
+          option.disabled = Number(option.value) === other;
+        });
       });
       range.setAttribute(
         "aria-label",
@@ -262,35 +301,121 @@
       });
     }
     show(Number(range.value));
-    setupZoom(frame, range);
+    hint(frame, range);
+    setupZoom(frame, range, edges);
+  }
+
+  /* First visit only: "Drag to compare" under the handle until the visitor moves it. */
+  function hint(frame, range) {
+    var key = "beforeafter-hinted";
+    try {
+      if (localStorage.getItem(key) || document.querySelector(".drag-hint")) {
+        return;
+      }
+      localStorage.setItem(key, "1");
+    } catch (e) {
+      return;
+    }
+    var tip = document.createElement("span");
+    tip.className = "drag-hint";
+    tip.setAttribute("aria-hidden", "true");
+    tip.textContent = "Drag to compare";
+    frame.appendChild(tip);
+    function gone() {
+      if (tip.parentNode) {
+        tip.parentNode.removeChild(tip);
+      }
+    }
+    range.addEventListener("pointerdown", gone);
+    range.addEventListener("input", gone);
+  }
+
+  function button(label, text, cls) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.setAttribute("aria-label", label);
+    if (cls) {
+      b.className = cls;
+    }
+    return b;
   }
 
   /* Zoom: the frame goes full screen and both photos zoom and pan together (one transform on
-     both), so the divider still compares the same spot. Wheel and +/- zoom, a drag pans (a drag
-     near the divider still moves it), two fingers pinch. The largest file loads only now: the
-     photos' `sizes` is raised to the zoomed width. */
-  function setupZoom(frame, range) {
-    var button = frame.querySelector("[data-zoom]");
-    if (!button) {
+     both), so the divider still compares the same spot. Buttons, the wheel and +/- zoom in
+     steps of 1.25x, a drag pans (a drag near the divider still moves it), two fingers pinch.
+     The zoom stops at two screen pixels per pixel of the largest file: beyond that there is
+     nothing more to see. The largest file loads only now: `sizes` is raised to match. */
+  function setupZoom(frame, range, edges) {
+    var open = frame.querySelector("[data-zoom]");
+    if (!open) {
       return;
     }
+    var STEP = 1.25;
+    var pixels = Number(getComputedStyle(frame).getPropertyValue("--w")) || 0;
     var z = { on: false, s: 1, x: 0, y: 0 };
     var pointers = {};
     var panning = false;
     var last = null;
+    var bar = document.createElement("div");
+    var out = button("Zoom out", "\u2212");
+    var zin = button("Zoom in", "+");
+    var reset = button("Show the whole photo", "Reset", "reset");
+    var tip = document.createElement("p");
+    bar.className = "zoombar";
+    bar.append(out, zin, reset);
+    tip.className = "zoomhint";
+    tip.textContent = matchMedia("(pointer: coarse)").matches
+      ? "Pinch to zoom, drag to move"
+      : "Scroll or press + and \u2212 to zoom, drag to move";
+    frame.append(bar, tip);
+
+    /* The photo's size in the frame at 1x (object-fit: contain) and its offset. */
+    function fitted(r) {
+      var img = frame.querySelector(".is-b img");
+      var aspect = img.naturalWidth && img.naturalHeight ? img.naturalWidth / img.naturalHeight : r.width / r.height;
+      var w = Math.min(r.width, r.height * aspect);
+      var h = w / aspect;
+      return { w: w, h: h, x: (r.width - w) / 2, y: (r.height - h) / 2 };
+    }
+
+    function most(r) {
+      return Math.max(1, pixels ? (2 * pixels) / fitted(r).w : 1);
+    }
+
+    function confine(r) {
+      var f = fitted(r);
+      var vars = {
+        "--l": Math.max(0, z.x + f.x * z.s),
+        "--r": Math.min(r.width, z.x + (f.x + f.w) * z.s),
+        "--t": Math.max(0, z.y + f.y * z.s),
+        "--b": Math.max(0, r.height - (z.y + (f.y + f.h) * z.s))
+      };
+      Object.keys(vars).forEach(function (k) {
+        if (z.on) {
+          frame.style.setProperty(k, vars[k] + "px");
+        } else {
+          frame.style.removeProperty(k);
+        }
+      });
+    }
 
     function apply() {
       var r = frame.getBoundingClientRect();
-      z.s = Math.min(8, Math.max(1, z.s));
+      var top = most(r);
+      z.s = Math.min(top, Math.max(1, z.s));
       z.x = Math.min(0, Math.max(r.width * (1 - z.s), z.x));
       z.y = Math.min(0, Math.max(r.height * (1 - z.s), z.y));
       frame.style.setProperty("--z", String(z.s));
       frame.style.setProperty("--tx", z.x + "px");
       frame.style.setProperty("--ty", z.y + "px");
+      zin.disabled = z.s >= top - 1e-6;
+      out.disabled = reset.disabled = z.s <= 1 + 1e-6;
+      confine(r);
       each(frame.querySelectorAll("img, source"), function (el) {
         if (z.on && !el.hasAttribute("data-sizes")) {
           el.setAttribute("data-sizes", el.getAttribute("sizes"));
-          el.setAttribute("sizes", Math.ceil(r.width * 8) + "px");
+          el.setAttribute("sizes", Math.ceil(fitted(r).w * top) + "px");
         }
       });
     }
@@ -299,7 +424,7 @@
       var r = frame.getBoundingClientRect();
       var cx = clientX - r.left;
       var cy = clientY - r.top;
-      var s = Math.min(8, Math.max(1, z.s * factor));
+      var s = Math.min(most(r), Math.max(1, z.s * factor));
       z.x = cx - ((cx - z.x) * s) / z.s;
       z.y = cy - ((cy - z.y) * s) / z.s;
       z.s = s;
@@ -312,10 +437,14 @@
     }
 
     function toggle(on) {
+      var drag = frame.querySelector(".drag-hint");
+      if (drag) {
+        drag.parentNode.removeChild(drag);
+      }
       z = { on: on, s: 1, x: 0, y: 0 };
       frame.classList.toggle("zoomed", on);
-      button.textContent = on ? "Close" : "Zoom";
-      button.setAttribute("aria-label", on ? "Close zoom" : "Zoom: full screen");
+      open.textContent = on ? "Close" : "Zoom";
+      open.setAttribute("aria-label", on ? "Close zoom" : "Zoom: full screen");
       if (on && frame.requestFullscreen) {
         frame.requestFullscreen().catch(function () {});
       } else if (!on && document.fullscreenElement === frame) {
@@ -325,19 +454,38 @@
       range.focus();
     }
 
-    button.hidden = false;
-    button.addEventListener("click", function () {
+    open.hidden = false;
+    open.addEventListener("click", function () {
       toggle(!z.on);
+    });
+    zin.addEventListener("click", function () {
+      var c = centre();
+      zoomAt(STEP, c[0], c[1]);
+    });
+    out.addEventListener("click", function () {
+      var c = centre();
+      zoomAt(1 / STEP, c[0], c[1]);
+    });
+    reset.addEventListener("click", function () {
+      z.s = 1;
+      apply();
     });
     document.addEventListener("fullscreenchange", function () {
       if (z.on && !document.fullscreenElement) {
         toggle(false);
       }
     });
+    window.addEventListener("resize", function () {
+      if (z.on) {
+        apply();
+      }
+    });
+    /* One wheel notch is one step; a touchpad's small deltas make part of one. */
     frame.addEventListener("wheel", function (event) {
       if (z.on) {
         event.preventDefault();
-        zoomAt(Math.exp(-event.deltaY * 0.002), event.clientX, event.clientY);
+        var notches = event.deltaY / (event.deltaMode ? 3 : 100);
+        zoomAt(Math.pow(STEP, -Math.max(-1, Math.min(1, notches))), event.clientX, event.clientY);
       }
     }, { passive: false });
     frame.addEventListener("keydown", function (event) {
@@ -346,9 +494,12 @@
       }
       var c = centre();
       if (event.key === "+" || event.key === "=") {
-        zoomAt(1.25, c[0], c[1]);
+        zoomAt(STEP, c[0], c[1]);
       } else if (event.key === "-" || event.key === "_") {
-        zoomAt(0.8, c[0], c[1]);
+        zoomAt(1 / STEP, c[0], c[1]);
+      } else if (event.key === "0") {
+        z.s = 1;
+        apply();
       } else if (event.key === "Escape") {
         toggle(false);
       } else {
@@ -362,8 +513,8 @@
       if (!z.on) {
         return;
       }
-      var r = frame.getBoundingClientRect();
-      var divider = r.left + (r.width * Number(range.value)) / 100;
+      var e = edges();
+      var divider = e[0] + ((e[1] - e[0]) * Number(range.value)) / 100;
       pointers[event.pointerId] = [event.clientX, event.clientY];
       panning = Object.keys(pointers).length > 1 || Math.abs(event.clientX - divider) > 24;
       if (panning) {
@@ -381,11 +532,11 @@
       pointers[event.pointerId] = [event.clientX, event.clientY];
       var ids = Object.keys(pointers);
       if (ids.length > 1) {
-        var a = pointers[ids[0]];
-        var b = pointers[ids[1]];
-        var d = Math.hypot(a[0] - b[0], a[1] - b[1]);
+        var p = pointers[ids[0]];
+        var q = pointers[ids[1]];
+        var d = Math.hypot(p[0] - q[0], p[1] - q[1]);
         if (last) {
-          zoomAt(d / last, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
+          zoomAt(d / last, (p[0] + q[0]) / 2, (p[1] + q[1]) / 2);
         }
         last = d;
         event.stopImmediatePropagation();
