@@ -75,11 +75,13 @@ fn receipt<'a>(entry: &'a CaseEntry, c: &'a Case, base_url: &'a str) -> Option<R
     let share = |o: &&crate::manifest::OutputEntry| {
         o.kind.as_deref().is_some_and(|k| SHARE_KINDS.contains(&k))
     };
-    let public: Vec<String> = (entry.views.iter())
+    let mut public: Vec<String> = (entry.views.iter())
         .flat_map(|v| v.composites.iter().filter(share))
         .map(|o| o.path.clone())
         .collect();
-    let staff: Vec<String> = entry.staff_paths().map(str::to_owned).collect();
+    public.sort();
+    let mut staff: Vec<String> = entry.staff_paths().map(str::to_owned).collect();
+    staff.sort();
     let removed: Vec<String> = if !c.consent {
         let page = [format!("{}/", entry.id), format!("{}/index.html", entry.id)];
         page.into_iter()
