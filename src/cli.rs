@@ -121,20 +121,7 @@ Statuses: published, waiting for consent, expired, withdrawn, held (kept private
 for review or failed). \"Public now\" is read from the gallery's manifest.json with --out, else
 from the last run's private record in the photo folder. Set BEFOREAFTER_TODAY=2026-03-14 to see
 the register as it will stand on another day.")]
-    Consent {
-        input: PathBuf,
-        /// The published gallery, for what is public now (read only).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Comma-separated values (one line per case) instead of a table.
-        #[arg(long)]
-        csv: bool,
-        /// Write the register to this file instead of printing it (never inside --out).
-        #[arg(long)]
-        to: Option<PathBuf>,
-    },
+    Consent(ConsentArgs),
     /// Check a published gallery against the original photos: every image is made again from
     /// the originals and manifest.json and compared with the published file.
     #[command(after_help = "Examples:
@@ -238,6 +225,23 @@ pub struct RunArgs {
     /// If another run is writing the output folder, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+}
+
+/// `consent`: the register's arguments.
+#[derive(Args, Clone, Debug)]
+pub struct ConsentArgs {
+    pub input: PathBuf,
+    /// The published gallery, for what is public now (read only).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Comma-separated values (one line per case) instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+    /// Write the register to this file instead of printing it (never inside --out).
+    #[arg(long)]
+    pub to: Option<PathBuf>,
 }
 
 /// `batch`: a run's arguments, and the shard to process.

@@ -31,21 +31,7 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
-        Command::Consent {
-            input,
-            out,
-            config,
-            csv,
-            to,
-        } => {
-            let args = crate::register::Args {
-                out: out.as_deref(),
-                config: config.as_deref(),
-                csv,
-                to: to.as_deref(),
-            };
-            Ok(crate::register::run(&input, &args)?)
-        }
+        Command::Consent(args) => Ok(crate::register::run(&args)?),
         Command::Verify {
             input,
             out,
@@ -375,8 +361,16 @@ technician = \"\"
 tags = [\"crown\"]
 notes = \"\"
 credit = \"\"
-# Nothing of this case is published until this says true.
-consent = false
+# The patient's marketing consent, as on the form they signed. Nothing of this case is
+# published until it is recorded: remove the # before each line below and fill it in (the
+# README's Consent section explains every line). None of it is ever published.
+# [consent]
+# website = true              # may be shown in the gallery
+# social = false              # may be posted on social media (square and social images)
+# signed = \"2026-03-14\"       # published from this day
+# expires = \"2029-03-14\"      # to this day included; leave it out for no end date
+# withdrawn = \"2026-09-01\"    # the day the patient withdrew: taken off at the next run
+# form = \"forms/consent.pdf\"  # where the signed form is kept, relative to this folder
 ";
 
 /// The default config with `[gallery] clinic` set to `clinic` (the watermark follows it).

@@ -7,20 +7,13 @@
 
 use std::path::Path;
 
+use crate::cli::ConsentArgs;
 use crate::config::Config;
 use crate::consent::{Consent, Status, iso};
 use crate::discover::{self, Case};
 use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
 use crate::pipeline::outputs::SHARE_KINDS;
-
-/// What `beforeafter consent` was given besides the input folder.
-pub struct Args<'a> {
-    pub out: Option<&'a Path>,
-    pub config: Option<&'a Path>,
-    pub csv: bool,
-    pub to: Option<&'a Path>,
-}
 
 /// One line of the register.
 pub struct Row {
@@ -53,15 +46,16 @@ const HEADER: [&str; 11] = [
     "public_social_images",
 ];
 
-pub fn run(input: &Path, args: &Args) -> Result<i32, Fatal> {
-    let config = Config::for_input(input, args.config)?;
+pub fn run(args: &ConsentArgs) -> Result<i32, Fatal> {
+    let input = args.input.as_path();
+    let config = Config::for_input(input, args.config.as_deref())?;
     let today = crate::consent::today().map_err(Fatal::Other)?;
-    if let (Some(to), Some(out)) = (args.to, args.out) {
+    if let (Some(to), Some(out)) = (&args.to, &args.out) {
         refuse_inside(to, out)?;
     }
     let (rules, _) = discover::Rules::new(&config, input);
     let inventory = discover::discover(input, &rules, &config.own_files())?;
-    let records = match args.out {
+    let records = match &args.out {
         Some(out) => Manifest::load(out, input).0,
         None => Manifest::load_private(input),
     };
@@ -74,7 +68,7 @@ pub fn run(input: &Path, args: &Args) -> Result<i32, Fatal> {
     } else {
         table(&rows, &iso(today))
     };
-    match args.to {
+    match &args.to {
         Some(to) => std::fs::write(to, text).map_err(|e| Fatal::Output {
             path: to.to_owned(),
             cause: e,

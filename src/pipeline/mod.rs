@@ -589,17 +589,21 @@ fn settled_hashes(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<Strin
 fn reuse(old: &Known, c: &Case, key: &str, out: &Path, settings: &Settings) -> Option<Processed> {
     let entry = old.get(c.id.as_str())?;
     let held = entry.status == CaseStatus::Review && !entry.published;
-    // The staff's square and social images must be there too, when the case makes them.
-    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
-    let expected = c.social && settings.render.composite.is_some() && entry.published;
     let fresh = entry.key == key
         && (entry.published || held)
-        && entry.output_paths().all(|p| out.join(p).is_file())
-        && staff.is_none_or(|dir| staff::present(entry, dir, expected));
+        && entry.output_paths().all(|p| out.join(p).is_file());
     if !fresh {
         return None;
     }
-    let entry = case::refresh_meta((*entry).clone(), c);
+    let mut entry = case::refresh_meta((*entry).clone(), c);
+    // The staff's square and social images must be there too, when the case makes them.
+    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
+    let expected = c.social && settings.render.composite.is_some() && entry.published;
+    let mark = settings.render.watermark.as_ref();
+    let watermarked = |w: u32| mark.is_some_and(|m| m.applies_to(w));
+    if staff.is_some_and(|dir| !staff::present(&mut entry, dir, expected, &watermarked)) {
+        return None;
+    }
     let outcome = if entry.published {
         Outcome::UpToDate
     } else {

@@ -8,7 +8,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{CaseEntry, Manifest};
+use super::outputs::SHARE_KINDS;
+use crate::manifest::{CaseEntry, Manifest, OutputEntry};
 
 /// The staff folder, relative to the input folder.
 pub const DIR: &str = ".beforeafter/social";
@@ -19,14 +20,41 @@ pub fn dir(input: &Path) -> PathBuf {
     input.join(DIR)
 }
 
-/// Whether `entry`'s staff images are all in `staff`, and there are some when the case should
-/// have them (`expected`): a record resumed from the output folder's journal has none listed.
-pub fn present(entry: &CaseEntry, staff: &Path, expected: bool) -> bool {
-    let mut paths = entry.staff_paths().peekable();
-    if expected && paths.peek().is_none() {
-        return false;
+/// Whether `entry`'s staff images are all in `staff`. A record resumed from the output folder's
+/// journal (an interrupted run) lists none, since that journal is public: when the case should
+/// have them (`expected`), they are found by name (`<id>/<view>-<kind>.<key8>.jpg`) and listed
+/// again, with `watermarked` saying whether a width gets the watermark.
+pub fn present(
+    entry: &mut CaseEntry,
+    staff: &Path,
+    expected: bool,
+    watermarked: &dyn Fn(u32) -> bool,
+) -> bool {
+    if !expected || entry.staff_paths().next().is_some() {
+        return entry.staff_paths().all(|p| staff.join(p).is_file());
     }
-    paths.all(|p| staff.join(p).is_file())
+    let key8 = entry.key.get(..8).unwrap_or_default().to_owned();
+    for v in &mut entry.views {
+        for kind in SHARE_KINDS {
+            let path = format!("{}/{}-{kind}.{key8}.jpg", entry.id, v.view);
+            let file = staff.join(&path);
+            let (Ok((width, height)), Ok(meta)) =
+                (image::image_dimensions(&file), std::fs::metadata(&file))
+            else {
+                return false;
+            };
+            v.staff.push(OutputEntry {
+                path,
+                width,
+                height,
+                bytes: meta.len(),
+                format: "jpeg".into(),
+                watermarked: watermarked(width),
+                kind: Some(kind.into()),
+            });
+        }
+    }
+    true
 }
 
 /// Remove every file of the staff folder that no published case of `manifest` keeps (temp files

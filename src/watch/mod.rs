@@ -39,7 +39,7 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     args.serve
         .map_or(Ok(()), |addr| crate::http::refuse_lan(addr, args.allow_lan))?;
     let input = input_folder(opts)?;
-    let mut config = load_config(&input, opts)?;
+    let config = load_config(&input, opts)?;
     let out = output_folder(&input, opts)?;
     // Held for the whole watch: one writer at a time.
     let _lock = crate::journal::Lock::acquire(&out, opts.wait)?;
@@ -59,9 +59,6 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
     preview(args, &out, generation.clone(), config.server.limits(), log)?;
-    if let Some(j) = opts.jobs {
-        config.jobs = j;
-    }
     let mode = if args.poll { "polling" } else { "events" };
     log.emit(
         Event::new(
@@ -321,10 +318,7 @@ impl Watch {
             return;
         }
         match load_config(&self.input, &self.opts) {
-            Ok(mut c) => {
-                if let Some(j) = self.opts.jobs {
-                    c.jobs = j;
-                }
+            Ok(c) => {
                 self.config = c;
                 self.log.emit(Event::new(
                     "config",
@@ -516,6 +510,11 @@ fn config_file(input: &Path, opts: &RunArgs) -> PathBuf {
     }
 }
 
+/// The config file's settings, with `--jobs` over them.
 fn load_config(input: &Path, opts: &RunArgs) -> Result<Config, Fatal> {
-    Ok(Config::for_input(input, opts.config.as_deref())?)
+    let mut config = Config::for_input(input, opts.config.as_deref())?;
+    if let Some(j) = opts.jobs {
+        config.jobs = j;
+    }
+    Ok(config)
 }
