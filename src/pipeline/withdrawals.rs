@@ -87,7 +87,7 @@ fn receipt<'a>(entry: &'a CaseEntry, c: &'a Case, base_url: &'a str) -> Option<R
         page.into_iter()
             .chain(entry.output_paths().map(str::to_owned))
             .collect()
-    } else if !c.social && !(public.is_empty() && staff.is_empty()) {
+    } else if !c.social && (!public.is_empty() || !staff.is_empty()) {
         public.clone()
     } else {
         return None;
