@@ -25,7 +25,14 @@ pub struct CaseMeta {
     pub tags: Vec<String>,
     pub notes: Option<String>,
     pub credit: Option<String>,
-    pub consent: Option<bool>,
+    /// `consent = true|false`, or the `[consent]` record (see `consent`). Private: the public
+    /// manifest never holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<crate::consent::Consent>,
+    /// Staff's "Keep private" (the review app): holds the case whatever the consent says, and
+    /// never edits the patient's consent record. Private.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_private: bool,
     /// Where the case goes on the index: lower first, before every case without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<i32>,
@@ -126,8 +133,11 @@ pub fn read(path: &Path) -> Result<CaseMeta, String> {
 /// wrote it to be shown.
 pub fn parse(text: &str) -> Result<CaseMeta, String> {
     let meta: CaseMeta = toml::from_str(text).map_err(|e| {
+        if e.message().starts_with("[consent]") {
+            return e.message().to_owned();
+        }
         format!(
-            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent, order, featured, [[align]], [[withhold]]",
+            "{}; allowed keys: slug, title, treatment, sessions, date, technician, tags, notes, credit, consent ([consent]), keep_private, order, featured, [[align]], [[withhold]]",
             e.message()
         )
     })?;

@@ -111,6 +111,18 @@ Exit codes: 0 all good, 1 bad config or input folder, 3 some cases cannot be pro
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// The consent register: every case's consent (scopes, signed, expires and days left), its
+    /// status, and what of it is public now. For the clinic: printed, or written to --to, never
+    /// into the gallery.
+    #[command(after_help = "Examples:
+  beforeafter consent photos --out gallery
+  beforeafter consent photos --out gallery --csv --to consent-register.csv
+
+Statuses: published, waiting for consent, expired, withdrawn, held (kept private by staff, held
+for review or failed). \"Public now\" is read from the gallery's manifest.json with --out, else
+from the last run's private record in the photo folder. Set BEFOREAFTER_TODAY=2026-03-14 to see
+the register as it will stand on another day.")]
+    Consent(ConsentArgs),
     /// Check a published gallery against the original photos: every image is made again from
     /// the originals and manifest.json and compared with the published file.
     #[command(after_help = "Examples:
@@ -227,6 +239,23 @@ pub struct RunArgs {
     /// If another run is writing the output folder, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+}
+
+/// `consent`: the register's arguments.
+#[derive(Args, Clone, Debug)]
+pub struct ConsentArgs {
+    pub input: PathBuf,
+    /// The published gallery, for what is public now (read only).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Comma-separated values (one line per case) instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+    /// Write the register to this file instead of printing it (never inside --out).
+    #[arg(long)]
+    pub to: Option<PathBuf>,
 }
 
 /// `batch`: a run's arguments, and the shard to process.

@@ -31,6 +31,7 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
+        Command::Consent(args) => Ok(crate::register::run(&args)?),
         Command::Verify {
             input,
             out,
@@ -178,6 +179,7 @@ fn print_summary(s: &Summary, input: &Path, out: &Path) {
     if s.no_consent > 0 {
         println!("{CONSENT_HELP}");
     }
+    print_consent_notes(&s.expiring, &s.receipts);
     if s.decoded == 0 {
         println!("Nothing changed: no photo was decoded.");
     } else {
@@ -200,6 +202,22 @@ fn print_summary(s: &Summary, input: &Path, out: &Path) {
             out.display()
         ),
         None => println!("Gallery: {}", out.join("index.html").display()),
+    }
+}
+
+/// Consent ending soon, and the withdrawal receipts a run wrote (which posts to take down).
+fn print_consent_notes(expiring: &[pipeline::Expiring], receipts: &[std::path::PathBuf]) {
+    for e in expiring {
+        println!(
+            "warning: consent for {} (folder {}) ends on {} ({} day(s) left): ask the patient to renew it",
+            e.id, e.folder, e.expires, e.days_left
+        );
+    }
+    for r in receipts {
+        println!(
+            "withdrawal receipt: {} (what was removed, and which social images to take down)",
+            r.display()
+        );
     }
 }
 
@@ -241,6 +259,9 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     if waiting > 0 {
         println!("{waiting} case(s) wait for consent. {CONSENT_HELP}");
     }
+    crate::consent::today().map_err(|e| anyhow::anyhow!(e))?;
+    let days = config.cases.expiry_warning_days;
+    print_consent_notes(&pipeline::expiring(&inv.cases, days), &[]);
     // Only cases whose photos' headers read are decoded and fitted, so a problem is said once.
     bad += print_assessment(&pipeline::assess(&readable, &config)?);
     let shown = config
@@ -258,12 +279,18 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
 /// `check`'s lines for one case: its views and stages, the order inferred from capture times,
 /// and every problem a run would meet reading its photos' headers. Returns whether it is clean.
 fn print_case(c: &discover::Case, params: &crate::ingest::IngestParams) -> bool {
-    let consent = if c.consent {
-        ""
-    } else {
-        "  [no recorded consent: will not be published]"
+    let consent = match &c.decision.why {
+        _ if c.consent => String::new(),
+        Some(why) => format!("  [not published: {why}]"),
+        None => "  [no recorded consent: will not be published]".to_owned(),
     };
     println!("{}  (from {}){consent}", c.id, c.source);
+    if c.meta.consent == Some(crate::consent::Consent::Given(true)) {
+        println!(
+            "  consent: `consent = true` means every use with no end date; record the form instead \
+             ([consent] website, social, signed, expires: see the README's Consent section)"
+        );
+    }
     for v in &c.views {
         let stages: Vec<String> = v
             .stages

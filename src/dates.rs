@@ -110,6 +110,23 @@ pub fn utc_now_seconds() -> String {
     )
 }
 
+/// Today's UTC date as a day (consent decisions: `consent::today`).
+#[must_use]
+pub fn utc_day() -> Day {
+    let (date, _) = utc_today();
+    let num = |r: std::ops::Range<usize>| date.get(r).and_then(|t| t.parse::<u16>().ok());
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    let day = y
+        .zip(m)
+        .zip(d)
+        .and_then(|((y, m), d)| Day::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?));
+    day.unwrap_or(Day {
+        year: 1970,
+        month: 1,
+        day: 1,
+    })
+}
+
 /// Today's UTC date ("2026-12-01") and the seconds since its midnight. Howard Hinnant's
 /// `civil_from_days`.
 fn utc_today() -> (String, u64) {

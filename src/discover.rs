@@ -72,7 +72,12 @@ pub struct Case {
     /// Its case.toml could not be read, so consent is unknown (and counts as refused).
     pub consent_unknown: bool,
     pub meta: CaseMeta,
+    /// Its consent allows the gallery to show it today (`consent::decide`).
     pub consent: bool,
+    /// Its consent allows the square and social images today (only with `consent`).
+    pub social: bool,
+    /// Where its consent stands today: status, days left, why not published.
+    pub decision: crate::consent::Decision,
     pub views: Vec<View>,
     /// Problems that fail the whole case (bad case.toml, duplicate photo, id collision).
     pub errors: Vec<String>,
@@ -138,6 +143,9 @@ impl Case {
         // record of a hand alignment is each photo's `align` (method, month approved).
         meta.align.clear();
         meta.withhold.clear();
+        // The consent record (scopes, dates, form) and staff's hold never leave the input folder.
+        meta.consent = None;
+        meta.keep_private = false;
         meta.date = meta
             .date
             .as_deref()
@@ -159,6 +167,8 @@ pub struct Rules {
     /// Read photos and case folders that link outside the input folder (`[cases]
     /// follow_symlinks`); otherwise their case fails.
     pub follow_symlinks: bool,
+    /// The day consent is decided for (`consent::today`).
+    pub today: crate::dates::Day,
 }
 
 impl Rules {
@@ -176,6 +186,8 @@ impl Rules {
             id_key,
             dates: config.gallery.dates,
             follow_symlinks: config.cases.follow_symlinks,
+            // A bad BEFOREAFTER_TODAY refuses whole runs at their start (`pipeline::Start`).
+            today: crate::consent::today().unwrap_or_else(|_| crate::dates::utc_day()),
         };
         (rules, note)
     }
@@ -189,6 +201,7 @@ impl Rules {
             id_key: IdKey([0; 32]),
             dates: DateStyle::Relative,
             follow_symlinks: false,
+            today: crate::consent::today().unwrap_or_else(|_| crate::dates::utc_day()),
         }
     }
 }
@@ -321,11 +334,19 @@ fn new_case(
     views: Vec<View>,
     mut errors: Vec<String>,
 ) -> Case {
-    let consent = meta
-        .as_ref()
-        .is_some_and(|m| m.consent.unwrap_or(rules.default_consent));
     let consent_unknown = meta.is_none();
     let meta = meta.unwrap_or_default();
+    let decision = crate::consent::decide(
+        meta.consent.as_ref(),
+        rules.default_consent,
+        meta.keep_private,
+        rules.today,
+    );
+    let (consent, social) = if consent_unknown {
+        (false, false)
+    } else {
+        (decision.website, decision.social)
+    };
     let (id, named) = match (&meta.slug, rules.ids) {
         (Some(s), _) => (s.clone(), true),
         (None, PublicIds::Folder) => (slug(source), true),
@@ -343,6 +364,8 @@ fn new_case(
         dates: rules.dates,
         consent_unknown,
         consent,
+        social,
+        decision,
         meta,
         views,
         errors,
@@ -821,6 +844,14 @@ mod tests {
             consent_unknown: false,
             meta: CaseMeta::default(),
             consent: true,
+            social: false,
+            decision: crate::consent::Decision {
+                status: crate::consent::Status::Given,
+                website: true,
+                social: false,
+                days_left: None,
+                why: None,
+            },
             views: vec![View {
                 name: DEFAULT_VIEW.into(),
                 stages: Vec::new(),

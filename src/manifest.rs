@@ -89,6 +89,10 @@ pub struct ViewEntry {
     /// Before|after composites (side by side, square, social).
     #[serde(default)]
     pub composites: Vec<OutputEntry>,
+    /// The square and social images kept for staff in `<input>/.beforeafter/social/` (paths
+    /// relative to it), when the public page does not offer them. Private records only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<OutputEntry>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -359,6 +363,9 @@ pub struct SourcePaths {
     pub case: Option<String>,
     /// Per view, per stage.
     pub stages: Vec<Vec<Option<String>>>,
+    /// Per view, the images kept for staff ([`ViewEntry::staff`]).
+    #[serde(default)]
+    pub staff: Vec<Vec<OutputEntry>>,
 }
 
 impl CaseEntry {
@@ -371,6 +378,7 @@ impl CaseEntry {
             stages: (self.views.iter())
                 .map(|v| v.stages.iter().map(|s| s.source.clone()).collect())
                 .collect(),
+            staff: self.views.iter().map(|v| v.staff.clone()).collect(),
         }
     }
 
@@ -378,6 +386,9 @@ impl CaseEntry {
     #[must_use]
     pub fn with_source_paths(mut self, paths: &SourcePaths) -> CaseEntry {
         self.source.clone_from(&paths.case);
+        for (v, staff) in self.views.iter_mut().zip(&paths.staff) {
+            v.staff.clone_from(staff);
+        }
         for (v, sources) in self.views.iter_mut().zip(&paths.stages) {
             for (s, source) in v.stages.iter_mut().zip(sources) {
                 s.source.clone_from(source);
@@ -391,6 +402,9 @@ impl CaseEntry {
     pub fn public(&self) -> CaseEntry {
         let mut c = self.clone();
         c.source = None;
+        for v in &mut c.views {
+            v.staff.clear();
+        }
         for s in c.views.iter_mut().flat_map(|v| v.stages.iter_mut()) {
             s.source = None;
             // When a case was approved by hand, to the month: no day leaves the input folder.
@@ -405,6 +419,11 @@ impl CaseEntry {
     pub fn flags(&self) -> Vec<crate::flags::Flag> {
         let stages = self.views.iter().flat_map(|v| &v.stages);
         stages.flat_map(|s| s.flags.iter().cloned()).collect()
+    }
+
+    /// The images kept for staff, relative to `<input>/.beforeafter/social/`.
+    pub fn staff_paths(&self) -> impl Iterator<Item = &str> {
+        (self.views.iter()).flat_map(|v| v.staff.iter().map(|o| o.path.as_str()))
     }
 
     pub fn output_paths(&self) -> impl Iterator<Item = &str> {

@@ -20,7 +20,9 @@ use crate::error::Fatal;
 use crate::ingest::{self, IngestParams, Photo};
 use crate::manifest::{self, CaseEntry, Manifest, StageEntry, ViewEntry};
 use crate::pipeline::Settings;
-use crate::pipeline::outputs::{PlannedStage, Sink, ViewOutputs, ViewPlan, render_view};
+use crate::pipeline::outputs::{
+    PlannedStage, SHARE_KINDS, Sink, ViewOutputs, ViewPlan, render_view,
+};
 
 /// Where bytes differ, the largest mean absolute difference (levels, 0–255) any 8×8 block of
 /// any channel may have. Rounding differences of another machine stay well below it; a
@@ -270,6 +272,10 @@ fn verify_view(
                 tone: s.tone.clone(),
             })
             .collect(),
+        // Made again only when published: staff's copies (`[gallery] social_downloads = false`)
+        // are not in the output folder, nor its manifest.
+        share: (view.composites.iter())
+            .any(|o| o.kind.as_deref().is_some_and(|k| SHARE_KINDS.contains(&k))),
     };
     let sink = CompareSink {
         out,
@@ -359,7 +365,7 @@ struct CompareSink<'a> {
 }
 
 impl Sink for CompareSink<'_> {
-    fn accept(&self, rel: &str, expected: &[u8]) -> Result<(), Fatal> {
+    fn accept(&self, rel: &str, _kind: Option<&str>, expected: &[u8]) -> Result<(), Fatal> {
         let verdict = std::fs::read(self.out.join(rel))
             .map_err(|e| format!("missing or unreadable: {e}"))
             .and_then(|actual| compare(expected, &actual));

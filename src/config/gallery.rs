@@ -35,6 +35,9 @@ pub struct GalleryConfig {
     pub page_size: u32,
     /// Ask search engines not to index the pages (a staging copy).
     pub noindex: bool,
+    /// Offer the square and social-media images on the public page. false: they are written
+    /// for staff only, in `<input>/.beforeafter/social/` (see `pipeline::staff`).
+    pub social_downloads: bool,
     /// The header logo, read once at load time so a missing logo is a config error.
     #[serde(skip)]
     pub logo_file: Option<GalleryLogo>,

@@ -248,7 +248,7 @@ const COLOUR: Allowed = Text(7);
 type Bounds = &'static [(&'static str, Allowed)];
 
 /// Every section's bounds; "" is the top level.
-const SECTIONS: [(&str, Bounds); 13] = [
+const SECTIONS: [(&str, Bounds); 14] = [
     ("", Config::BOUNDS),
     ("outputs", OutputsConfig::BOUNDS),
     ("watermark", WatermarkConfig::BOUNDS),
@@ -260,6 +260,7 @@ const SECTIONS: [(&str, Bounds); 13] = [
     ("quality", QualityConfig::BOUNDS),
     ("review", ReviewConfig::BOUNDS),
     ("gallery", GalleryConfig::BOUNDS),
+    ("cases", CasesConfig::BOUNDS),
     ("watch", WatchConfig::BOUNDS),
     ("server", ServerConfig::BOUNDS),
 ];

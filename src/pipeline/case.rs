@@ -13,7 +13,7 @@ use crate::discover::{Case, Stage, View};
 use crate::error::{Fatal, PhotoError};
 use crate::flags::{Flag, Severity};
 use crate::ingest::{self, Photo};
-use crate::manifest::{CaseEntry, CaseStatus, StageEntry, ViewEntry};
+use crate::manifest::{CaseEntry, CaseStatus, OutputEntry, StageEntry, ViewEntry};
 use crate::output;
 
 use super::outputs::{self, PlannedStage, Sink, ViewPlan};
@@ -86,7 +86,7 @@ pub fn run_case(
             return Ok(failed_entry(c, key, vec![why]));
         }
         entries.push(if held {
-            prepared.into_entry(view, Vec::new())
+            prepared.into_entry(view, Vec::new(), Vec::new())
         } else {
             write_view(c, view, prepared, out, settings, &key)?
         });
@@ -398,23 +398,36 @@ impl Prepared {
             .collect()
     }
 
-    fn into_entry(self, view: &View, composites: Vec<crate::manifest::OutputEntry>) -> ViewEntry {
+    fn into_entry(
+        self,
+        view: &View,
+        composites: Vec<OutputEntry>,
+        staff: Vec<OutputEntry>,
+    ) -> ViewEntry {
         ViewEntry {
             view: view.name.clone(),
             stages: self.stages,
             composites,
+            staff,
         }
     }
 }
 
-/// Writes rendered files into the output folder, atomically.
+/// Writes rendered files into the output folder, atomically; the square and social images into
+/// the staff folder instead when it is given (`[gallery] social_downloads = false`).
 struct WriteSink<'a> {
     out: &'a Path,
+    staff: Option<&'a Path>,
 }
 
 impl Sink for WriteSink<'_> {
-    fn accept(&self, rel: &str, bytes: &[u8]) -> Result<(), Fatal> {
-        output::write_atomic(self.out, rel, bytes)
+    fn accept(&self, rel: &str, kind: Option<&str>, bytes: &[u8]) -> Result<(), Fatal> {
+        match self.staff {
+            Some(staff) if kind.is_some_and(|k| outputs::SHARE_KINDS.contains(&k)) => {
+                output::write_atomic(staff, rel, bytes)
+            }
+            _ => output::write_atomic(self.out, rel, bytes),
+        }
     }
 }
 
@@ -441,10 +454,20 @@ fn write_view(
                 tone: s.tone.clone(),
             })
             .collect(),
+        share: c.social,
     };
-    let written = outputs::render_view(&plan, settings.renderer(), &WriteSink { out })?;
+    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
+    let sink = WriteSink { out, staff };
+    let written = outputs::render_view(&plan, settings.renderer(), &sink)?;
     for (stage, outs) in prepared.stages.iter_mut().zip(written.stages) {
         stage.outputs = outs;
     }
-    Ok(prepared.into_entry(view, written.composites))
+    let (kept, public): (Vec<OutputEntry>, Vec<OutputEntry>) =
+        written.composites.into_iter().partition(|o| {
+            staff.is_some()
+                && o.kind
+                    .as_deref()
+                    .is_some_and(|k| outputs::SHARE_KINDS.contains(&k))
+        });
+    Ok(prepared.into_entry(view, public, kept))
 }

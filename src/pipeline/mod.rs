@@ -16,7 +16,9 @@ mod report;
 pub mod settings;
 mod shard;
 mod source;
+pub mod staff;
 pub mod timings;
+pub mod withdrawals;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -96,6 +98,42 @@ pub struct Summary {
     /// The shard this run processed ("2/3"), for `batch --shard`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Withdrawal receipts this run wrote (`<input>/.beforeafter/withdrawals/`): cases it took
+    /// off the website, or whose social images it removed, because of their consent.
+    pub receipts: Vec<PathBuf>,
+    /// Consent ending within `[cases] expiry_warning_days`.
+    pub expiring: Vec<Expiring>,
+}
+
+/// A published case whose consent ends soon.
+#[derive(Clone, Debug, Serialize)]
+pub struct Expiring {
+    pub id: String,
+    /// The case folder (private: the summary is for the clinic's terminal).
+    pub folder: String,
+    /// "2029-03-14": the last day it is published.
+    pub expires: String,
+    pub days_left: i64,
+}
+
+/// Cases whose consent ends within `days` (the last day included), soonest first.
+#[must_use]
+pub fn expiring(cases: &[Case], days: u32) -> Vec<Expiring> {
+    let mut soon: Vec<Expiring> = cases
+        .iter()
+        .filter_map(|c| {
+            let left = c.decision.days_left.filter(|d| *d <= i64::from(days))?;
+            let expires = crate::consent::iso(crate::consent::expires(c.meta.consent.as_ref())?);
+            Some(Expiring {
+                id: c.id.clone(),
+                folder: c.source.clone(),
+                expires,
+                days_left: left,
+            })
+        })
+        .collect();
+    soon.sort_by_key(|e| e.days_left);
+    soon
 }
 
 impl Summary {
@@ -187,6 +225,8 @@ impl Start {
         publish_review: bool,
         shard: Option<Shard>,
     ) -> Result<Start, Fatal> {
+        // A bad BEFOREAFTER_TODAY refuses the run: consent must not be decided for a guess.
+        crate::consent::today().map_err(Fatal::Other)?;
         let signer = match shard {
             None => crate::sign::Signer::load(input)?,
             Some(_) => None,
@@ -205,6 +245,7 @@ impl Start {
         shard::previous(input, out, shard, &mut old);
         resume(&mut old, out);
         let mut settings = Settings::new(config, publish_review);
+        settings.staff = Some(staff::dir(input));
         settings.config.gallery.public_key = signer.as_ref().map(|s| s.public_text.clone());
         Ok(Start {
             inventory,
@@ -218,9 +259,11 @@ impl Start {
 
     /// A summary with what discovery found, before any case is counted.
     fn summary(&self) -> Summary {
+        let days = self.settings.config.cases.expiry_warning_days;
         Summary {
             unplaced: self.inventory.problems.clone(),
             notes: self.notes.clone(),
+            expiring: expiring(&self.inventory.cases, days),
             ..Summary::default()
         }
     }
@@ -246,6 +289,11 @@ fn publish(
         entries.extend(entry);
     }
     let manifest = Manifest::new(entries);
+    let base_url = settings.config.gallery.base_url();
+    let (receipts, failed) =
+        withdrawals::write(input, &start.old, &start.inventory.cases, &base_url);
+    summary.receipts = receipts;
+    summary.notes.extend(failed);
     if let Some((rel, png)) = &settings.watermark_asset {
         output::write_if_changed(out, rel, png)?;
     }
@@ -264,6 +312,7 @@ fn publish(
     };
     summary.notes.extend(logged);
     prune(out, &start.old, &manifest);
+    staff::sweep(&staff::dir(input), &manifest);
     let kept = kept_files(&manifest, settings);
     prune_journal(out, &kept);
     crate::journal::settle(out, kept.iter().map(String::as_str));
@@ -430,7 +479,7 @@ fn process(
             .iter()
             .map(|v| v.iter().cloned().map(Source::known).collect())
             .collect();
-        if let Some(reused) = reuse(old, c, &settings.case_key(c, &sources), out) {
+        if let Some(reused) = reuse(old, c, &settings.case_key(c, &sources), out, settings) {
             return Ok(reused);
         }
     }
@@ -444,7 +493,7 @@ fn process(
         source::mark_checked(&mut sources, hashes);
     }
     let key = settings.case_key(c, &sources);
-    if let Some(reused) = reuse(old, c, &key, out) {
+    if let Some(reused) = reuse(old, c, &key, out, settings) {
         return Ok(reused);
     }
     let decoded = sources.iter().map(Vec::len).sum();
@@ -482,12 +531,8 @@ fn admit(
         return Err(Box::new(failed(c, c.errors.clone())));
     }
     if !c.consent {
-        let why = if c.meta.consent == Some(false) {
-            "no marketing consent (consent = false in case.toml): nothing published"
-        } else {
-            "no recorded consent: add consent = true to its case.toml to publish it"
-        };
-        let report = case_report(c, Outcome::NoConsent, vec![why.to_owned()]);
+        let why = c.decision.why.clone().unwrap_or_default();
+        let report = case_report(c, Outcome::NoConsent, vec![why]);
         return Err(Box::new((report, None, 0)));
     }
     let known = settled_hashes(c, options).map_err(|why| {
@@ -541,7 +586,7 @@ fn settled_hashes(c: &Case, options: &RunOptions) -> Result<Option<Vec<Vec<Strin
 /// there. A case held for review lists no files and is reused too, since redoing it would reach
 /// the same verdict (in watch mode it would otherwise be decoded and aligned again every round).
 /// A failed case is always tried again: its cause may be a limit or a passing read error.
-fn reuse(old: &Known, c: &Case, key: &str, out: &Path) -> Option<Processed> {
+fn reuse(old: &Known, c: &Case, key: &str, out: &Path, settings: &Settings) -> Option<Processed> {
     let entry = old.get(c.id.as_str())?;
     let held = entry.status == CaseStatus::Review && !entry.published;
     let fresh = entry.key == key
@@ -550,7 +595,15 @@ fn reuse(old: &Known, c: &Case, key: &str, out: &Path) -> Option<Processed> {
     if !fresh {
         return None;
     }
-    let entry = case::refresh_meta((*entry).clone(), c);
+    let mut entry = case::refresh_meta((*entry).clone(), c);
+    // The staff's square and social images must be there too, when the case makes them.
+    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
+    let expected = c.social && settings.render.composite.is_some() && entry.published;
+    let mark = settings.render.watermark.as_ref();
+    let watermarked = |w: u32| mark.is_some_and(|m| m.applies_to(w));
+    if staff.is_some_and(|dir| !staff::present(&mut entry, dir, expected, &watermarked)) {
+        return None;
+    }
     let outcome = if entry.published {
         Outcome::UpToDate
     } else {

@@ -56,11 +56,17 @@ pub struct ViewPlan<'a> {
     pub crop: [u32; 4],
     /// In series order; the first is the before photo.
     pub stages: Vec<PlannedStage<'a>>,
+    /// Make the square and social images: only when the patient's consent covers social media.
+    pub share: bool,
 }
+
+/// The composites made for posting (social media), only with the patient's consent to it.
+pub const SHARE_KINDS: [&str; 2] = ["square", "social"];
 
 /// Where rendered files go: written into the output folder by a run, compared by `verify`.
 pub trait Sink: Sync {
-    fn accept(&self, rel: &str, bytes: &[u8]) -> Result<(), Fatal>;
+    /// `kind` is the composite kind ("side", "social", ...), `None` for a photo.
+    fn accept(&self, rel: &str, kind: Option<&str>, bytes: &[u8]) -> Result<(), Fatal>;
 }
 
 /// The files of a view, as recorded in the manifest.
@@ -164,9 +170,13 @@ fn composite_pictures(
     let region = Region::from_crop(plan.crop);
     let pair = ends(plan, masters);
     let labels = pair.map(|(s, _)| crate::gallery::stage_tag(&s.stage, &r.params.labels));
-    composite::Kind::ALL
+    let kinds = composite::Kind::ALL
+        .iter()
+        .filter(|k| plan.share || !SHARE_KINDS.contains(&k.name()));
+    kinds
+        .collect::<Vec<_>>()
         .par_iter()
-        .map(|&kind| {
+        .map(|&&kind| {
             let layout = composite::layout(kind, &region, params);
             let panels: Vec<RgbImage> = pair
                 .iter()
@@ -289,7 +299,7 @@ fn encode_all(
         }
     };
     let (files, written) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
+        let (tx, rx) = std::sync::mpsc::channel::<Encoded>();
         let writer = scope.spawn(move || write_all(&rx, sink, r.timings));
         let files = largest_first(&jobs, cost, |&(i, f)| encode_one(&pictures[i], f, r, &tx));
         drop(tx);
@@ -306,18 +316,21 @@ fn encode_all(
 /// Hand every encoded file to `sink` as it arrives; after a failure the rest are dropped and the
 /// first error returned.
 fn write_all(
-    files: &std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+    files: &std::sync::mpsc::Receiver<Encoded>,
     sink: &dyn Sink,
     timings: &Timings,
 ) -> Result<(), Fatal> {
     let mut result = Ok(());
-    for (path, bytes) in files {
+    for (path, kind, bytes) in files {
         if result.is_ok() {
-            result = timings.time(Timed::Write, || sink.accept(&path, &bytes));
+            result = timings.time(Timed::Write, || sink.accept(&path, kind, &bytes));
         }
     }
     result
 }
+
+/// An encoded file on its way to the sink: path, composite kind, bytes.
+type Encoded = (String, Option<&'static str>, Vec<u8>);
 
 /// `run` over every job in parallel, handed out costliest first from one queue; the results in
 /// job order.
@@ -351,7 +364,7 @@ fn encode_one(
     p: &Picture,
     format: Format,
     r: Renderer,
-    writer: &std::sync::mpsc::Sender<(String, Vec<u8>)>,
+    writer: &std::sync::mpsc::Sender<Encoded>,
 ) -> Result<OutputEntry, Fatal> {
     let o = &r.params.outputs;
     let thumb_quality = (r.params.composite.as_ref())
@@ -379,7 +392,7 @@ fn encode_one(
         .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
     let len = bytes.len() as u64;
     // The writer only stops early by panicking, which `encode_all` passes on.
-    let _ = writer.send((path.clone(), bytes));
+    let _ = writer.send((path.clone(), p.kind, bytes));
     Ok(OutputEntry {
         path,
         width: img.width(),

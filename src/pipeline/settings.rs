@@ -29,6 +29,9 @@ pub struct Settings {
     pub watermark_asset: Option<(String, Vec<u8>)>,
     pub publish_review: bool,
     pub timings: Timings,
+    /// Where the square and social images go for staff (`<input>/.beforeafter/social/`) when
+    /// the public page does not offer them; set by runs that write.
+    pub staff: Option<std::path::PathBuf>,
 }
 
 /// The parts of the configuration that change pixels, hashed into every case key.
@@ -103,6 +106,7 @@ impl Settings {
             publish_review,
             timings: Timings::default(),
             config: config.clone(),
+            staff: None,
         }
     }
 
@@ -124,6 +128,12 @@ impl Settings {
             for (stage, src) in view.stages.iter().zip(srcs) {
                 h.update(format!("\n{}/{}/{}", view.name, stage.stage, src.hash).as_bytes());
             }
+        }
+        // Which files are made and where: the square and social images only with the
+        // patient's consent to social media, public or for staff (`social_downloads`).
+        if c.social {
+            let public = self.config.gallery.social_downloads;
+            h.update(format!("\nshare {public}").as_bytes());
         }
         h.finalize().to_hex().to_string()
     }

@@ -143,23 +143,20 @@ pub fn approval_entry(
     t
 }
 
-/// "Keep private" (consent): `consent = false`.
+/// "Keep private": staff's own decision, `keep_private = true`. It never edits the patient's
+/// consent record (`consent`), so the clinic's record of what the patient agreed to stays true.
 pub fn keep_private(doc: &mut DocumentMut) -> Result<(), String> {
-    doc["consent"] = value(false);
+    doc["keep_private"] = value(true);
     Ok(())
 }
 
-/// "Publish again", the undo of "Keep private": the case's consent as the clinic's default
-/// gives it (the key removed) when that default is consent, else `consent = true`.
-pub fn publish_again(doc: &mut DocumentMut, default_consent: bool) -> Result<(), String> {
-    if doc.get("consent").and_then(Item::as_bool) != Some(false) {
+/// "Publish again", the undo of "Keep private": staff's decision removed, nothing else. A case
+/// whose patient has not consented stays off the website (the app says it waits for consent).
+pub fn publish_again(doc: &mut DocumentMut) -> Result<(), String> {
+    if doc.get("keep_private").and_then(Item::as_bool) != Some(true) {
         return Err("this case is not kept private".into());
     }
-    if default_consent {
-        doc.remove("consent");
-    } else {
-        doc["consent"] = value(true);
-    }
+    doc.remove("keep_private");
     Ok(())
 }
 
@@ -231,7 +228,8 @@ mod tests {
         ));
         edit(dir.path(), &after, keep_private).unwrap();
         let meta = crate::casefile::read(&dir.path().join(FILE)).unwrap();
-        assert_eq!(meta.consent, Some(false));
+        assert!(meta.keep_private);
+        assert_eq!(meta.consent, Some(crate::consent::Consent::Given(true)));
     }
 
     #[test]
@@ -243,17 +241,20 @@ mod tests {
         let s = edit(dir.path(), &stamp(dir.path()), keep_private).unwrap();
         let s = edit(dir.path(), &s, |d| withhold(d, "after.jpg", "blurred", "t")).unwrap();
         let meta = read();
-        assert_eq!(meta.consent, Some(false));
+        assert!(meta.keep_private && meta.consent.is_none());
         assert_eq!(meta.withhold[0].reason.as_deref(), Some("blurred"));
-        let s = edit(dir.path(), &s, |d| publish_again(d, false)).unwrap();
-        assert_eq!(read().consent, Some(true));
+        let s = edit(dir.path(), &s, publish_again).unwrap();
+        assert!(
+            !read().keep_private && read().consent.is_none(),
+            "consent untouched"
+        );
         assert!(read().withholds("after.jpg"), "the photo stays held back");
         let s = edit(dir.path(), &s, |d| unwithhold(d, "AFTER.jpg")).unwrap();
         let e = edit(dir.path(), &s, |d| unwithhold(d, "after.jpg")).unwrap_err();
         assert!(e.to_string().contains("not held back"), "{e}");
         let new = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
-        assert_eq!(new, "# note\ntitle = \"Crown\"\nconsent = true\n");
-        let e = edit(dir.path(), &s, |d| publish_again(d, true)).unwrap_err();
+        assert_eq!(new, "# note\ntitle = \"Crown\"\n");
+        let e = edit(dir.path(), &s, publish_again).unwrap_err();
         assert!(e.to_string().contains("not kept private"), "{e}");
     }
 }

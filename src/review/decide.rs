@@ -1,6 +1,6 @@
 //! A reviewer's decision carried out: landmarks saved as `[[align]]`, "approve as shown" (the
-//! shown transform bound to the photos' content hashes), "keep private" (consent: `consent =
-//! false`), "don't publish this photo" (a photo problem: `[[withhold]]`), and the undo of the
+//! shown transform bound to the photos' content hashes), "keep private" (staff's hold:
+//! `keep_private = true`, never an edit of the patient's consent record), "don't publish this photo" (a photo problem: `[[withhold]]`), and the undo of the
 //! last two, each written into `case.toml` (see [`casetoml`]) and then the case run again, so
 //! the page can say what happened: published, kept off the website, or still held and why.
 
@@ -59,7 +59,7 @@ struct Verdict {
 pub enum Kind {
     Landmarks,
     Approve,
-    /// "Keep private": consent.
+    /// "Keep private": staff's hold (`keep_private = true`), apart from the patient's consent.
     Private,
     /// The undo of "Keep private".
     PublishAgain,
@@ -83,7 +83,7 @@ pub fn decide(state: &State, kind: Kind, body: &[u8]) -> Response {
         // photo held back): its folder is enough.
         Kind::PublishAgain | Kind::Unwithhold => match case_folder(&state.input, &d.case) {
             Some(dir) => {
-                let edited = undo(state, kind, &dir, &d);
+                let edited = undo(kind, &dir, &d);
                 (dir, edited)
             }
             None => return json(404, &error("no case folder has that name; reload the page")),
@@ -135,14 +135,9 @@ fn recorded(
 }
 
 /// "Publish again" and "Publish this photo again": the record removed from case.toml.
-fn undo(state: &State, kind: Kind, dir: &Path, d: &Decision) -> Result<String, EditError> {
+fn undo(kind: Kind, dir: &Path, d: &Decision) -> Result<String, EditError> {
     if kind == Kind::PublishAgain {
-        let default = state
-            .config()
-            .map_err(EditError::Write)?
-            .cases
-            .default_consent;
-        return casetoml::edit(dir, &d.stamp, |doc| casetoml::publish_again(doc, default));
+        return casetoml::edit(dir, &d.stamp, casetoml::publish_again);
     }
     let file = d.file.as_deref().unwrap_or_default();
     casetoml::edit(dir, &d.stamp, |doc| casetoml::unwithhold(doc, file))
@@ -305,7 +300,7 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         reasons,
         stamp: stamp.clone(),
         message,
-        private: meta.consent == Some(false),
+        private: meta.keep_private,
         withheld: meta.withhold.clone(),
     };
     let Some(out) = &state.out else {
@@ -341,7 +336,7 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         Outcome::Published | Outcome::UpToDate => "Published.",
         Outcome::Review => "Still held for review.",
         Outcome::Failed => "Failed.",
-        Outcome::NoConsent => "Kept private \u{2014} not on the website.",
+        Outcome::NoConsent => not_published(&meta, &config),
         Outcome::Waiting => "Left as it was.",
     };
     let outcome = serde_json::to_value(report.outcome)
@@ -354,6 +349,20 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         _ => report.reasons.clone(),
     };
     verdict(&outcome, reasons, message.into())
+}
+
+/// Why a case is off the website, in the app's words: staff's "Keep private", or the patient's
+/// consent (absent, not yet signed, expired, withdrawn), which staff cannot give for them.
+fn not_published(meta: &crate::casefile::CaseMeta, config: &crate::config::Config) -> &'static str {
+    use crate::consent::{Status, decide, today};
+    let today = today().unwrap_or_else(|_| crate::dates::utc_day());
+    let default = config.cases.default_consent;
+    match decide(meta.consent.as_ref(), default, meta.keep_private, today).status {
+        Status::Held => "Kept private \u{2014} not on the website.",
+        Status::Expired => "Not on the website: the patient's consent has expired.",
+        Status::Withdrawn => "Not on the website: the patient withdrew their consent.",
+        _ => "Not on the website: waiting for the patient's consent.",
+    }
 }
 
 fn error(message: &str) -> serde_json::Value {

@@ -65,7 +65,7 @@ pub fn case_dir(input: &Path, entry: &CaseEntry) -> Option<PathBuf> {
 pub struct KeptOff {
     /// The folder's name.
     pub source: String,
-    /// `consent = false`: "Keep private".
+    /// `keep_private = true`: staff's "Keep private".
     pub private: bool,
     /// `[[withhold]]`: "Don't publish this photo".
     pub withheld: Vec<crate::casefile::Withheld>,
@@ -99,7 +99,7 @@ pub fn kept_off_in(dir: &Path, source: String) -> Option<KeptOff> {
         return None;
     }
     let meta = crate::casefile::read(&dir.join(super::casetoml::FILE)).ok()?;
-    let private = meta.consent == Some(false);
+    let private = meta.keep_private;
     (private || !meta.withhold.is_empty()).then(|| KeptOff {
         source,
         private,

@@ -39,7 +39,7 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     args.serve
         .map_or(Ok(()), |addr| crate::http::refuse_lan(addr, args.allow_lan))?;
     let input = input_folder(opts)?;
-    let mut config = load_config(&input, opts)?;
+    let config = load_config(&input, opts)?;
     let out = output_folder(&input, opts)?;
     // Held for the whole watch: one writer at a time.
     let _lock = crate::journal::Lock::acquire(&out, opts.wait)?;
@@ -59,9 +59,6 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     let _watcher = intake::start(&watched, poll, tx)?;
     let generation = Arc::new(AtomicU64::new(0));
     preview(args, &out, generation.clone(), config.server.limits(), log)?;
-    if let Some(j) = opts.jobs {
-        config.jobs = j;
-    }
     let mode = if args.poll { "polling" } else { "events" };
     log.emit(
         Event::new(
@@ -84,6 +81,8 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
         last: HashMap::new(),
         unplaced: Vec::new(),
         config_touched: None,
+        today: crate::consent::today().ok(),
+        warned: std::collections::HashSet::new(),
         retry: None,
     };
     w.round();
@@ -173,6 +172,11 @@ struct Watch {
     last: HashMap<String, (Outcome, Vec<String>)>,
     unplaced: Vec<String>,
     config_touched: Option<Instant>,
+    /// The day consent was last decided for: a new day runs a round, so consent that ended
+    /// overnight takes the case off without any file event.
+    today: Option<crate::dates::Day>,
+    /// Consent-expiry warnings already logged (case, days left), so each is said once a day.
+    warned: std::collections::HashSet<(String, i64)>,
     /// After a round that failed as a whole (output folder unwritable, say): when to try again,
     /// and the wait after that one (doubling up to [`MAX_RETRY`]).
     retry: Option<(Instant, Duration)>,
@@ -181,6 +185,10 @@ struct Watch {
 /// The first and the longest wait before a failed round is tried again.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// How often an idle watcher looks at the date (`consent::today`: the clock, or the
+/// `BEFOREAFTER_TODAY` hook's file), so a consent that ends overnight is acted on within this.
+const DAY_CHECK: Duration = Duration::from_secs(1);
 
 /// Check passes in one step at most (each pass checks what became ready during the last).
 const MAX_CHECK_PASSES: usize = 4;
@@ -198,9 +206,11 @@ impl Watch {
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             } else {
-                match rx.recv() {
+                // Woken each DAY_CHECK at least, to see the day change.
+                match rx.recv_timeout(DAY_CHECK) {
                     Ok(m) => Some(m),
-                    Err(_) => return,
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
                 }
             };
             for m in msg.into_iter().chain(rx.try_iter()) {
@@ -275,9 +285,24 @@ impl Watch {
                 break;
             }
         }
-        if self.tracker.ready(quiet, Instant::now()) {
+        if self.tracker.ready(quiet, Instant::now()) || self.new_day() {
             self.round();
         }
+    }
+
+    /// Whether the day changed since the last round (logged): consent is decided again.
+    fn new_day(&mut self) -> bool {
+        let today = crate::consent::today().ok();
+        if today.is_none() || today == self.today {
+            return false;
+        }
+        self.today = today;
+        let day = today.map(crate::consent::iso).unwrap_or_default();
+        self.log.emit(
+            Event::new("day", format!("{day}: deciding every case's consent again"))
+                .fields(json!({ "today": day })),
+        );
+        true
     }
 
     fn reload_config(&mut self) {
@@ -293,10 +318,7 @@ impl Watch {
             return;
         }
         match load_config(&self.input, &self.opts) {
-            Ok(mut c) => {
-                if let Some(j) = self.opts.jobs {
-                    c.jobs = j;
-                }
+            Ok(c) => {
                 self.config = c;
                 self.log.emit(Event::new(
                     "config",
@@ -364,6 +386,7 @@ impl Watch {
 
     fn report(&mut self, s: &Summary, seconds: f64) {
         self.report_cases(s);
+        self.report_consent(s);
         self.report_unplaced(s);
         self.report_round(s, seconds);
     }
@@ -409,6 +432,34 @@ impl Watch {
                 .emit(Event::new("removed", "removed; its pages and images were pruned").case(id));
         }
         self.last = now;
+    }
+
+    /// Consent ending soon (once per case and day left) and withdrawal receipts written.
+    fn report_consent(&mut self, s: &Summary) {
+        for e in &s.expiring {
+            if self.warned.insert((e.id.clone(), e.days_left)) {
+                self.log.emit(
+                    Event::new(
+                        "consent_expiring",
+                        format!(
+                            "consent ends on {} ({} day(s) left): ask the patient to renew it",
+                            e.expires, e.days_left
+                        ),
+                    )
+                    .case(&e.id)
+                    .fields(json!({ "expires": e.expires, "days_left": e.days_left })),
+                );
+            }
+        }
+        for r in &s.receipts {
+            self.log.emit(
+                Event::new(
+                    "withdrawal_receipt",
+                    format!("receipt written: {}", r.display()),
+                )
+                .fields(json!({ "path": r })),
+            );
+        }
     }
 
     /// A line per file newly found that cannot be placed in a case.
@@ -459,6 +510,11 @@ fn config_file(input: &Path, opts: &RunArgs) -> PathBuf {
     }
 }
 
+/// The config file's settings, with `--jobs` over them.
 fn load_config(input: &Path, opts: &RunArgs) -> Result<Config, Fatal> {
-    Ok(Config::for_input(input, opts.config.as_deref())?)
+    let mut config = Config::for_input(input, opts.config.as_deref())?;
+    if let Some(j) = opts.jobs {
+        config.jobs = j;
+    }
+    Ok(config)
 }

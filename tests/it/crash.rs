@@ -140,7 +140,10 @@ fn consent_withdrawn_after_a_killed_run_leaves_no_byte_of_the_case() {
     std::thread::sleep(Duration::from_millis(150));
     let _ = child.kill();
     child.wait().unwrap();
-    env.put("c1/case.toml", b"consent = false\n");
+    env.put(
+        "c1/case.toml",
+        b"[consent]\nwebsite = true\nsocial = true\nwithdrawn = \"2026-05-01\"\n",
+    );
     let (out, summary) = env.batch(&["--publish-review"]);
     assert!(
         out.status.code().is_some_and(|c| c == 0 || c == 3),
@@ -152,6 +155,15 @@ fn consent_withdrawn_after_a_killed_run_leaves_no_byte_of_the_case() {
         .filter(|f| f.starts_with("c1/"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // Nor among the staff's social images the killed run wrote.
+    let staff = env.input().join(".beforeafter/social");
+    let kept = if staff.is_dir() {
+        files(&staff)
+    } else {
+        Vec::new()
+    };
+    assert!(kept.iter().all(|f| !f.starts_with("c1/")), "{kept:?}");
+    assert!(kept.iter().any(|f| f.starts_with("c0/")), "{kept:?}");
     // Pages, lists and the manifest name no file of c1. Images are left out: three bytes of
     // compressed data spell "c1/" by chance (a 1024-px JPEG of c0 once did).
     let image = |f: &str| {

@@ -11,6 +11,7 @@ mod batch;
 mod browser;
 mod check_photos;
 mod config_bounds;
+mod consent;
 mod crash;
 mod discover;
 mod flags;

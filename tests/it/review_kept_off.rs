@@ -3,7 +3,8 @@
 //! "Keep private" (consent) takes the whole case off and the case stays listed, in words, with
 //! an undo that publishes it again; "Don't publish this photo" (a photo problem) leaves that
 //! one photo out while the rest of the case stays published, and its undo brings it back. Each
-//! is recorded differently in case.toml (`consent = false`, `[[withhold]]`).
+//! is recorded differently in case.toml (staff's `keep_private = true`, which never edits the
+//! patient's consent record, and `[[withhold]]`).
 
 use crate::review_app::app;
 use crate::support;
@@ -108,7 +109,9 @@ fn keep_private_takes_the_case_off_stays_listed_and_undo_publishes_it_again() {
     );
     let toml = std::fs::read_to_string(env.input().join("c/case.toml")).unwrap();
     assert!(
-        toml.contains("consent = false") && !toml.contains("withhold"),
+        toml.contains("keep_private = true")
+            && !toml.contains("consent")
+            && !toml.contains("withhold"),
         "{toml}"
     );
 

@@ -687,3 +687,29 @@ fn a_whole_jpeg_is_taken_at_once_and_a_cut_one_waits_for_the_quiet_period() {
     assert_eq!(processed(&events, "cut"), 0, "{events:#?}");
     assert!(!manifest_has(&env, "cut"));
 }
+
+/// Issue 33: a consent that ends overnight takes the case off at the day change, with no file
+/// event. The watcher's "today" is the `BEFOREAFTER_TODAY` hook pointing at a clock file outside
+/// the watched folder, which the test moves on a day.
+#[test]
+fn consent_expiring_overnight_is_acted_on_at_the_day_change_without_a_file_event() {
+    let env = TestEnv::new();
+    let clock = env.dir.path().join("today");
+    std::fs::write(&clock, "2026-06-01\n").unwrap();
+    put_pair(&env, "x", 21);
+    env.put(
+        "x/case.toml",
+        b"[consent]\nwebsite = true\nexpires = \"2026-06-01\"\n",
+    );
+    let w = Session::start_with(&env, &[], &[("BEFOREAFTER_TODAY", clock.to_str().unwrap())]);
+    let e = w.wait_for("x published", |e| count(e, "published", Some("x")) == 1);
+    assert!(manifest_has(&env, "x"), "{e:#?}");
+    assert_eq!(count(&e, "consent_expiring", Some("x")), 1, "{e:#?}");
+    std::fs::write(&clock, "2026-06-02\n").unwrap();
+    let e = w.wait_for("the withdrawal receipt", |e| {
+        count(e, "withdrawal_receipt", None) == 1
+    });
+    assert_eq!(count(&e, "day", None), 1, "{e:#?}");
+    assert!(!manifest_has(&env, "x"));
+    assert!(files(&env.out()).iter().all(|f| !f.starts_with("x/")));
+}

@@ -75,8 +75,16 @@ fn listing(inventory: &Inventory, key: &IdKey) -> String {
     let mut h = blake3::Hasher::new_keyed(&key.0);
     for c in &inventory.cases {
         let meta = serde_json::to_string(&c.meta).expect("case.toml serializes");
-        let (consent, unknown) = (c.consent, c.consent_unknown);
-        h.update(format!("case {}\n{}\n{consent} {unknown}\n{meta}\n", c.id, c.source).as_bytes());
+        // Consent as decided today: a day that ends one between the shards and the merge
+        // makes the merge refuse (run the shards again) rather than publish it.
+        let (consent, unknown, social) = (c.consent, c.consent_unknown, c.social);
+        h.update(
+            format!(
+                "case {}\n{}\n{consent} {unknown} {social}\n{meta}\n",
+                c.id, c.source
+            )
+            .as_bytes(),
+        );
         for e in &c.errors {
             h.update(format!("error {e}\n").as_bytes());
         }

@@ -27,6 +27,11 @@ impl Session {
     /// `beforeafter watch <in> --out <out> --json` plus `args`, with [`FAST_CONFIG`] in the input
     /// folder unless a test wrote its own `beforeafter.toml`; returns after the first round.
     pub fn start(env: &TestEnv, args: &[&str]) -> Session {
+        Session::start_with(env, args, &[])
+    }
+
+    /// [`Session::start`] with these environment variables set for the watcher.
+    pub fn start_with(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> Session {
         std::fs::create_dir_all(env.input()).unwrap();
         let own = std::fs::read_to_string(env.input().join("beforeafter.toml"))
             .is_ok_and(|t| t != crate::support::env::TEST_CLINIC);
@@ -42,6 +47,7 @@ impl Session {
                 "--json",
             ])
             .args(args)
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
