@@ -16,8 +16,8 @@ pub const CONFIG: &str = include_str!("init/clinic.toml");
 /// The example case file: captions commented out, consent not given.
 pub const CASE: &str = include_str!("init/case.toml");
 /// The line of [`CASE`] that records consent, and what the guide says to make it.
-pub const CONSENT_OFF: &str = "consent = false";
-pub const CONSENT_ON: &str = "consent = true";
+pub const CONSENT_OFF: &str = "website = false";
+pub const CONSENT_ON: &str = "website = true";
 /// The example client folder the guide names.
 const CLIENT: &str = "client-07";
 
@@ -182,7 +182,7 @@ mod tests {
         assert!(CASE.lines().any(|l| l == CONSENT_OFF));
         let edited = CASE.replace(CONSENT_OFF, CONSENT_ON);
         assert_eq!(
-            toml::from_str::<toml::Table>(&edited).unwrap()["consent"],
+            toml::from_str::<toml::Table>(&edited).unwrap()["consent"]["website"],
             true.into()
         );
     }
