@@ -30,8 +30,9 @@ pub struct Outcome {
     /// Mean shift (8-bit levels, largest channel) the kept curve gives those pixels: how much
     /// of their colour is an extrapolation's guess.
     pub outside_shift: f64,
-    /// Share of the changed area's pixels the after photo clipped (a channel at 253 or more):
-    /// their texture is lost, and no curve brings it back.
+    /// Share of the changed area's pixels the after photo clipped (a channel at 253 or more)
+    /// where the light change clipped that channel: their texture is lost, and no curve brings
+    /// it back.
     pub clipped: f64,
 }
 
@@ -129,12 +130,13 @@ impl Samples {
         sum / self.moving.len() as f64
     }
 
-    /// Share of the pixels with a channel at 253 or more (clipped by the camera).
-    fn clipped_share(&self) -> f64 {
-        let n = self
-            .moving
-            .iter()
-            .filter(|p| p.iter().any(|&v| v >= 253))
+    /// Share of the pixels with a channel at 253 or more (clipped by the camera) where the
+    /// light change itself clipped: `full` takes that channel's white below 250 (a brighter
+    /// exposure). Whites that are white in both photos, such as bright spots that moved between
+    /// two shots under the same light, do not count.
+    fn clipped_share(&self, full: &[[f64; 256]; 3]) -> f64 {
+        let n = (self.moving.iter())
+            .filter(|p| (0..3).any(|c| p[c] >= 253 && full[c][255] < 250.0))
             .count();
         n as f64 / self.moving.len().max(1) as f64
     }
@@ -209,7 +211,7 @@ pub fn check(
         excess: 0.0,
         outside: 0.0,
         outside_shift: 0.0,
-        clipped: changed_px.clipped_share(),
+        clipped: changed_px.clipped_share(full),
     };
     let outside = |out: &mut Outcome| {
         if let Some(cov) = covered {
