@@ -1,4 +1,5 @@
-//! Per-stage speed on one 12-MP photo: decode, resize, watermark, encode.
+//! Per-stage speed on one 12-MP photo: decode, resize, watermark, encode; and the light model's
+//! fit and safety check on a working copy of it.
 //! `cargo bench --bench stages`
 
 #[path = "support/mod.rs"]
