@@ -1,4 +1,5 @@
-//! Per-stage speed on one 12-MP photo: decode, resize, watermark, encode.
+//! Per-stage speed on one 12-MP photo: decode, resize, watermark, encode; and the light model's
+//! fit and safety check on a working copy of it.
 //! `cargo bench --bench stages`
 
 #[path = "support/mod.rs"]
@@ -87,6 +88,59 @@ fn stages(c: &mut Criterion) {
     g.bench_function("encode_avif_q70_speed8_2048", |b| {
         b.iter(|| encode::encode(&small, Format::Avif, &p).unwrap())
     });
+    g.finish();
+    tone_fit(c, &photo.pixels);
+}
+
+/// The light model on a working copy (1024 px long side, as the pipeline fits it): the before
+/// photo against itself under a contrast curve, white balance and flare, with a dark ellipse as
+/// the treatment (its fit and safety check; issue 32 item 6 measures this per photo).
+fn tone_fit(c: &mut Criterion, pixels: &image::RgbImage) {
+    let full = Region::from_crop([0, 0, support::W, support::H]);
+    let id = beforeafter::align::identity();
+    let fixed = render::resample(pixels, &id, &full, 1024, 768);
+    let lut: [[u8; 256]; 3] = std::array::from_fn(|k| {
+        std::array::from_fn(|v| {
+            let e = v as f64 / 255.0;
+            let e = e - 0.4 * (std::f64::consts::TAU * e).sin() / std::f64::consts::TAU;
+            let e = 0.04 + 0.96 * (e * [1.1, 1.0, 0.9][k]).min(1.0);
+            (e * 255.0).round() as u8
+        })
+    });
+    let mut moving = fixed.clone();
+    for (x, y, p) in moving.enumerate_pixels_mut() {
+        let (dx, dy) = (
+            (f64::from(x) - 512.0) / 180.0,
+            (f64::from(y) - 384.0) / 140.0,
+        );
+        let dark = dx * dx + dy * dy < 1.0 && (x / 3 + y / 5) % 4 == 0;
+        for k in 0..3 {
+            let v = if dark { p[k] / 5 } else { p[k] };
+            p[k] = lut[k][v as usize];
+        }
+    }
+    let valid = image::GrayImage::from_pixel(1024, 768, image::Luma([255]));
+    let params = beforeafter::tone::ToneParams::default();
+    let mut g = c.benchmark_group("working");
+    g.sample_size(20);
+    g.bench_function("tone_fit_and_check_1024", |b| {
+        b.iter(|| beforeafter::tone::fit(&fixed, &moving, &valid, &params))
+    });
+    let fit = beforeafter::tone::fit(&fixed, &moving, &valid, &params);
+    let luts = beforeafter::tone::luts(&fit).map(|l| l.map(f64::from));
+    g.bench_function("tone_check_only_1024", |b| {
+        b.iter(|| {
+            beforeafter::tone::guard::check(
+                &fixed,
+                &moving,
+                &valid,
+                &luts,
+                fit.covered.as_ref(),
+                &params,
+            )
+        })
+    });
+    eprintln!("{:?}", fit.safety);
     g.finish();
 }
 

@@ -4,13 +4,13 @@
 //! model and the changes it cannot represent: `truth::LightKind`). `BA_VARIANTS` sets the pairs
 //! per photo and light model (3: 18 pairs per model, 126 in all), `BA_LIGHT=linear` (or
 //! contrast, wb, flare, clipped, vignette, mixed) keeps one model,
-//! `BA_VERBOSE=1` prints a row per pair, `BA_TRUTH_SLUG=0` leaves `slug` out of case.toml (for a
+//! `BA_VERBOSE=1` prints a row per pair, `BA_TRUTH_BIN=path` runs another build of the binary, `BA_TRUTH_SLUG=0` leaves `slug` out of case.toml (for a
 //! binary that does not know the key), `BA_TRUTH_DIR=dir` keeps the cases and gallery there.
 
 #[path = "../tests/it/support/truth/mod.rs"]
 mod truth;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use truth::{LightKind, Measures};
@@ -65,7 +65,11 @@ fn main() {
             (Some(tmp), path)
         }
     };
-    let bin = Path::new(env!("CARGO_BIN_EXE_beforeafter"));
+    let bin = std::env::var("BA_TRUTH_BIN").map_or_else(
+        |_| PathBuf::from(env!("CARGO_BIN_EXE_beforeafter")),
+        PathBuf::from,
+    );
+    let bin = bin.as_path();
     let t = Instant::now();
     let evaluation = truth::evaluate(&pairs, bin, &dir);
     let times = [

@@ -44,6 +44,8 @@ struct ImageSettings<'a> {
     decoder: &'a str,
     /// How files are encoded (`render::encode::ENCODERS`).
     encoders: &'a str,
+    /// How light is matched (`tone::MODEL`): a better fit re-renders what the last one made.
+    tone_model: &'a str,
     outputs: &'a crate::config::OutputsConfig,
     watermark: &'a crate::config::WatermarkConfig,
     logo: Option<String>,
@@ -70,6 +72,7 @@ impl Settings {
             renderer: crate::render::RENDERER,
             decoder: crate::ingest::DECODER,
             encoders: crate::render::encode::ENCODERS,
+            tone_model: crate::tone::MODEL,
             outputs: &config.outputs,
             watermark: &config.watermark,
             logo: watermark_asset.as_ref().map(|(path, _)| path.clone()),

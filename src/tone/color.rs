@@ -22,10 +22,13 @@ pub fn srgb_encode(v: f64) -> f64 {
     }
 }
 
-/// 8-bit sRGB -> CIELAB (D65 white, 2° observer).
+/// 8-bit sRGB -> CIELAB (D65 white, 2° observer). The levels are decoded through a table of the
+/// same values (the safety check converts tens of thousands of pixels per photo).
 #[must_use]
 pub fn srgb_to_lab(rgb: [u8; 3]) -> [f64; 3] {
-    let [r, g, b] = rgb.map(|v| srgb_decode(f64::from(v) / 255.0));
+    static DECODE: std::sync::OnceLock<[f64; 256]> = std::sync::OnceLock::new();
+    let table = DECODE.get_or_init(decode_table);
+    let [r, g, b] = rgb.map(|v| table[usize::from(v)]);
     let x = (0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b) / 0.950_47;
     let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175_0 * b;
     let z = (0.019_333_9 * r + 0.119_192_0 * g + 0.950_304_1 * b) / 1.088_83;

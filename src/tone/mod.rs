@@ -23,6 +23,10 @@ pub use delta_e::delta_e2000;
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
+/// Names the light model and its safety check, hashed into every case key, so a gallery matched
+/// by an earlier model is fitted again rather than kept.
+pub const MODEL: &str = "curve-to-ends-clipped.2";
+
 /// What tone matching does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,8 +68,16 @@ pub struct ToneParams {
     pub guard_min_share: f64,
     pub guard_flag: f64,
     /// A changed area with more than this share of its pixels outside the covered levels is
-    /// flagged for review too: its colour after matching is extrapolated.
+    /// flagged for review too, when the curve moves those pixels by more than
+    /// `guard_outside_shift` levels on average: their colour after matching is extrapolated, and
+    /// the guess is large. (A curve that barely moves them shows them nearly as shot: a photo
+    /// without a real light change, such as a retake under the same lamp, is not flagged.)
     pub guard_outside: f64,
+    pub guard_outside_shift: f64,
+    /// A changed area with more than this share of its pixels clipped in the after photo (a
+    /// channel at 253 or more) is flagged for review: overexposure erased the texture there,
+    /// and the flat patches read as change no light model can undo.
+    pub guard_clipped: f64,
 }
 
 impl Default for ToneParams {
@@ -87,6 +99,8 @@ impl Default for ToneParams {
             guard_min_share: 0.005,
             guard_flag: 2.0,
             guard_outside: 0.25,
+            guard_outside_shift: 6.0,
+            guard_clipped: 0.25,
         }
     }
 }
@@ -129,6 +143,12 @@ pub struct Safety {
     /// Share of the changed area's pixels outside the covered levels (extrapolated).
     #[serde(default)]
     pub outside: f64,
+    /// Their mean shift under the published curve (8-bit levels, largest channel).
+    #[serde(default)]
+    pub outside_shift: f64,
+    /// Share of the changed area's pixels the after photo clipped (a channel at 253 or more).
+    #[serde(default)]
+    pub clipped: f64,
     pub note: String,
 }
 
@@ -234,6 +254,8 @@ fn safety_record(check: &guard::Outcome) -> Safety {
         unchanged_delta_e: check.unchanged.map(r),
         excess: r(check.excess),
         outside: r(check.outside),
+        outside_shift: r(check.outside_shift),
+        clipped: r(check.clipped),
         note,
     }
 }
@@ -308,7 +330,15 @@ impl ToneFit {
                 100.0 * s.strength
             ));
         }
-        (s.outside > params.guard_outside).then(|| {
+        if s.clipped > params.guard_clipped {
+            return Some(format!(
+                "The after photo is overexposed in the treated area ({:.0}% of it is burnt out \
+                 to white), so its detail there is lost and it can look more changed than it \
+                 is — retake the after photo with less light or exposure",
+                100.0 * s.clipped
+            ));
+        }
+        (s.outside > params.guard_outside && s.outside_shift > params.guard_outside_shift).then(|| {
             "Much of the treated area is darker or brighter than anything else in the photo, so \
              its colour after matching the light is an estimate — check that the after photo \
              does not look more changed than the patient does, or retake it under the before \

@@ -16,8 +16,10 @@ pub struct TestEnv {
 /// [`TestEnv::with_defaults`]. `[cases]` comes last: tests append its keys. Tests of the
 /// defaults (opaque ids, no consent) use [`TestEnv::with_defaults`]. Its "retakes" are
 /// [`photo`]s with another seed, which moves a lattice of bright blobs over 40% of the frame: an
-/// unrelated pattern, not a treatment, whose extrapolated levels the `tone` flag would hold, so
-/// `tone` only warns here; the tone gate's own tests (`registration`, `truth`) keep the default.
+/// unrelated pattern, not a treatment, whose blue levels no unchanged pixel shows; the light
+/// model's guess there still moves them by more than the `tone` flag allows (it holds only when
+/// that guess is large), so `tone` only warns here; the tone gate's own tests (`registration`,
+/// `truth`) keep the default.
 pub const TEST_CLINIC: &str = "[review]\nmin_crop = 64\n\n[quality]\ntone = \"warn\"\n\n\
                                [cases]\ndefault_consent = true\nids = \"folder\"\n";
 

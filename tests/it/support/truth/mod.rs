@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 // The test and the bench each use part of this.
 #[allow(unused_imports)]
-pub use measure::{Measures, measure};
+pub use measure::{Measures, measure, published_like};
 #[allow(unused_imports)]
 pub use run::{Published, find_case, read_published};
 #[allow(unused_imports)]

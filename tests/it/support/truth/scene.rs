@@ -198,6 +198,9 @@ pub struct Pair {
     /// The treated scene in the before frame, under the before's light: what a perfect pipeline
     /// shows as the after photo.
     pub truth_after: RgbImage,
+    /// The after photo as the camera would have shot it under the before photo's light (same
+    /// framing, noise and JPEG): what a perfect light model starts from.
+    pub after_unlit_jpeg: Vec<u8>,
     scene: Arc<Linear>,
     dots: Vec<Dot>,
 }
@@ -262,6 +265,7 @@ pub fn make(spec: &Spec, scene: Arc<Linear>) -> Pair {
         treatment,
         mask: GrayImage::new(bw, bh),
         truth_after: RgbImage::new(1, 1),
+        after_unlit_jpeg: Vec::new(),
         scene,
         dots,
     };
@@ -271,10 +275,11 @@ pub fn make(spec: &Spec, scene: Arc<Linear>) -> Pair {
         .sample(&before_to_scene, bw, bh)
         .to_srgb(None, None);
     pair.before_jpeg = jpeg(&before, 92);
-    let after = treated
-        .sample(&after_to_scene, after_size.0, after_size.1)
-        .to_srgb(Some(&spec.light), Some((spec.noise, spec.seed)));
+    let shot = treated.sample(&after_to_scene, after_size.0, after_size.1);
+    let after = shot.to_srgb(Some(&spec.light), Some((spec.noise, spec.seed)));
     pair.after_jpeg = jpeg(&after, spec.quality);
+    let unlit = shot.to_srgb(None, Some((spec.noise, spec.seed)));
+    pair.after_unlit_jpeg = jpeg(&unlit, spec.quality);
     pair.truth_after = treated.sample(&before_to_scene, bw, bh).to_srgb(None, None);
     pair.mask = pair.mask_on(&before_to_scene, bw, bh, 0.0);
     pair
@@ -403,6 +408,19 @@ impl Pair {
     pub fn truth_on(&self, crop: [u32; 4], w: u32, h: u32) -> RgbImage {
         let m = self.grid_to_scene(crop, w, h);
         self.treated_scene().sample(&m, w, h).to_srgb(None, None)
+    }
+
+    /// The after photo shot under the before's light ([`Pair::after_unlit_jpeg`]) taken onto a
+    /// `w`×`h` grid showing `crop` by the true matrix, with the binary's own resampler: what
+    /// the binary would publish with a perfect registration and a perfect light model (before
+    /// its JPEG encoding).
+    #[must_use]
+    pub fn truth_shot_on(&self, crop: [u32; 4], w: u32, h: u32) -> RgbImage {
+        let shot = image::load_from_memory(&self.after_unlit_jpeg)
+            .expect("unlit after")
+            .to_rgb8();
+        let region = beforeafter::render::Region::from_crop(crop);
+        beforeafter::render::render_photo(&shot, &self.truth, None, &region, w, h)
     }
 
     /// The treated region on a grid (`grid_to_scene`), radii grown by `grow` scene pixels.
