@@ -129,24 +129,7 @@ fn day(key: &str, v: &toml::Value) -> Result<Day, String> {
     })
 }
 
-/// `"2026-03-14"` (surrounding spaces allowed) as a calendar day.
-#[must_use]
-pub fn parse_day(text: &str) -> Option<Day> {
-    let t = text.trim();
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<u16>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    Day::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
-}
-
-/// "2026-03-14".
-#[must_use]
-pub fn iso(d: Day) -> String {
-    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
-}
+pub use crate::dates::{iso, parse_day};
 
 impl Serialize for Day {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -113,18 +113,30 @@ pub fn utc_now_seconds() -> String {
 /// Today's UTC date as a day (consent decisions: `consent::today`).
 #[must_use]
 pub fn utc_day() -> Day {
-    let (date, _) = utc_today();
-    let num = |r: std::ops::Range<usize>| date.get(r).and_then(|t| t.parse::<u16>().ok());
-    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
-    let day = y
-        .zip(m)
-        .zip(d)
-        .and_then(|((y, m), d)| Day::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?));
-    day.unwrap_or(Day {
+    parse_day(&utc_today().0).unwrap_or(Day {
         year: 1970,
         month: 1,
         day: 1,
     })
+}
+
+/// `"2026-03-14"` (surrounding spaces allowed) as a calendar day.
+#[must_use]
+pub fn parse_day(text: &str) -> Option<Day> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<u16>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    Day::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
+}
+
+/// "2026-03-14".
+#[must_use]
+pub fn iso(d: Day) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
 /// Today's UTC date ("2026-12-01") and the seconds since its midnight. Howard Hinnant's
