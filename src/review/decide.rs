@@ -344,8 +344,14 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     // Kept private, the message says it all (the run's reason is for the terminal).
+    // Still held: the reasons in the page's plain words, read from the record just written.
     let reasons = match report.outcome {
         Outcome::NoConsent => Vec::new(),
+        Outcome::Review => Records::load(&state.input)
+            .case(source)
+            .map(super::words::reasons)
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| report.reasons.clone()),
         _ => report.reasons.clone(),
     };
     verdict(&outcome, reasons, message.into())

@@ -17,8 +17,10 @@
 pub mod casetoml;
 mod decide;
 mod page;
+mod preview;
 mod records;
 mod routes;
+mod words;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,11 @@
 //! The review app's pages: the list of held and failed cases, what is kept off the website
 //! (cases kept private, photos held back, each with its undo; `assets/index.js`), published
-//! ones on request, and a case's page (why it was held, its photos, the current alignment as
-//! onion skin, difference and slider, and the point placing of `assets/review.js`). Rendered by minijinja with every
-//! value escaped; the case's figures reach the script as JSON in an inert `<script>` block.
+//! ones on request, and a case's page. On the case page the decision, the two photos side by
+//! side (where points are placed, `assets/review.js`) and the reasons in plain words
+//! ([`super::words`]) fill one 1280×800 screen; the run's own messages and the alignment
+//! overlay (onion skin, difference, slider) wait in a details disclosure below. Rendered by
+//! minijinja with every value escaped; the case's figures reach the script as JSON in an inert
+//! `<script>` block.
 
 use minijinja::{Environment, Value, context};
 use serde_json::json;
@@ -46,7 +49,7 @@ fn summary(c: &CaseEntry, token: &str) -> serde_json::Value {
         "source": source,
         "id": c.id,
         "status": c.status,
-        "reasons": c.reasons,
+        "reasons": super::words::reasons(c),
         "href": format!("/case?c={}&t={token}", encode(&source)),
     })
 }
@@ -125,6 +128,7 @@ pub fn case(state: &State, req: &Request) -> Response {
         confirmation => confirmation,
         data => Value::from_safe_string(data),
         token => &state.token,
+        plain => Value::from(minijinja::value::Serde(super::words::reasons(&entry))),
         flags => Value::from(minijinja::value::Serde(entry.flags())),
     };
     render("case.html", CASE, ctx)

@@ -12,6 +12,7 @@
 use super::State;
 use super::decide::{self, Kind};
 use super::page;
+use super::preview;
 use super::records::Records;
 use crate::http::{Request, Response, same_token};
 
@@ -79,15 +80,15 @@ fn same_origin(req: &Request) -> bool {
         .is_some_and(|o| o.eq_ignore_ascii_case(host))
 }
 
-/// A photo some record names, from inside INPUT.
+/// A photo some record names, from inside INPUT, as the browser can show it (a HEIC as a JPEG
+/// made here: [`preview`]).
 fn photo(state: &State, req: &Request) -> Response {
     let records = Records::load(&state.input);
     let found = req
         .param("p")
-        .and_then(|rel| records.photo(&state.input, &rel))
-        .and_then(|path| std::fs::read(&path).ok().map(|b| (path, b)));
+        .and_then(|rel| records.photo(&state.input, &rel));
     match found {
-        Some((path, bytes)) => Response::new(200, crate::http::content_type(&path), bytes),
+        Some(path) => preview::photo(&path, &state.config()),
         None => Response::text(404, "no recorded photo has that name\n"),
     }
 }
