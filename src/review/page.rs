@@ -21,17 +21,19 @@ const CASE: &str = include_str!("templates/case.html");
 const SCRIPT: &str = include_str!("assets/review.js");
 const INDEX_SCRIPT: &str = include_str!("assets/index.js");
 const STYLE: &str = include_str!("assets/review.css");
+const SETTINGS_SCRIPT: &str = include_str!("assets/settings.js");
 
 pub fn asset(name: &str) -> Response {
     match name {
         "review.js" => Response::new(200, "text/javascript; charset=utf-8", SCRIPT),
         "index.js" => Response::new(200, "text/javascript; charset=utf-8", INDEX_SCRIPT),
         "review.css" => Response::new(200, "text/css; charset=utf-8", STYLE),
+        "settings.js" => Response::new(200, "text/javascript; charset=utf-8", SETTINGS_SCRIPT),
         _ => Response::text(404, "not found\n"),
     }
 }
 
-fn render(name: &str, source: &str, ctx: Value) -> Response {
+pub(super) fn render(name: &str, source: &str, ctx: Value) -> Response {
     let mut env = Environment::new();
     let html = env
         .add_template(name, source)

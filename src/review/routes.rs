@@ -14,6 +14,7 @@ use super::decide::{self, Kind};
 use super::page;
 use super::preview;
 use super::records::Records;
+use super::settings;
 use crate::http::{Request, Response, same_token};
 
 /// Pages may load only what this app serves; nothing else, from anywhere.
@@ -65,6 +66,12 @@ fn route(state: &State, req: &Request) -> Response {
         (false, "/api/publish-again") => decide::decide(state, Kind::PublishAgain, &req.body),
         (false, "/api/withhold") => decide::decide(state, Kind::Withhold, &req.body),
         (false, "/api/unwithhold") => decide::decide(state, Kind::Unwithhold, &req.body),
+        // Clinic settings (issue 34 item 6): [gallery] and [watermark] of beforeafter.toml. The
+        // studio links to /settings?t=TOKEN.
+        (true, "/settings") => settings::page(state),
+        (true, "/settings/preview") => settings::preview(state, req),
+        (false, "/api/settings") => settings::save(state, &req.body),
+        (false, "/api/settings/logo") => settings::logo(state, &req.body),
         (false, _) => Response::text(405, "not a decision this app knows\n"),
         _ => Response::text(404, "not found\n"),
     }

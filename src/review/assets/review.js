@@ -173,7 +173,7 @@
     for (const p of Object.values(panes)) {
       const pane = p.canvas.parentElement;
       pane.style.height = h + 'px';
-      const fit = Math.min(pane.clientWidth, h * p.size[0] / p.size[1]);
+      const fit = Math.floor(Math.min(pane.clientWidth, (h - 2) * p.size[0] / p.size[1]));
       p.canvas.style.width = fit * Number($('zoom').value) + 'px';
     }
   }
