@@ -26,9 +26,11 @@ const KEPT: usize = 8;
 const SCREEN_QUALITY: u8 = 85;
 
 type Key = (PathBuf, u64, Option<SystemTime>);
+/// The previews made last, newest at the end.
+type Kept = Mutex<Vec<(Key, Arc<Vec<u8>>)>>;
 
-fn cache() -> &'static Mutex<Vec<(Key, Arc<Vec<u8>>)>> {
-    static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Vec<u8>>)>>> = OnceLock::new();
+fn cache() -> &'static Kept {
+    static CACHE: OnceLock<Kept> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(Vec::new()))
 }
 

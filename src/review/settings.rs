@@ -201,7 +201,8 @@ pub fn preview(state: &State, req: &Request) -> Response {
 /// One of the clinic's photos, made small once: the before photo of the first published case
 /// (else of the first held one), as the last run recorded it.
 fn sample_photo(state: &State) -> Option<RgbImage> {
-    static KEPT: OnceLock<Mutex<Option<(PathBuf, RgbImage)>>> = OnceLock::new();
+    type Kept = Mutex<Option<(PathBuf, RgbImage)>>;
+    static KEPT: OnceLock<Kept> = OnceLock::new();
     let records = Records::load(&state.input);
     let rel = (records.published.iter().chain(&records.held))
         .flat_map(|c| c.views.iter().filter_map(|v| v.stages.first()))

@@ -156,7 +156,7 @@ mod tests {
     use super::*;
 
     fn stage(name: &str, flags: Vec<Flag>, extra: &[&str]) -> crate::manifest::StageEntry {
-        let reasons = flags
+        let reasons: Vec<String> = flags
             .iter()
             .filter(|f| f.severity == Severity::Review)
             .map(|f| f.message.clone())
