@@ -162,6 +162,11 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
     /// The clinic's signing key: every run that changes the gallery signs its manifest with it.
     #[command(subcommand)]
     Keys(KeysCommand),
+    // --- service (issue 34 item 8) ---
+    /// Start the studio (`beforeafter studio INPUT --out OUT`) at login, or stop doing so: a
+    /// systemd user unit on Linux, a LaunchAgent on macOS, a Task Scheduler task on Windows.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Create a clinic's photo folder: a short config, an example case file and a guide to the
     /// first gallery (printed, and saved as README.md in it). Never overwrites.
     #[command(after_help = "Examples:
@@ -187,6 +192,63 @@ never inside it. init prints the steps, and saves them as my-clinic/README.md.")
         /// The folder to write into (created if missing).
         dir: PathBuf,
     },
+}
+
+/// `beforeafter service ...`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Write the service file that starts `beforeafter studio INPUT --out OUT` at login, and
+    /// turn it on where a service manager is running.
+    #[command(after_help = "Examples:
+  beforeafter service install ~/my-clinic --out ~/my-clinic-gallery
+  beforeafter service install ~/my-clinic --out ~/my-clinic-gallery --print    # show the file only
+  beforeafter service install photos --out gallery --print --platform macos    # a Mac's LaunchAgent
+
+Linux: $XDG_CONFIG_HOME/systemd/user/beforeafter-studio.service (~/.config without it), enabled
+with systemctl --user. macOS: ~/Library/LaunchAgents/org.beforeafter.studio.plist, loaded with
+launchctl. Windows: the task \"beforeafter studio\" (at logon), made with schtasks. Where no
+service manager answers (a container, a CI machine) the file is written, the command to turn it
+on is printed, and the exit code is 0.")]
+    Install {
+        /// The folder with the clinic's photos.
+        input: PathBuf,
+        /// The gallery the studio keeps up to date.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Where the studio serves (its default without it).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Print the service file instead of writing it.
+        #[arg(long)]
+        print: bool,
+        /// Whose service file (with --print): linux, macos or windows. Default: this computer's.
+        #[arg(long, value_enum)]
+        platform: Option<Platform>,
+    },
+    /// Stop starting the studio at login: turn the service off and delete its file.
+    Remove,
+}
+
+/// A system's service manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Platform {
+    /// This computer's.
+    #[must_use]
+    pub fn this() -> Platform {
+        if cfg!(target_os = "macos") {
+            Platform::Macos
+        } else if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Linux
+        }
+    }
 }
 
 /// `beforeafter keys ...`.

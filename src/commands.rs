@@ -56,6 +56,8 @@ pub fn run(command: Command) -> Result<i32> {
             password,
             force,
         }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
+        // --- service (issue 34 item 8) ---
+        Command::Service(command) => Ok(crate::service::run(&command)?),
         Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
         Command::Generate { dir } => {
             crate::generate::write_all(&dir)?;

@@ -30,6 +30,7 @@ pub mod quality;
 pub mod register;
 pub mod render;
 pub mod review;
+pub mod service;
 pub mod sign;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -12,13 +12,18 @@
 //!
 //! [`routes`] dispatches, [`page`] renders, [`decide`] carries out a decision (landmarks saved,
 //! "approve as shown", "keep private") and runs the case again, [`casetoml`] edits `case.toml`
-//! without losing a comment, and [`records`] reads what the last run recorded.
+//! without losing a comment, and [`records`] reads what the last run recorded. [`words`] says
+//! why a case is held in staff's words, [`preview`] makes photos a browser cannot show (HEIC)
+//! into JPEGs, and [`settings`] is the clinic's settings screen (`beforeafter.toml`).
 
 pub mod casetoml;
 mod decide;
 mod page;
+mod preview;
 mod records;
 mod routes;
+mod settings;
+mod words;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
