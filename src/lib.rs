@@ -31,6 +31,7 @@ pub mod register;
 pub mod render;
 pub mod review;
 pub mod sign;
+pub mod studio;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod tone;

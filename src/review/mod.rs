@@ -18,7 +18,8 @@ pub mod casetoml;
 mod decide;
 mod page;
 mod records;
-mod routes;
+/// Also answered inside `beforeafter studio`, whose board links to the held cases.
+pub(crate) mod routes;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
