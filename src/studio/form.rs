@@ -176,6 +176,32 @@ fn text(s: &str) -> Option<Value> {
 
 /// The form's fields into the document.
 fn apply(doc: &mut DocumentMut, d: &Details) -> Result<(), String> {
+    // A file of comments only (a new case's) keeps them at its top, above the first key.
+    let lead = doc.is_empty().then(|| {
+        let text = doc.trailing().as_str().unwrap_or("").to_owned();
+        doc.set_trailing("");
+        text
+    });
+    fields(doc, d)?;
+    if let Some(lead) = lead.filter(|l| !l.is_empty()) {
+        lead_with(doc, &lead);
+    }
+    Ok(())
+}
+
+/// Put `text` (comments) before the document's first key or table.
+fn lead_with(doc: &mut DocumentMut, text: &str) {
+    let Some((mut key, item)) = doc.as_table_mut().iter_mut().next() else {
+        doc.set_trailing(text);
+        return;
+    };
+    match item {
+        Item::Table(t) => t.decor_mut().set_prefix(text),
+        _ => key.leaf_decor_mut().set_prefix(text),
+    }
+}
+
+fn fields(doc: &mut DocumentMut, d: &Details) -> Result<(), String> {
     for (key, value) in [
         ("title", &d.title),
         ("treatment", &d.treatment),
@@ -297,6 +323,8 @@ mod tests {
         assert!(r.website && !r.social && r.signed.is_some(), "{out}");
         assert_eq!((meta.tags.len(), meta.sessions), (2, Some(3)));
         assert!(out.starts_with("# Front desk: May visit\n"), "{out}");
+        let new = edited("# Made in the studio\n", &details(|_| {}));
+        assert_eq!(new, "# Made in the studio\ntitle = \"Crown\"\n");
         let none = edited("title = \"x\"\n", &details(|_| {}));
         assert!(
             !none.contains("consent"),

@@ -192,7 +192,10 @@ pub fn propose(state: &State, batch: &str) -> Result<serde_json::Value, String> 
     let mut list: Vec<(Stage, Proposed)> = Vec::new();
     let mut notes = Vec::new();
     for case in &inv.cases {
-        notes.extend(case.order_notes.iter().cloned());
+        if !case.order_notes.is_empty() {
+            // Discovery's note names capture days and paths: staff need only the rule.
+            notes.push("The stages follow the time each photo was taken.".to_owned());
+        }
         notes.extend(case.errors.iter().cloned());
         for view in &case.views {
             for s in &view.stages {

@@ -34,6 +34,7 @@ mod review_kept_off;
 mod samples;
 mod shards;
 mod signing;
+mod studio;
 mod tiny;
 mod truth;
 mod verify;

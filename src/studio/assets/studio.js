@@ -24,7 +24,9 @@
   // "Update the gallery now", on every page; the status line follows the watch.
   const runStatus = $("run-status");
   let lastRounds = null;
+  let timer = 0;
   async function poll() {
+    clearTimeout(timer);
     try {
       const r = await fetch("/api/status?t=" + token, { cache: "no-store" });
       const s = await r.json();
@@ -34,13 +36,14 @@
       if (lastRounds !== null && s.rounds !== lastRounds) document.dispatchEvent(new Event("gallery-updated"));
       lastRounds = s.rounds;
     } catch (e) { /* the studio was stopped: say nothing new */ }
-    setTimeout(poll, document.body.dataset.running === "true" ? 500 : 2000);
+    timer = setTimeout(poll, document.body.dataset.running === "true" ? 300 : 1500);
   }
   poll();
   $("run-now").addEventListener("click", async () => {
     runStatus.textContent = "Updating the gallery\u2026";
     const a = await send("/api/run", "{}");
     if (a.error) runStatus.textContent = a.error;
+    else timer = setTimeout(poll, 300);
   });
 
   const page = document.body.dataset.page;
