@@ -107,6 +107,9 @@ fn standing(case: &Case, record: Option<&CaseEntry>) -> (&'static str, String, V
 
 fn card(case: &Case, record: Option<&CaseEntry>, token: &str) -> Card {
     let (state, words, why) = standing(case, record);
+    let before = (case.views.first().and_then(|v| v.stages.first()))
+        .map(|s| s.rel.clone())
+        .unwrap_or_default();
     let q = format!("c={}&t={token}", encode(&case.source));
     let notes = record
         .map(|r| r.flags())
@@ -124,7 +127,7 @@ fn card(case: &Case, record: Option<&CaseEntry>, token: &str) -> Card {
         notes,
         treatment: case.meta.treatment.clone().unwrap_or_default(),
         tags: case.meta.tags.clone(),
-        thumb: format!("/thumb?{q}"),
+        thumb: format!("/thumb?p={}&t={token}", encode(&before)),
         details: format!("/details?{q}"),
         preview: format!("/preview?{q}"),
         review: matches!(state, "held" | "failed")
@@ -187,15 +190,17 @@ pub fn page(state: &State) -> Response {
     super::render("board.html", ctx)
 }
 
-/// A small JPEG of a case's before photo (any format the pipeline reads, HEIC included),
-/// made once and kept beside the photos in `.beforeafter/studio/thumbs/`.
+/// A small JPEG of a photo in INPUT (any format the pipeline reads, HEIC included), made once
+/// and kept beside the photos in `.beforeafter/studio/thumbs/`. Only a photo strictly inside
+/// INPUT, through no dot-name and no link out ([`crate::http::resolve`]).
 pub fn thumb(state: &State, req: &Request) -> Response {
-    let source = req.param("c").unwrap_or_default();
-    let case = cases(state)
-        .ok()
-        .and_then(|cs| cs.into_iter().find(|c| c.source == source));
-    let Some(photo) = case.and_then(|c| c.views.first()?.stages.first().map(|s| s.path.clone()))
-    else {
+    let rel = req.param("p").unwrap_or_default();
+    let photo = crate::http::resolve(&state.input, &format!("/{}", encode(&rel))).filter(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(crate::discover::is_photo)
+    });
+    let Some(photo) = photo else {
         return Response::text(404, "no photo\n");
     };
     match thumbnail(state, &photo) {

@@ -45,7 +45,9 @@ pub fn page(state: &State, req: &Request) -> Response {
     let Some(dir) = case_folder(&state.input, &source) else {
         return Response::text(
             404,
-            "There is no case folder with that name. Go back to the board.\n",
+            "This case has no folder of its own (its photos lie at the top of the photo \
+             folder), so it has no details to fill in: put its photos in a folder of their own, \
+             or go back to the board.\n",
         );
     };
     let path = dir.join(casetoml::FILE);

@@ -71,6 +71,7 @@ pub fn run(args: &StudioArgs) -> Result<(), Fatal> {
     };
     std::fs::create_dir_all(&args.out).map_err(output_error)?;
     let out = std::fs::canonicalize(&args.out).map_err(output_error)?;
+    upload::sweep(&input);
     let token = new_token()?;
     let control = Control::default();
     let state = Arc::new(State {
@@ -88,13 +89,7 @@ pub fn run(args: &StudioArgs) -> Result<(), Fatal> {
         control: control.clone(),
         saving: Mutex::new(()),
     });
-    let mut limits = config.server.limits();
-    // A photo is sent in one request: room for the largest the clinic accepts, and a little
-    // more, so one just over the limit gets the studio's own message rather than a bare 413.
-    let photo_room = usize::try_from(config.limits.max_file_bytes()).unwrap_or(usize::MAX);
-    limits.max_body_bytes = limits
-        .max_body_bytes
-        .max(photo_room.saturating_add(photo_room / 2));
+    let limits = limits(&config);
     let handler = Arc::new(move |req| routes::handle(&state, &req));
     let addr = args.addr;
     let bound = crate::http::start(addr, limits, handler).map_err(|e| {
@@ -118,6 +113,17 @@ pub fn run(args: &StudioArgs) -> Result<(), Fatal> {
         allow_lan: false,
     };
     crate::watch::run_with(&watch, control)
+}
+
+/// The server's limits, with room in a request for a photo: the largest the clinic accepts and
+/// a half more, so one just over the limit gets the studio's own message, not a bare 413.
+fn limits(config: &Config) -> crate::http::Limits {
+    let mut limits = config.server.limits();
+    let photo_room = usize::try_from(config.limits.max_file_bytes()).unwrap_or(usize::MAX);
+    limits.max_body_bytes = limits
+        .max_body_bytes
+        .max(photo_room.saturating_add(photo_room / 2));
+    limits
 }
 
 /// Print the link with its token, and open it in the browser where there is one.

@@ -41,6 +41,25 @@ pub fn batch_dir(input: &Path, batch: &str) -> Option<PathBuf> {
     ok.then(|| input.join(HELD_DIR).join(STAGING).join(batch))
 }
 
+/// Photos added for a case that was never saved are removed after this long (they are patients'
+/// photos: nothing is kept that nobody asked for).
+const ABANDONED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Remove the staging folders of new cases left unsaved for a day (at start).
+pub fn sweep(input: &Path) {
+    let Ok(entries) = std::fs::read_dir(input.join(HELD_DIR).join(STAGING)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = (e.metadata().and_then(|m| m.modified()).ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > ABANDONED);
+        if old && batch_dir(input, &e.file_name().to_string_lossy()).is_some() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// A new batch id: 64 random bits.
 fn new_batch() -> Result<String, String> {
     let mut bytes = [0u8; 8];

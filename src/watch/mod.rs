@@ -57,10 +57,7 @@ pub fn run_with(args: &WatchArgs, control: Control) -> Result<(), Fatal> {
     on_stop_signal(stop.clone(), tx.clone())?;
     control.listen(tx.clone());
     let config_file = config_file(&input, opts);
-    let mut watched = vec![(input.clone(), true)];
-    if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(&input)) {
-        watched.push((dir.to_owned(), false));
-    }
+    let watched = watched_folders(&input, &config_file);
     let poll = args
         .poll
         .then(|| Duration::from_millis(config.watch.poll_ms));
@@ -121,6 +118,15 @@ fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
     };
     std::fs::create_dir_all(&opts.out).map_err(output_error)?;
     std::fs::canonicalize(&opts.out).map_err(output_error)
+}
+
+/// The input folder (recursively) and, when the config file lies elsewhere, its folder.
+fn watched_folders(input: &Path, config_file: &Path) -> Vec<(PathBuf, bool)> {
+    let mut watched = vec![(input.to_owned(), true)];
+    if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(input)) {
+        watched.push((dir.to_owned(), false));
+    }
+    watched
 }
 
 /// The preview server with live reload, when asked for (`--serve`): on the network

@@ -25,8 +25,8 @@
   const runStatus = $("run-status");
   let lastRounds = null;
   let timer = 0;
+  const soon = (ms) => { clearTimeout(timer); timer = setTimeout(poll, ms); };
   async function poll() {
-    clearTimeout(timer);
     try {
       const r = await fetch("/api/status?t=" + token, { cache: "no-store" });
       const s = await r.json();
@@ -36,14 +36,14 @@
       if (lastRounds !== null && s.rounds !== lastRounds) document.dispatchEvent(new Event("gallery-updated"));
       lastRounds = s.rounds;
     } catch (e) { /* the studio was stopped: say nothing new */ }
-    timer = setTimeout(poll, document.body.dataset.running === "true" ? 300 : 1500);
+    soon(document.body.dataset.running === "true" ? 300 : 1500);
   }
   poll();
   $("run-now").addEventListener("click", async () => {
     runStatus.textContent = "Updating the gallery\u2026";
     const a = await send("/api/run", "{}");
     if (a.error) runStatus.textContent = a.error;
-    else timer = setTimeout(poll, 300);
+    else soon(300);
   });
 
   const page = document.body.dataset.page;
