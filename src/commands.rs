@@ -30,6 +30,12 @@ pub fn run(command: Command) -> Result<i32> {
             crate::review::run(&input, out.as_deref(), config.as_deref(), serve)?;
             Ok(0)
         }
+        // --- studio (issue 34) ---
+        Command::Studio(args) => {
+            crate::studio::run(&args)?;
+            Ok(0)
+        }
+        // --- end studio ---
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
         Command::Verify {

@@ -32,6 +32,7 @@ pub mod render;
 pub mod review;
 pub mod service;
 pub mod sign;
+pub mod studio;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod tone;

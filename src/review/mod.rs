@@ -21,7 +21,8 @@ mod decide;
 mod page;
 mod preview;
 mod records;
-mod routes;
+/// Also answered inside `beforeafter studio`, whose board links to the held cases.
+pub(crate) mod routes;
 mod settings;
 mod words;
 

@@ -36,6 +36,7 @@ mod samples;
 mod service;
 mod shards;
 mod signing;
+mod studio;
 mod tiny;
 mod truth;
 mod verify;
