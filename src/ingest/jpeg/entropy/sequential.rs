@@ -174,8 +174,8 @@ mod tests {
         let t = AcLookup::new(&ac, limits).0;
         assert_eq!(t[0], AC_EOB << 8 | 2);
         assert_eq!(t[0b010 << 8], 1 << 8 | 5);
-        assert_eq!(t[0b0110_0000_00 << 1], 2 << 8 | 13);
-        assert_eq!(t[0b0110_0000_01 << 1], AC_SLOW);
+        assert_eq!(t[0b01_1000_0000 << 1], 2 << 8 | 13);
+        assert_eq!(t[0b01_1000_0001 << 1], AC_SLOW);
         assert_eq!(t[(1 << AC_BITS) - 1], AC_SLOW);
     }
 }
