@@ -304,7 +304,11 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         withheld: meta.withhold.clone(),
     };
     let Some(out) = &state.out else {
-        let saved = "Saved to case.toml. Run batch (or start review with --out) to publish.";
+        let saved = if state.watched {
+            "Saved. The gallery will be updated in a few seconds."
+        } else {
+            "Saved to case.toml. Run batch (or start review with --out) to publish."
+        };
         return verdict("saved", Vec::new(), saved.into());
     };
     let config = match state.config() {

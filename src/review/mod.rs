@@ -43,6 +43,9 @@ pub struct State {
     pub token: String,
     /// One decision at a time: each runs the pipeline over INPUT.
     pub running: Mutex<()>,
+    /// A watch in this process keeps the gallery current (the studio): a saved decision is
+    /// published by its next round, so staff are told that rather than to run a batch.
+    pub watched: bool,
 }
 
 impl State {
@@ -85,6 +88,7 @@ pub fn start(
         config_path: config_path.map(Path::to_owned),
         token: token.clone(),
         running: Mutex::new(()),
+        watched: false,
     });
     let handler = Arc::new(move |req| routes::handle(&state, &req));
     let bound = crate::http::start(addr, config.server.limits(), handler).map_err(|e| {

@@ -81,6 +81,7 @@ pub fn run(args: &StudioArgs) -> Result<(), Fatal> {
             config_path: args.config.clone(),
             token: token.clone(),
             running: Mutex::new(()),
+            watched: true,
         },
         input,
         out,
