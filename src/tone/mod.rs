@@ -234,6 +234,10 @@ pub fn fit(
     out
 }
 
+/// What the curve fit adds for the safety check: the shared-shape curves and, per channel the
+/// after photo clipped, where the line to the clipped level starts.
+type Extras = ([[f64; 256]; 3], [Option<usize>; 3]);
+
 /// The shared smooth curve with per-channel offset and gain, started from the gain-and-gamma
 /// fit (kept when the curve cannot be fitted), and the curves of the shared shape alone
 /// (`curve::Fitted::shared`). Records the covered levels.
@@ -241,10 +245,7 @@ fn refine(
     out: &mut ToneFit,
     hist: &[robust::Joint; 3],
     params: &ToneParams,
-) -> (
-    [[f64; 256]; 3],
-    Option<([[f64; 256]; 3], [Option<usize>; 3])>,
-) {
+) -> ([[f64; 256]; 3], Option<Extras>) {
     let start = std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c]));
     let Some(f) = curve::fit(hist, &start, params.tukey_c, params.smooth) else {
         return (start, None);
