@@ -344,6 +344,21 @@ fn requests_without_the_token_from_elsewhere_or_naming_a_folder_are_refused() {
     assert_eq!(status, 403, "the board without the token");
     let (status, _) = studio.send("GET /?t=0123 HTTP/1.1", b"");
     assert_eq!(status, 403, "a wrong token");
+    // The board's menu leads to the clinic settings, answered by the same app under its token.
+    let (status, board) = studio.send(&format!("GET /?t={} HTTP/1.1", studio.token), b"");
+    assert_eq!(status, 200, "{board}");
+    assert!(
+        board.contains("/settings?t="),
+        "no Clinic settings link: {board}"
+    );
+    let settings = format!("GET /settings?t={} HTTP/1.1", studio.token);
+    let (status, page) = studio.send(&settings, b"");
+    assert!(
+        status == 200 && page.contains("Watermark"),
+        "{status}: {page}"
+    );
+    let (status, _) = studio.send("GET /settings HTTP/1.1", b"");
+    assert_eq!(status, 403, "the settings without the token");
     let (status, _) = studio.send("POST /api/upload?name=a.jpg HTTP/1.1", &photo);
     assert_eq!(status, 403, "an upload without the token header");
     let from = format!("POST /api/run HTTP/1.1\r\n{token}\r\nOrigin: http://evil.example");
