@@ -13,10 +13,11 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use app::{Studio, axe_violations, wait_for};
+use crate::support::screen::viewport;
+use app::{Studio, wait_for};
 use beforeafter::synth;
 use headless_chrome::Tab;
-use headless_chrome::protocol::cdp::{DOM, Emulation};
+use headless_chrome::protocol::cdp::DOM;
 use support::chrome::{self, eval, open};
 use support::env::{TestEnv, jpeg, photo};
 
@@ -26,28 +27,8 @@ const CLINIC: &str = "[review]\nmin_crop = 64\n[quality]\ntone = \"warn\"\n\
                       [outputs]\nwidths = [320]\nformats = [\"jpeg\"]\n[composites]\nenabled = false\n\
                       [limits]\nmax_file_mb = 1\n[watch]\nquiet_ms = 150\n";
 
-fn viewport(tab: &Tab, width: u32, height: u32) {
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width,
-        height,
-        device_scale_factor: 1.0,
-        mobile: false,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
-}
-
 fn no_violations(tab: &Tab, screen: &str) {
-    if let Some(v) = axe_violations(tab) {
+    if let Some(v) = crate::support::screen::axe(tab, screen) {
         assert!(v.is_empty(), "axe-core on {screen}: {v:#?}");
     }
 }
@@ -109,7 +90,7 @@ fn staff_make_a_case_from_phone_photos_give_consent_preview_and_publish_it() {
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(30));
     let seen = chrome::watch(&tab);
-    viewport(&tab, 1280, 800);
+    viewport(&tab, 1280, 800, false);
     open(&tab, &studio.url("/"));
     assert_eq!(
         text(&tab, "document.getElementById('headline').textContent"),
@@ -244,7 +225,7 @@ fn staff_make_a_case_from_phone_photos_give_consent_preview_and_publish_it() {
     eprintln!("caption shown: {:.1} s", started.elapsed().as_secs_f64());
     // The board at a laptop's and a tablet's size.
     for (w, h) in [(1280, 800), (1024, 768)] {
-        viewport(&tab, w, h);
+        viewport(&tab, w, h, w == 1024); // the tablet with touch
         open(&tab, &studio.url("/"));
         let fits = eval(
             &tab,

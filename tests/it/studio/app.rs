@@ -96,30 +96,3 @@ pub fn wait_for(tab: &Tab, what: &str, js: &str) -> serde_json::Value {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
-
-/// axe-core's violations on the page now (axe.min.js from `BEFOREAFTER_AXE`, installed by
-/// `.ci/run`); `None`, said loudly, when it is not installed outside CI.
-pub fn axe_violations(tab: &Tab) -> Option<Vec<String>> {
-    let path = std::env::var("BEFOREAFTER_AXE").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/target/axe/node_modules/axe-core/axe.min.js"
-        )
-        .into()
-    });
-    let Ok(script) = std::fs::read_to_string(&path) else {
-        crate::support::sample::skip_or_fail(&format!(
-            "studio: axe-core SKIPPED: no {path} (run .ci/run, or set BEFOREAFTER_AXE)"
-        ));
-        return None;
-    };
-    if eval(tab, "typeof window.axe") != "object" {
-        eval(tab, &format!("{script}\n;0"));
-    }
-    let found = eval(
-        tab,
-        "axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => \
-         v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', ')))",
-    );
-    Some(serde_json::from_value(found).unwrap())
-}

@@ -1,6 +1,6 @@
 //! Staff screens as a laptop (1280×800) and a tablet (1024×768) show them, and axe-core's
 //! accessibility check on a page. axe-core comes from the npm registry, like vnu: `.ci/run`
-//! installs it with `npm install --prefix target/axe --no-save axe-core@4.10.2`; the tests read
+//! installs it with `npm install --prefix target/axe --no-save axe-core@4.14.1`; the tests read
 //! `BEFOREAFTER_AXE` (the path of `axe.min.js`), else that path. Without it they say SKIPPED,
 //! or fail under CI.
 
@@ -72,7 +72,7 @@ pub fn axe(tab: &Tab, page: &str) -> Option<Vec<String>> {
     let Some(path) = axe_path() else {
         sample::skip_or_fail(&format!(
             "{page}: axe-core check SKIPPED: run `npm install --prefix target/axe --no-save \
-             axe-core@4.10.2` or set BEFOREAFTER_AXE"
+             axe-core@4.14.1` or set BEFOREAFTER_AXE"
         ));
         return None;
     };
