@@ -78,7 +78,8 @@ fn route(state: &State, req: &Request) -> Response {
 }
 
 /// The request's `Origin`, if sent, is the page's own: `http://` and the `Host` it was sent to.
-fn same_origin(req: &Request) -> bool {
+/// The studio answers its own changes by the same rule.
+pub(crate) fn same_origin(req: &Request) -> bool {
     let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) else {
         return req.header("origin").is_none();
     };

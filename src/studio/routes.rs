@@ -7,6 +7,7 @@
 
 use super::{State, board, form, newcase, preview, run, upload};
 use crate::http::{Request, Response, same_token};
+use crate::review::routes::same_origin;
 
 /// The studio's own pages: only what this app serves; frames only of its own previews.
 const CSP: &str = "default-src 'none'; img-src 'self'; script-src 'self'; style-src 'self'; \
@@ -106,17 +107,6 @@ fn at_root(req: &Request) -> Request {
 /// Per port, so two studios (or a studio and a preview) on one computer keep their own.
 fn cookie_name(req: &Request) -> String {
     format!("beforeafter-studio-{}", req.server.port())
-}
-
-/// The request's `Origin`, if sent, is the page's own: `http://` and the `Host` it was sent to
-/// (the review app's rule, for the same reasons: see `review::routes`).
-fn same_origin(req: &Request) -> bool {
-    let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) else {
-        return req.header("origin").is_none();
-    };
-    origin
-        .strip_prefix("http://")
-        .is_some_and(|o| o.eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
