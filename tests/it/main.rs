@@ -9,6 +9,7 @@ mod support;
 
 mod batch;
 mod browser;
+mod build_profile;
 mod check_photos;
 mod config_bounds;
 mod consent;
