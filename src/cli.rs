@@ -339,7 +339,7 @@ pub struct StudioArgs {
     /// computers on the network (still with the token); without it such an address is refused.
     #[arg(long)]
     pub allow_lan: bool,
-    /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares).
+    /// Scan the folder every `[watch] poll_ms` instead of waiting for events (network shares).
     #[arg(long)]
     pub poll: bool,
     /// Print the link only; do not open it in a browser.
@@ -431,7 +431,7 @@ pub struct MergeArgs {
 pub struct WatchArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares,
+    /// Scan the folder every `[watch] poll_ms` instead of waiting for events (network shares,
     /// or when the system's limit on watched folders is reached).
     #[arg(long)]
     pub poll: bool,

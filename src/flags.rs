@@ -91,7 +91,7 @@ pub enum Policy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Flag {
     pub code: Code,
-    /// "after", "session-2"; for a case with several views, "<view> <stage>".
+    /// "after", "session-2"; for a case with several views, `"<view> <stage>"`.
     pub stage: String,
     pub severity: Severity,
     /// What is wrong and what to do, in words (never a date).

@@ -57,8 +57,8 @@ pub fn since_before(since: &str) -> String {
     }
 }
 
-/// Alt text for an image of a case's pair: "Before and after: <title>", or, when the title
-/// says so already (`discover`'s default title), "Photos side by side: <title>" (an alt that
+/// Alt text for an image of a case's pair: `"Before and after: <title>"`, or, when the title
+/// says so already (`discover`'s default title), `"Photos side by side: <title>"` (an alt that
 /// repeats the card's own text is noise to a screen reader).
 pub fn pair_alt(title: &str) -> String {
     if title.starts_with("Before and after") {

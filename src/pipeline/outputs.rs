@@ -48,7 +48,7 @@ pub struct PlannedStage<'a> {
 
 /// What to render for one view.
 pub struct ViewPlan<'a> {
-    /// "<case id>/<view>": every output path starts with it.
+    /// `"<case id>/<view>"`: every output path starts with it.
     pub prefix: String,
     /// The case key; its first 8 hex digits go into every file name.
     pub key: &'a str,

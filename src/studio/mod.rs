@@ -2,7 +2,7 @@
 //! without a terminal or a text editor: see every case and where it stands ([`board`]), start
 //! a case by dropping photos on the page ([`upload`], saved by [`newcase`]), fill in its details and the patient's
 //! consent ([`form`]), see its public page as visitors will ([`preview`]), and update the
-//! gallery now ([`run`]). Held cases are resolved in the review app's screens, answered by the
+//! gallery now ([`mod@run`]). Held cases are resolved in the review app's screens, answered by the
 //! same server under the same token (the board links to them).
 //!
 //! It grows out of `review`: the program's one HTTP server ([`crate::http`]: loopback unless

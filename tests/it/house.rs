@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const MAX_FUNCTION_LINES: usize = 60;
 
 /// Every library module file: `src/a/b.rs` and `src/a/b/mod.rs` are module `a::b`.
-fn modules() -> BTreeMap<String, PathBuf> {
+pub(crate) fn modules() -> BTreeMap<String, PathBuf> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = BTreeMap::new();
     let mut stack = vec![src.clone()];
@@ -42,7 +42,7 @@ fn modules() -> BTreeMap<String, PathBuf> {
 }
 
 /// The code of a file without comments, string and char literals, and `#[cfg(test)]` modules.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let b = text.as_bytes();
     let mut i = 0;
@@ -96,7 +96,7 @@ fn char_literal(b: &[u8]) -> Option<usize> {
 }
 
 /// The modules `name`'s code refers to (`crate::a::b`, `super::x`, and its own child modules).
-fn imports(name: &str, code: &str, all: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
+pub(crate) fn imports(name: &str, code: &str, all: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
     let parent = name.rsplit_once("::").map_or("", |(p, _)| p);
     let mut found = BTreeSet::new();
     let code = expand_groups(code);

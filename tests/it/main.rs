@@ -15,6 +15,7 @@ mod config_bounds;
 mod consent;
 mod crash;
 mod discover;
+mod docs;
 mod flags;
 mod formats;
 mod gallery;

@@ -1,7 +1,8 @@
 //! Installing without a Rust toolchain (issue 38): what `.ci/package` cannot check by running
 //! the package. The commit in `--version` from each of its sources (build.rs, included here),
 //! the generated man pages and completions, and that the Dockerfile, `.ci/package`, the README's
-//! install section, its Kubernetes example and the systemd unit say the same things.
+//! install section, the Kubernetes example in docs/operations.md and the systemd unit say the
+//! same things.
 
 use std::path::Path;
 use std::process::Command;
@@ -147,13 +148,14 @@ fn man_pages_and_completions_cover_every_visible_command() {
 }
 
 /// The README's install section: the package, the image, cargo install, from source, in that
-/// order; its image is the one its Kubernetes example runs; the Dockerfile makes the package
+/// order; its image is the one the Kubernetes example (docs/operations.md) runs; the Dockerfile makes the package
 /// with `.ci/package`'s steps and installs it as the test does.
 #[test]
 fn install_section_dockerfile_and_package_test_agree() {
     let readme = repo_file("README.md");
     let docker = repo_file("Dockerfile");
     let ci = repo_file(".ci/package");
+    let operations = repo_file("docs/operations.md");
     let version = env!("CARGO_PKG_VERSION");
     let install =
         &readme[readme.find("## Install").unwrap()..readme.find("## Two commands").unwrap()];
@@ -173,7 +175,7 @@ fn install_section_dockerfile_and_package_test_agree() {
         docker.contains(&order[1]),
         "the Dockerfile's own build line"
     );
-    let k8s: Vec<&str> = readme
+    let k8s: Vec<&str> = operations
         .lines()
         .filter(|l| l.trim_start().starts_with("image: "))
         .collect();
@@ -194,7 +196,7 @@ fn install_section_dockerfile_and_package_test_agree() {
         let literal = step.replace("\"$target", "target").replace('"', "");
         assert!(docker.contains(&literal) && ci.contains(step), "{step}");
     }
-    assert!(docker.contains("USER 10001") && readme.contains("fsGroup: 10001"));
+    assert!(docker.contains("USER 10001") && operations.contains("fsGroup: 10001"));
 }
 
 /// The systemd example watches the layout `init` makes in the home folder.
