@@ -296,7 +296,8 @@ fn print_case(c: &discover::Case, params: &crate::ingest::IngestParams) -> bool 
     if c.meta.consent == Some(crate::consent::Consent::Given(true)) {
         println!(
             "  consent: `consent = true` means every use with no end date; record the form instead \
-             ([consent] website, social, signed, expires: see the README's Consent section)"
+             ([consent] website, social, signed, expires: see docs/guide.md, \
+             Captions and consent)"
         );
     }
     for v in &c.views {

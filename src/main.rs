@@ -1,3 +1,6 @@
+//! The `beforeafter` program: parses the command line and hands it to `commands::run`, which
+//! returns the exit code (0, 1 or 3; docs/reference.md, "Exit codes").
+
 use clap::Parser;
 
 fn main() {

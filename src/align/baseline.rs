@@ -1,7 +1,8 @@
-//! Benchmark baseline: feature-only registration (oriented FAST + steered BRIEF over a small
-//! scale pyramid, mutual nearest-neighbour matching, RANSAC similarity). It is what a naive tool
-//! would do; it fails on low-texture and repetitive scalp frames, which is why [`super::estimate`]
-//! does not rely on it.
+//! Feature-only registration (oriented FAST + steered BRIEF over a small scale pyramid, mutual
+//! nearest-neighbour matching, RANSAC similarity). Alone it fails on low-texture and repetitive
+//! scalp frames, which is why [`super::estimate`] does not rely on it first; the program uses it as
+//! the `features+ecc` fallback and for `quality::keystone`'s matches, and the registration bench
+//! uses it as the naive tool's baseline.
 
 use image::{GrayImage, Luma};
 use imageproc::corners::oriented_fast;

@@ -289,7 +289,7 @@ fn encode_all(
         .collect();
     let cost = |&(i, f): &(usize, Format)| {
         let px = u64::from(pictures[i].img.width()) * u64::from(pictures[i].img.height());
-        // Per pixel, as measured at 2048 px (README, Performance): JPEG 31 ms sequential, 101 ms
+        // Per pixel, as measured at 2048 px (docs/performance.md): JPEG 31 ms sequential, 101 ms
         // progressive; WebP effort 2 96 ms; AVIF 3.5 s.
         px * match f {
             Format::Jpeg if r.params.outputs.jpeg_progressive => 10,

@@ -70,8 +70,8 @@ fn encode_avif(img: &RgbImage, quality: u8, speed: u8) -> Result<Vec<u8>, String
 /// fitted to the image; all three components in each sequential scan, so every decoder reads it
 /// (`image`'s turns a colour-by-colour sequential file green). Progressive uses mozjpeg's scans
 /// with end-of-band runs: 3.4% fewer bytes for the same pixels, 2.3–3.3× the time. Trellis
-/// quantisation is off: on SSIM it did not pay for its time (`benches/jpeg_bytes.rs`; README,
-/// Performance).
+/// quantisation is off: on SSIM it did not pay for its time (`benches/jpeg_bytes.rs`;
+/// docs/performance.md).
 fn encode_jpeg(img: &RgbImage, quality: u8, progressive: bool) -> Result<Vec<u8>, String> {
     let (w, h) = (img.width(), img.height());
     if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
