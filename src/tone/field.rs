@@ -21,7 +21,7 @@ use crate::align::{self, Matrix};
 pub const LIMIT: f64 = 0.6;
 /// Below this on both axes the field is left out (it would change no level by more than about
 /// one in the corners).
-const NEGLIGIBLE: f64 = 0.02;
+const NEGLIGIBLE: f64 = 0.04;
 /// Block size (px) of the working copy the field is fitted on, and the Tukey cut-off of the
 /// residuals (natural log of a gain: 0.15 is about 16%).
 const BLOCK: u32 = 8;
