@@ -119,12 +119,16 @@ fn tone_fit(c: &mut Criterion, pixels: &image::RgbImage) {
             p[k] = lut[k][v as usize];
         }
     }
+    // A lens falloff too (issue 30), so that the field is fitted and the curve fitted again.
+    let frame = beforeafter::tone::Frame::whole(&moving);
+    let falloff = beforeafter::tone::Field { kx: -0.2, ky: -0.2 };
+    let moving = beforeafter::tone::field::corrected(&moving, &falloff, &frame);
     let valid = image::GrayImage::from_pixel(1024, 768, image::Luma([255]));
     let params = beforeafter::tone::ToneParams::default();
     let mut g = c.benchmark_group("working");
     g.sample_size(20);
     g.bench_function("tone_fit_and_check_1024", |b| {
-        b.iter(|| beforeafter::tone::fit(&fixed, &moving, &valid, &params))
+        b.iter(|| beforeafter::tone::fit_framed(&fixed, &moving, &valid, Some(&frame), &params))
     });
     let fit = beforeafter::tone::fit(&fixed, &moving, &valid, &params);
     let luts = beforeafter::tone::luts(&fit).map(|l| l.map(f64::from));
@@ -132,7 +136,7 @@ fn tone_fit(c: &mut Criterion, pixels: &image::RgbImage) {
         b.iter(|| {
             beforeafter::tone::guard::check(
                 &fixed,
-                &moving,
+                [&moving, &moving],
                 &valid,
                 &mut luts.clone(),
                 fit.covered

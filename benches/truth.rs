@@ -144,6 +144,17 @@ fn print_row(m: &Measures) {
         opt(m.treatment_ratio),
         m.slider_vs_composite
     );
+    let d = |r: [f64; 5]| {
+        format!(
+            "{:.1}/{:.1} [{:+.1} {:+.1} {:+.1}]",
+            r[0], r[1], r[2], r[3], r[4]
+        )
+    };
+    eprintln!(
+        "    dots {} | between {}",
+        d(m.diagnosis[0]),
+        d(m.diagnosis[1])
+    );
 }
 
 /// `times`: generating the pairs, the batch run, writing + batch + measuring (seconds).

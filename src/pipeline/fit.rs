@@ -137,7 +137,8 @@ pub fn fit_pair(
             let (w, h) = fixed.image.dimensions();
             return (RgbImage::new(w, h), GrayImage::new(w, h), None);
         };
-        let tone = stage_tone(&params, &fixed, &moving, Some(&warp));
+        let frame = working_frame(&fixed, &moving, &matrix);
+        let tone = stage_tone(&params, &fixed, &moving, Some(&warp), frame.as_ref());
         (warp.0, warp.1, tone)
     });
     PairFit {
@@ -176,17 +177,30 @@ fn warp_working(
     moving: &Working,
     matrix: &Matrix,
 ) -> Option<(RgbImage, GrayImage)> {
-    // The full-resolution matrix back at working resolution, so manual overrides work too.
-    let m = align::rescale_xy(
-        matrix,
-        [1.0 / moving.scale[0], 1.0 / moving.scale[1]],
-        [1.0 / fixed.scale[0], 1.0 / fixed.scale[1]],
-    );
+    let m = working_matrix(fixed, moving, matrix);
     let inv = align::invert(&m)?;
     let (w, h) = fixed.image.dimensions();
     let warped = align::warp(&moving.image, &inv, w, h);
     let valid = align::coverage_mask(&m, moving.image.dimensions(), (w, h));
     Some((warped, valid))
+}
+
+/// The full-resolution matrix back at working resolution, so manual overrides work too.
+fn working_matrix(fixed: &Working, moving: &Working, matrix: &Matrix) -> Matrix {
+    align::rescale_xy(
+        matrix,
+        [1.0 / moving.scale[0], 1.0 / moving.scale[1]],
+        [1.0 / fixed.scale[0], 1.0 / fixed.scale[1]],
+    )
+}
+
+/// Where each pixel of `moving`'s copy warped into `fixed`'s frame lies in the `moving` photo
+/// (for the tone fit's lens falloff field).
+fn working_frame(fixed: &Working, moving: &Working, matrix: &Matrix) -> Option<tone::Frame> {
+    Some(tone::Frame {
+        to_after: align::invert(&working_matrix(fixed, moving, matrix))?,
+        size: moving.image.dimensions(),
+    })
 }
 
 pub fn fit_view(
@@ -500,8 +514,9 @@ fn fit_tone(
             continue;
         }
         let warp = warps[i].as_ref();
+        let frame = working_frame(&work[0], &work[i], &fit.matrices[i]);
         fit.tone[i] = timings.time(Timed::Tone, || {
-            stage_tone(&params, &work[0], &work[i], warp)
+            stage_tone(&params, &work[0], &work[i], warp, frame.as_ref())
         });
         if let Some(message) = fit.tone[i].as_ref().and_then(|t| t.review_message(&params)) {
             fit.findings[i].push(Finding::new(Code::Tone, message));
@@ -516,11 +531,14 @@ fn stage_tone(
     fixed: &Working,
     moving: &Working,
     warp: Option<&(RgbImage, GrayImage)>,
+    frame: Option<&tone::Frame>,
 ) -> Option<ToneFit> {
     match params.mode {
         ToneMode::Off => None,
         ToneMode::GreyWorld => Some(tone::fit_neutral(&moving.image, params)),
-        ToneMode::MatchBefore => warp.map(|(w, v)| tone::fit(&fixed.image, w, v, params)),
+        ToneMode::MatchBefore => {
+            warp.map(|(w, v)| tone::fit_framed(&fixed.image, w, v, frame, params))
+        }
     }
 }
 

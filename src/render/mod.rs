@@ -89,7 +89,12 @@ pub fn render_photo(
 ) -> RgbImage {
     let mut img = resample(src, matrix, region, out_w, out_h);
     if let Some(t) = tone {
-        crate::tone::apply_mut(&mut img, t);
+        // The falloff field, if any, lies in the photo's own coordinates.
+        let frame = crate::tone::Frame {
+            to_after: out_to_src(matrix, region, out_w, out_h),
+            size: src.dimensions(),
+        };
+        crate::tone::apply_framed_mut(&mut img, t, &frame);
     }
     img
 }

@@ -273,14 +273,20 @@ pub enum Beyond {
     /// shape is shared by the channels: a camera's contrast curve acts on all three alike),
     /// from the covered end to black or white.
     SharedShape,
+    /// A channel's fitted curve (the shared shape with that channel's black level and gain),
+    /// moved to join the covered end: the slope the light change has out there in this
+    /// channel, or in another whose levels reach there (a dark treatment on a red background
+    /// lies beyond the red levels the rest of the photo covers, not beyond the green ones).
+    SharedCurve,
 }
 
 impl Beyond {
-    pub const ALL: [Beyond; 4] = [
+    pub const ALL: [Beyond; 5] = [
         Beyond::IdentitySlope,
         Beyond::EndSlope,
         Beyond::StraightLine,
         Beyond::SharedShape,
+        Beyond::SharedCurve,
     ];
 }
 
@@ -323,7 +329,9 @@ pub fn continue_side(lut: &mut [f64; 256], lo: usize, hi: usize, low: bool, how:
         let slope = match how {
             Beyond::IdentitySlope => 1.0,
             Beyond::EndSlope => end_slope,
-            Beyond::StraightLine | Beyond::SharedShape => lut[lo] / lo.max(1) as f64,
+            Beyond::StraightLine | Beyond::SharedShape | Beyond::SharedCurve => {
+                lut[lo] / lo.max(1) as f64
+            }
         };
         (lo, slope)
     } else {
@@ -331,7 +339,7 @@ pub fn continue_side(lut: &mut [f64; 256], lo: usize, hi: usize, low: bool, how:
         let slope = match how {
             Beyond::IdentitySlope => 1.0,
             Beyond::EndSlope => end_slope,
-            Beyond::StraightLine | Beyond::SharedShape => {
+            Beyond::StraightLine | Beyond::SharedShape | Beyond::SharedCurve => {
                 (255.0 - lut[hi]) / (255 - hi).max(1) as f64
             }
         };

@@ -115,40 +115,59 @@ struct Samples {
     /// The before photo's levels of the same pixels.
     levels: Vec<[u8; 3]>,
     moving: Vec<[u8; 3]>,
+    /// The after photo's levels as shot (without the falloff field; `moving` when there is none).
+    shot: Vec<[u8; 3]>,
 }
 
 impl Samples {
-    fn take(fixed: &RgbImage, moving: &RgbImage, blocks: &[(u32, u32)], block: u32) -> Samples {
+    fn take(
+        fixed: &RgbImage,
+        moving: [&RgbImage; 2],
+        blocks: &[(u32, u32)],
+        block: u32,
+    ) -> Samples {
         let per_block = (block * block) as usize;
         let step = (blocks.len() * per_block).div_ceil(SAMPLES).max(1);
-        let (mut f, mut l, mut m) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut f, mut l, mut m, mut r) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for &(bx, by) in blocks.iter().step_by(step) {
             for (x, y) in (by..by + block).flat_map(|y| (bx..bx + block).map(move |x| (x, y))) {
                 let p = fixed.get_pixel(x, y).0;
                 f.push(srgb_to_lab(p));
                 l.push(p);
-                m.push(moving.get_pixel(x, y).0);
+                m.push(moving[0].get_pixel(x, y).0);
+                r.push(moving[1].get_pixel(x, y).0);
             }
         }
         Samples {
             fixed: f,
             levels: l,
             moving: m,
+            shot: r,
         }
     }
 
     /// Mean ΔE2000 between `lut(moving)` and `fixed` (0 when there are no pixels).
     fn mean_delta_e(&self, lut: &[[u8; 256]; 3]) -> f64 {
-        if self.moving.is_empty() {
+        Self::mean_of(&self.moving, &self.fixed, lut)
+    }
+
+    /// Mean ΔE2000 between the after photo as shot and `fixed`: before any matching.
+    fn unmatched_delta_e(&self) -> f64 {
+        let id: [[u8; 256]; 3] = [std::array::from_fn(|v| v as u8); 3];
+        Self::mean_of(&self.shot, &self.fixed, &id)
+    }
+
+    fn mean_of(moving: &[[u8; 3]], fixed: &[[f64; 3]], lut: &[[u8; 256]; 3]) -> f64 {
+        if moving.is_empty() {
             return 0.0;
         }
-        let sum: f64 = (self.moving.iter().zip(&self.fixed))
+        let sum: f64 = (moving.iter().zip(fixed))
             .map(|(m, f)| {
                 let mapped = std::array::from_fn(|c| lut[c][m[c] as usize]);
                 delta_e2000(srgb_to_lab(mapped), *f)
             })
             .sum();
-        sum / self.moving.len() as f64
+        sum / moving.len() as f64
     }
 
     /// Mean ΔE2000 over the pixels `idx` between `lut(moving)` and `fixed`, channel `c` through
@@ -241,16 +260,7 @@ fn least_change_beyond(
             }
             let lut: [[u8; 256]; 3] = std::array::from_fn(|k| round(&full[k]));
             let mut best: Option<(f64, Beyond, [f64; 256])> = None;
-            for how in Beyond::ALL {
-                let mut trial = full[c];
-                if how == Beyond::SharedShape {
-                    let Some(shared) = shared else { continue };
-                    if !bend_to_shape(&mut trial, &shared[c], lo, hi, low) {
-                        continue;
-                    }
-                } else {
-                    curve::continue_side(&mut trial, lo, hi, low, how);
-                }
+            for (how, mut trial) in candidates(&full[c], shared, c, lo, hi, low) {
                 curve::make_monotone(&mut trial);
                 let de = changed.mean_delta_e_of(&idx, &lut, c, &round(&trial));
                 if best.as_ref().is_none_or(|b| de < b.0 - 1e-9) {
@@ -288,6 +298,52 @@ fn bend_to_shape(
         lut[v] = target + t * (at - target);
     }
     true
+}
+
+/// The ways of continuing channel `c`'s curve `lut` below `lo` (`low`) or above `hi`
+/// ([`Beyond`]); `SharedCurve` once per channel whose fitted curve can be followed.
+fn candidates(
+    lut: &[f64; 256],
+    shared: Option<&[[f64; 256]; 3]>,
+    c: usize,
+    lo: usize,
+    hi: usize,
+    low: bool,
+) -> Vec<(Beyond, [f64; 256])> {
+    let mut out = Vec::new();
+    for how in Beyond::ALL {
+        let mut trial = *lut;
+        match (how, shared) {
+            (Beyond::SharedShape, Some(shared)) => {
+                if bend_to_shape(&mut trial, &shared[c], lo, hi, low) {
+                    out.push((how, trial));
+                }
+            }
+            (Beyond::SharedCurve, Some(shared)) => {
+                for other in shared {
+                    let mut trial = *lut;
+                    follow_curve(&mut trial, other, lo, hi, low);
+                    out.push((how, trial));
+                }
+            }
+            (Beyond::SharedShape | Beyond::SharedCurve, None) => {}
+            _ => {
+                curve::continue_side(&mut trial, lo, hi, low, how);
+                out.push((how, trial));
+            }
+        }
+    }
+    out
+}
+
+/// Below `lo` (`low`) or above `hi`, `curve` moved to join the covered end.
+fn follow_curve(lut: &mut [f64; 256], curve: &[f64; 256], lo: usize, hi: usize, low: bool) {
+    let end = if low { lo } else { hi };
+    let shift = lut[end] - curve[end];
+    let range = if low { 0..lo } else { hi + 1..256 };
+    for v in range {
+        lut[v] = curve[v] + shift;
+    }
 }
 
 /// Per channel the after photo clipped, the level its clipped pixels are shown at: the before
@@ -367,14 +423,14 @@ pub fn shrink(full: &[[f64; 256]; 3], strength: f64) -> [[u8; 256]; 3] {
 #[must_use]
 pub fn check(
     fixed: &RgbImage,
-    moving: &RgbImage,
+    moving: [&RgbImage; 2],
     valid: &GrayImage,
     full: &mut [[f64; 256]; 3],
     ends: Option<&Ends>,
     params: &super::ToneParams,
 ) -> Outcome {
     let block = params.block.max(1);
-    let (changed, unchanged) = split_blocks(fixed, moving, valid, full, block, params.tukey_c);
+    let (changed, unchanged) = split_blocks(fixed, moving[0], valid, full, block, params.tukey_c);
     let few = (changed.len() as f64)
         < params.guard_min_share * (changed.len() + unchanged.len()).max(1) as f64;
     let [changed_px, unchanged_px] =
@@ -391,7 +447,12 @@ pub fn check(
             unchanged_px.mean_delta_e(&lut),
         )
     };
-    let ((c0, u0), (c1, u1)) = (de(0.0), de(1.0));
+    // Before matching: the after photo as shot (a falloff field is part of the matching).
+    let (c0, u0) = (
+        changed_px.unmatched_delta_e(),
+        unchanged_px.unmatched_delta_e(),
+    );
+    let (c1, u1) = de(1.0);
     let mut out = Outcome {
         changed: [c0, c1, c1],
         unchanged: [u0, u1],

@@ -14,19 +14,21 @@ pub mod baseline;
 mod color;
 mod curve;
 mod delta_e;
+pub mod field;
 pub mod guard;
 mod robust;
 
 pub use color::{srgb_decode, srgb_encode, srgb_to_lab};
 pub use curve::Beyond;
 pub use delta_e::delta_e2000;
+pub use field::{Field, Frame};
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
 /// Names the light model and its safety check, hashed into every case key, so a gallery matched
 /// by an earlier model is fitted again rather than kept.
-pub const MODEL: &str = "curve-least-change-ends.3";
+pub const MODEL: &str = "curve-least-change-ends-falloff.4";
 
 /// What tone matching does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -79,6 +81,9 @@ pub struct ToneParams {
     /// channel at 253 or more) is flagged for review: overexposure erased the texture there,
     /// and the flat patches read as change no light model can undo.
     pub guard_clipped: f64,
+    /// Whether a lens falloff field ([`field`]) is fitted before the curve, where the after
+    /// photo's frame is known.
+    pub field: bool,
 }
 
 impl Default for ToneParams {
@@ -102,6 +107,7 @@ impl Default for ToneParams {
             guard_outside: 0.25,
             guard_outside_shift: 6.0,
             guard_clipped: 0.25,
+            field: true,
         }
     }
 }
@@ -133,6 +139,10 @@ pub struct ToneFit {
     /// The safety check: share of the fitted curve applied (1: all) and what it measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<Safety>,
+    /// The lens falloff undone before the curve, in the after photo's coordinates (`None`:
+    /// none measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<Field>,
 }
 
 /// What the safety check measured, in words and numbers (mean ΔE2000 per pixel).
@@ -171,12 +181,14 @@ pub fn identity() -> ToneFit {
         covered: None,
         beyond: None,
         safety: None,
+        field: None,
     }
 }
 
 /// Fit the transform that puts `moving_warped` (already in the fixed frame) under `fixed`'s
 /// light, using the pixels where `valid` is non-zero. Robust: changed content (treatment dots,
-/// hair) is rejected by a Tukey loss. `ToneMode::Off` gives [`identity`].
+/// hair) is rejected by a Tukey loss. `ToneMode::Off` gives [`identity`]. No falloff field:
+/// see [`fit_framed`].
 #[must_use]
 pub fn fit(
     fixed: &RgbImage,
@@ -184,9 +196,80 @@ pub fn fit(
     valid: &GrayImage,
     params: &ToneParams,
 ) -> ToneFit {
+    fit_framed(fixed, moving_warped, valid, None, params)
+}
+
+/// [`fit`], and where `frame` says where each pixel of `moving_warped` lies in the after photo,
+/// a lens falloff field first ([`field`]): fitted on what the curve leaves, then the curve
+/// fitted again on the corrected copy, twice. The safety check measures the whole (field and
+/// curve) against the photo as shot; if it has to hold the fit back, the field is dropped and
+/// the curve alone is checked (the milder fit).
+#[must_use]
+pub fn fit_framed(
+    fixed: &RgbImage,
+    moving_warped: &RgbImage,
+    valid: &GrayImage,
+    frame: Option<&Frame>,
+    params: &ToneParams,
+) -> ToneFit {
     if params.mode == ToneMode::Off {
         return identity();
     }
+    let plain = fit_curves(fixed, moving_warped, valid, params);
+    let Some(frame) = frame.filter(|_| params.field && params.curve) else {
+        return check_fit(fixed, moving_warped, moving_warped, valid, plain, params);
+    };
+    let mut field: Option<Field> = None;
+    let mut best = None;
+    for _ in 0..2 {
+        let (corrected, luts) = match (&field, &best) {
+            (Some(f), Some(b)) => (field::corrected(moving_warped, f, frame), curves_of(b)),
+            _ => (moving_warped.clone(), curves_of(&plain)),
+        };
+        let Some(more) = field::fit(fixed, &corrected, valid, &luts, frame) else {
+            break;
+        };
+        let k = field.map_or([0.0; 2], |f| [f.kx, f.ky]);
+        let next = Field {
+            kx: (k[0] + more.kx).clamp(-field::LIMIT, field::LIMIT),
+            ky: (k[1] + more.ky).clamp(-field::LIMIT, field::LIMIT),
+        };
+        let corrected = field::corrected(moving_warped, &next, frame);
+        best = Some(fit_curves(fixed, &corrected, valid, params));
+        field = Some(next);
+    }
+    let (Some(f), Some(curves)) = (field, best) else {
+        return check_fit(fixed, moving_warped, moving_warped, valid, plain, params);
+    };
+    let corrected = field::corrected(moving_warped, &f, frame);
+    let mut out = check_fit(fixed, &corrected, moving_warped, valid, curves, params);
+    if out.safety.as_ref().is_some_and(|s| s.strength < 1.0) {
+        return check_fit(fixed, moving_warped, moving_warped, valid, plain, params);
+    }
+    out.field = Some(f);
+    out.model
+        .push_str("; lens falloff exp(kx·dx² + ky·dy²) in linear light undone first");
+    out
+}
+
+/// The fit before its safety check: the record, the full curves, what the curve fit adds.
+struct Curves {
+    out: ToneFit,
+    full: [[f64; 256]; 3],
+    fitted: Option<Extras>,
+}
+
+fn curves_of(c: &Curves) -> [[f64; 256]; 3] {
+    c.full
+}
+
+/// The gain-and-gamma fit, refined by the curve when `params.curve`.
+fn fit_curves(
+    fixed: &RgbImage,
+    moving_warped: &RgbImage,
+    valid: &GrayImage,
+    params: &ToneParams,
+) -> Curves {
     let hist = robust::joint_histograms(fixed, moving_warped, valid, params);
     let mut out = ToneFit {
         mode: ToneMode::MatchBefore,
@@ -201,7 +284,7 @@ pub fn fit(
         out.inlier_fraction += ch.inlier_fraction / 3.0;
         out.clamped |= ch.clamped;
     }
-    let (mut full, fitted) = if params.curve {
+    let (full, fitted) = if params.curve {
         refine(&mut out, &hist, params)
     } else {
         (
@@ -209,6 +292,24 @@ pub fn fit(
             None,
         )
     };
+    Curves { out, full, fitted }
+}
+
+/// The safety check on `moving_warped` (the copy the curves were fitted on), measured against
+/// `as_shot` (the after photo before any matching), and the record of what it kept.
+fn check_fit(
+    fixed: &RgbImage,
+    moving_warped: &RgbImage,
+    as_shot: &RgbImage,
+    valid: &GrayImage,
+    curves: Curves,
+    params: &ToneParams,
+) -> ToneFit {
+    let Curves {
+        mut out,
+        mut full,
+        fitted,
+    } = curves;
     let ends = out.covered.as_ref().map(|covered| guard::Ends {
         covered,
         shared: fitted.as_ref().map(|f| &f.0),
@@ -216,7 +317,7 @@ pub fn fit(
     });
     let check = guard::check(
         fixed,
-        moving_warped,
+        [moving_warped, as_shot],
         valid,
         &mut full,
         ends.as_ref(),
@@ -330,9 +431,10 @@ impl ToneFit {
     /// Whether the fit changes no level of any channel.
     #[must_use]
     pub fn is_identity(&self) -> bool {
-        luts(self)
-            .iter()
-            .all(|l| l.iter().enumerate().all(|(v, &o)| usize::from(o) == v))
+        self.field.is_none()
+            && luts(self)
+                .iter()
+                .all(|l| l.iter().enumerate().all(|(v, &o)| usize::from(o) == v))
     }
 
     /// Whether every channel gets the same curve (an exposure change, no colour change).
@@ -373,9 +475,33 @@ impl ToneFit {
     }
 }
 
-/// Apply a fit in place (global, via LUTs).
+/// Apply a fit in place: its falloff field, if any, with `img` taken as the whole after photo,
+/// then its curves. See [`apply_framed_mut`].
 pub fn apply_mut(img: &mut RgbImage, fit: &ToneFit) {
+    let frame = Frame::whole(img);
+    apply_framed_mut(img, fit, &frame);
+}
+
+/// Apply a fit in place, `frame` saying where `img`'s pixels lie in the after photo (for the
+/// falloff field; the curves are global LUTs, interpolated after the field).
+pub fn apply_framed_mut(img: &mut RgbImage, fit: &ToneFit, frame: &Frame) {
     let lut = luts(fit);
+    if let Some(f) = &fit.field {
+        let px = field::apply(img, f, frame);
+        img.par_chunks_mut(3 * 4096)
+            .zip(px.par_chunks(4096))
+            .for_each(|(chunk, src)| {
+                for (p, s) in chunk.chunks_exact_mut(3).zip(src) {
+                    for c in 0..3 {
+                        let v = f64::from(s[c]).clamp(0.0, 255.0);
+                        let (i, t) = ((v.floor() as usize).min(254), v - v.floor().min(254.0));
+                        let out = f64::from(lut[c][i]) * (1.0 - t) + f64::from(lut[c][i + 1]) * t;
+                        p[c] = out.round() as u8;
+                    }
+                }
+            });
+        return;
+    }
     img.par_chunks_mut(3 * 4096).for_each(|chunk| {
         for p in chunk.chunks_exact_mut(3) {
             for c in 0..3 {

@@ -39,6 +39,11 @@ pub struct Measures {
     /// Mean signed difference per channel of the side composite's after panel minus the slider
     /// after photo on the panel's grid, labels and watermarks left out (8-bit levels).
     pub slider_vs_composite: [f64; 3],
+    /// Inside the treatment, where the truth shot differs from the before photo by at least 5
+    /// ΔE (the dots) and elsewhere: mean ΔE of the published after and of the truth shot vs
+    /// the before photo, and the mean signed level difference per channel, published after
+    /// minus truth shot (a diagnosis of what a light model gets wrong).
+    pub diagnosis: [[f64; 5]; 2],
 }
 
 impl Measures {
@@ -88,7 +93,31 @@ pub fn measure(pair: &Pair, p: &Published) -> Result<Measures, String> {
         delta_e_floor: median_delta_e(&truth_after, &p.before, &off),
         treatment_ratio: (effect >= 1.0).then(|| mean_delta_e(&p.after, &p.before, &on) / effect),
         slider_vs_composite: slider_vs_composite(p)?,
+        diagnosis: diagnose(&p.after, &truth_shot, &p.before, &on),
     })
+}
+
+/// See [`Measures::diagnosis`].
+fn diagnose(
+    published: &RgbImage,
+    truth: &RgbImage,
+    before: &RgbImage,
+    on: &dyn Fn(u32, u32) -> bool,
+) -> [[f64; 5]; 2] {
+    let mut acc = [[0.0; 6]; 2];
+    for (x, y, b) in before.enumerate_pixels().filter(|(x, y, _)| on(*x, *y)) {
+        let (p, t) = (published.get_pixel(x, y).0, truth.get_pixel(x, y).0);
+        let lab = |v: [u8; 3]| srgb_to_lab(v);
+        let dt = delta_e2000(lab(t), lab(b.0));
+        let row = &mut acc[usize::from(dt < 5.0)];
+        row[0] += delta_e2000(lab(p), lab(b.0));
+        row[1] += dt;
+        for c in 0..3 {
+            row[2 + c] += f64::from(p[c]) - f64::from(t[c]);
+        }
+        row[5] += 1.0;
+    }
+    acc.map(|r| std::array::from_fn(|i| r[i] / r[5].max(1.0)))
 }
 
 /// `img` encoded as the binary encodes its JPEG outputs under the default config, and decoded.
