@@ -32,16 +32,23 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
+        Command::Publish(args) => crate::publish::report::command(&args),
         Command::Verify {
             input,
-            out,
+            url: Some(url),
+            json,
+            ..
+        } => crate::publish::live::command(&input, &url, json),
+        Command::Verify {
+            input,
+            out: Some(out),
             json,
             log: false,
             ..
         } => verify(&input, &out, json),
         Command::Verify {
             input,
-            out,
+            out: Some(out),
             json,
             case,
             ..
@@ -51,6 +58,7 @@ pub fn run(command: Command) -> Result<i32> {
             case.as_deref(),
             json,
         )?),
+        Command::Verify { .. } => anyhow::bail!("verify needs --out GALLERY or --url ADDRESS"),
         Command::Keys(crate::cli::KeysCommand::New {
             input,
             password,

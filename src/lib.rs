@@ -26,6 +26,7 @@ pub mod journal;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod quality;
 pub mod register;
 pub mod render;
