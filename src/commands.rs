@@ -279,6 +279,11 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     for warning in config.publishing_warnings() {
         println!("warning: {warning}");
     }
+    let online = crate::publish::state::check_lines(input, &config.publish.to);
+    bad += online.iter().filter(|l| l.starts_with("PENDING")).count();
+    for line in online {
+        println!("{line}");
+    }
     println!("{}", crate::sign::report::key_line(input));
     println!("config: ok ({shown})");
     Ok(if bad > 0 { 3 } else { 0 })

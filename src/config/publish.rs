@@ -30,14 +30,37 @@ impl PublishConfig {
         ("cache_control_pages", Text(200)),
     ];
 
-    /// `to` must be an address `publish` can use, holding no password.
+    /// `to` must name a kind of target `publish` knows, and hold no password (the full
+    /// address is parsed by `publish::Target`, which this module must not import: it reads the
+    /// config).
     pub(super) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         if self.to.is_empty() {
             return Ok(());
         }
-        crate::publish::Target::parse(&self.to)
-            .map(|_| ())
-            .map_err(|e| invalid(path, "publish.to", e.to_string()))
+        let bad = |why: &str| invalid(path, "publish.to", format!("{:?}: {why}", self.to));
+        let Some((scheme, rest)) = self.to.split_once("://") else {
+            return Err(bad(
+                "give file:///path, sftp://user@host/path or s3://bucket/prefix",
+            ));
+        };
+        if !["file", "sftp", "s3"].contains(&scheme) {
+            return Err(bad("only file://, sftp:// and s3:// addresses are known"));
+        }
+        let authority = rest.split('/').next().unwrap_or("");
+        if authority
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.contains(':'))
+        {
+            return Err(bad(
+                "no password here: SFTP signs in with your SSH key or agent",
+            ));
+        }
+        if rest.contains("secret") || rest.contains("access_key") {
+            return Err(bad(
+                "no keys here: S3 keys come from AWS_* variables or your profile",
+            ));
+        }
+        Ok(())
     }
 }
 

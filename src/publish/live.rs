@@ -84,7 +84,7 @@ pub fn check(
     let copy = tempfile_dir()?;
     let mut fetched = site.mirror(copy.path())?;
     let mut extra = site.unaccounted(&fetched);
-    let (report_withdrawn, n) = site.withdrawn(input, &fetched);
+    let report_withdrawn = site.withdrawn(input, &fetched);
     fetched.extend(extra.iter().cloned());
     let mut report = crate::verify::verify(input, copy.path(), progress)?;
     for path in extra.drain(..) {
@@ -94,7 +94,6 @@ pub fn check(
         });
     }
     report.problems.extend(report_withdrawn);
-    let _ = n;
     Ok(LiveReport {
         url: site.base,
         fetched: fetched.len(),
@@ -161,18 +160,23 @@ impl Site {
             )
         })?;
         let manifest: crate::manifest::Manifest = serde_json::from_slice(&manifest_bytes)?;
-        let mut queue: VecDeque<String> = ["index.html", "manifest.json.minisig", "minisign.pub"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain(manifest.output_paths().map(str::to_owned))
-            .chain(
-                manifest
-                    .cases
-                    .iter()
-                    .filter(|c| c.published)
-                    .map(|c| format!("{}/index.html", c.id)),
-            )
-            .collect();
+        let mut queue: VecDeque<String> = [
+            "index.html",
+            "gallery.json",
+            "manifest.json.minisig",
+            "minisign.pub",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(manifest.output_paths().map(str::to_owned))
+        .chain(
+            manifest
+                .cases
+                .iter()
+                .filter(|c| c.published)
+                .map(|c| format!("{}/index.html", c.id)),
+        )
+        .collect();
         let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
         seen.insert(crate::manifest::FILE_NAME.to_owned());
         crate::output::write_atomic(dir, crate::manifest::FILE_NAME, &manifest_bytes)?;
@@ -194,43 +198,31 @@ impl Site {
         Ok(fetched)
     }
 
-    /// Files the site serves that the gallery does not: in the host's folder listings of the
-    /// gallery's folders, and in the publish record, when the host serves them.
+    /// Files the site serves that the gallery does not account for, found in the host's folder
+    /// listings of the gallery's folders when it gives them (an HTTP site cannot be listed
+    /// otherwise; images the pages link to are checked by `verify`'s own "unlisted" check).
     fn unaccounted(&self, fetched: &BTreeSet<String>) -> Vec<String> {
         let mut found = BTreeSet::new();
-        if let Ok(Some(bytes)) = self.get(super::RECORD)
-            && let Ok(record) = super::Record::parse(&bytes)
-        {
-            found.extend(record.files.into_keys());
-        }
         let mut folders: BTreeSet<String> = BTreeSet::from([String::new()]);
-        folders.extend(
-            fetched
-                .iter()
-                .filter_map(|p| p.rsplit_once('/').map(|(d, _)| format!("{d}/"))),
-        );
+        let dirs = fetched.iter().filter_map(|p| p.rsplit_once('/'));
+        folders.extend(dirs.map(|(d, _)| format!("{d}/")));
         for folder in folders {
             let Ok(Some(bytes)) = self.get(&folder) else {
                 continue;
             };
             let page = String::from_utf8_lossy(&bytes);
-            let listing = !page.contains("data-beforeafter") && page.contains("Directory listing");
-            if listing {
-                found.extend(
-                    links(&format!("{folder}index.html"), &page).filter(|l| !l.ends_with('/')),
-                );
+            if page.contains("Directory listing for") || page.contains("<title>Index of /") {
+                let listed = links(&format!("{folder}index.html"), &page);
+                found.extend(listed.filter(|l| !l.ends_with("/index.html")));
             }
         }
-        found.retain(|p| !fetched.contains(p) && !p.starts_with('.') && !p.contains("/."));
-        found
-            .into_iter()
-            .filter(|p| matches!(self.get(p), Ok(Some(_))))
-            .collect()
+        found.retain(|p| !fetched.contains(p));
+        found.into_iter().collect()
     }
 
     /// Every withdrawn case (receipts in `input`) the live manifest does not publish whose
     /// page or images still answer.
-    fn withdrawn(&self, input: &Path, fetched: &BTreeSet<String>) -> (Vec<Finding>, usize) {
+    fn withdrawn(&self, input: &Path, fetched: &BTreeSet<String>) -> Vec<Finding> {
         #[derive(serde::Deserialize)]
         struct Removed {
             case: String,
@@ -246,7 +238,9 @@ impl Site {
         let mut problems = Vec::new();
         let mut checked = BTreeSet::new();
         for r in receipts {
-            for path in r.removed.iter().filter(|p| !fetched.contains(*p)) {
+            // The folder's own address is left out: an emptied folder may still list (empty).
+            let files = r.removed.iter().filter(|p| !p.ends_with('/'));
+            for path in files.filter(|p| !fetched.contains(*p)) {
                 if checked.insert(path.clone()) && matches!(self.get(path), Ok(Some(_))) {
                     problems.push(Finding {
                         path: path.clone(),
@@ -258,8 +252,7 @@ impl Site {
                 }
             }
         }
-        let n = checked.len();
-        (problems, n)
+        problems
     }
 }
 

@@ -91,3 +91,32 @@ pub fn pending(input: &Path, target: &str) -> Vec<Receipt> {
         .filter(|r| seen.insert(r.case.clone()))
         .collect()
 }
+
+/// `check`'s lines about the website: withdrawals not yet through, and the last failure.
+pub fn check_lines(input: &Path, to: &str) -> Vec<String> {
+    let Ok(target) = super::Target::parse(to) else {
+        return Vec::new();
+    };
+    let shown = target.display();
+    let mut lines: Vec<String> = pending(input, &shown)
+        .into_iter()
+        .map(|r| {
+            format!(
+                "PENDING: case {} was withdrawn ({}) but is still on the website {shown}: it is \
+                 removed by the next publish that reaches it (watch retries on its own; or run \
+                 `beforeafter publish GALLERY --input {}`)",
+                r.case,
+                r.when,
+                input.display()
+            )
+        })
+        .collect();
+    if let Some(o) = load(input).get(&shown)
+        && let (Some(error), Some(when)) = (&o.error, &o.failed_at)
+    {
+        lines.push(format!(
+            "the last publish to {shown} failed ({when}): {error}"
+        ));
+    }
+    lines
+}

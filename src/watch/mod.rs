@@ -10,6 +10,7 @@
 
 mod events;
 mod intake;
+mod online;
 pub mod serve;
 mod settle;
 
@@ -84,6 +85,7 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
         today: crate::consent::today().ok(),
         warned: std::collections::HashSet::new(),
         retry: None,
+        online: online::Online::default(),
     };
     w.round();
     w.listen(&rx);
@@ -180,6 +182,8 @@ struct Watch {
     /// After a round that failed as a whole (output folder unwritable, say): when to try again,
     /// and the wait after that one (doubling up to [`MAX_RETRY`]).
     retry: Option<(Instant, Duration)>,
+    /// Publishing to the website after each round (`[publish] to`).
+    online: online::Online,
 }
 
 /// The first and the longest wait before a failed round is tried again.
@@ -197,7 +201,10 @@ impl Watch {
     fn listen(&mut self, rx: &mpsc::Receiver<Msg>) {
         loop {
             let quiet = Duration::from_millis(self.config.watch.quiet_ms);
-            let busy = self.tracker.busy() || self.config_touched.is_some() || self.retry.is_some();
+            let busy = self.tracker.busy()
+                || self.config_touched.is_some()
+                || self.retry.is_some()
+                || self.online.waiting();
             let msg = if busy {
                 let tick = (quiet / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
                 match rx.recv_timeout(tick) {
@@ -287,6 +294,8 @@ impl Watch {
         }
         if self.tracker.ready(quiet, Instant::now()) || self.new_day() {
             self.round();
+        } else if self.online.due(Instant::now()) {
+            (self.online).publish(&self.config, &self.input, &self.out, &self.log);
         }
     }
 
@@ -363,6 +372,7 @@ impl Watch {
                 self.report(&summary, seconds);
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 self.retry = None;
+                (self.online).publish(&self.config, &self.input, &self.out, &self.log);
             }
             Err(e) if self.stop.load(Ordering::SeqCst) => self.log.emit(Event::new(
                 "stopping",

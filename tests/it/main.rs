@@ -26,6 +26,7 @@ mod mutation;
 mod newcomer;
 mod package;
 mod privacy;
+mod publish;
 mod quality;
 mod registration;
 mod review;
