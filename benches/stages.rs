@@ -134,8 +134,15 @@ fn tone_fit(c: &mut Criterion, pixels: &image::RgbImage) {
                 &fixed,
                 &moving,
                 &valid,
-                &luts,
-                fit.covered.as_ref(),
+                &mut luts.clone(),
+                fit.covered
+                    .as_ref()
+                    .map(|covered| beforeafter::tone::guard::Ends {
+                        covered,
+                        shared: None,
+                        clipped_from: [None; 3],
+                    })
+                    .as_ref(),
                 &params,
             )
         })

@@ -100,6 +100,23 @@ localhost (421 otherwise), and a decision sent from another site's page (its Ori
         #[arg(long)]
         allow_lan: bool,
     },
+    // --- studio (issue 34): its own block, to ease merging ---
+    /// The clinic's studio: one local web app for staff (cases board, new cases from photos,
+    /// case details and consent, the public page as visitors see it, "Update the gallery
+    /// now"), with `watch` running in the same process so the gallery stays current.
+    #[command(after_help = "Examples:
+  beforeafter studio photos --out gallery                      # then open the printed link
+  beforeafter studio photos --out gallery --addr 127.0.0.1:9002
+  beforeafter studio photos --out gallery --addr 0.0.0.0:8090 --allow-lan   # a tablet in the treatment room
+  beforeafter studio /mnt/clinic-share --out gallery --poll    # network share (SMB/NFS)
+
+The printed link carries a random token: every request needs it, so keep it to yourself. It
+opens in the browser when there is one (not with --no-open). On loopback unless --allow-lan;
+requests naming another host are refused (421), changes from another site's page refused (403).
+Photos added on the board are checked (a photo, within [limits] max_file_mb) and saved in INPUT
+under a new folder with a name that means nothing outside the clinic. Ctrl-C stops it.")]
+    Studio(StudioArgs),
+    // --- end studio ---
     /// List the cases found in INPUT, files that could not be placed, and config problems. Writes nothing.
     #[command(after_help = "Examples:
   beforeafter check photos
@@ -184,6 +201,11 @@ deletions than --max-deletes (withdrawn cases were still removed).")]
     /// The clinic's signing key: every run that changes the gallery signs its manifest with it.
     #[command(subcommand)]
     Keys(KeysCommand),
+    // --- service (issue 34 item 8) ---
+    /// Start the studio (`beforeafter studio INPUT --out OUT`) at login, or stop doing so: a
+    /// systemd user unit on Linux, a LaunchAgent on macOS, a Task Scheduler task on Windows.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Create a clinic's photo folder: a short config, an example case file and a guide to the
     /// first gallery (printed, and saved as README.md in it). Never overwrites.
     #[command(after_help = "Examples:
@@ -209,6 +231,63 @@ never inside it. init prints the steps, and saves them as my-clinic/README.md.")
         /// The folder to write into (created if missing).
         dir: PathBuf,
     },
+}
+
+/// `beforeafter service ...`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Write the service file that starts `beforeafter studio INPUT --out OUT` at login, and
+    /// turn it on where a service manager is running.
+    #[command(after_help = "Examples:
+  beforeafter service install ~/my-clinic --out ~/my-clinic-gallery
+  beforeafter service install ~/my-clinic --out ~/my-clinic-gallery --print    # show the file only
+  beforeafter service install photos --out gallery --print --platform macos    # a Mac's LaunchAgent
+
+Linux: $XDG_CONFIG_HOME/systemd/user/beforeafter-studio.service (~/.config without it), enabled
+with systemctl --user. macOS: ~/Library/LaunchAgents/org.beforeafter.studio.plist, loaded with
+launchctl. Windows: the task \"beforeafter studio\" (at logon), made with schtasks. Where no
+service manager answers (a container, a CI machine) the file is written, the command to turn it
+on is printed, and the exit code is 0.")]
+    Install {
+        /// The folder with the clinic's photos.
+        input: PathBuf,
+        /// The gallery the studio keeps up to date.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Where the studio serves (its default without it).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Print the service file instead of writing it.
+        #[arg(long)]
+        print: bool,
+        /// Whose service file (with --print): linux, macos or windows. Default: this computer's.
+        #[arg(long, value_enum)]
+        platform: Option<Platform>,
+    },
+    /// Stop starting the studio at login: turn the service off and delete its file.
+    Remove,
+}
+
+/// A system's service manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Platform {
+    /// This computer's.
+    #[must_use]
+    pub fn this() -> Platform {
+        if cfg!(target_os = "macos") {
+            Platform::Macos
+        } else if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Linux
+        }
+    }
 }
 
 /// `beforeafter keys ...`.
@@ -289,6 +368,34 @@ pub struct RunArgs {
     #[arg(long)]
     pub wait: bool,
 }
+
+// --- studio (issue 34) ---
+/// `studio`: where the photos are, where the gallery goes, where to serve.
+#[derive(Args, Clone, Debug)]
+pub struct StudioArgs {
+    /// The folder with the clinic's photos.
+    pub input: PathBuf,
+    /// The gallery folder to write and keep up to date (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The same settings as the runs (see `batch`); reloaded when it changes.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Where to serve the studio: an address with port, or a port alone (on loopback).
+    #[arg(long, default_value = "127.0.0.1:8090", value_parser = parse_addr)]
+    pub addr: SocketAddr,
+    /// Allow an --addr other than loopback (such as 0.0.0.0:8090), reachable from other
+    /// computers on the network (still with the token); without it such an address is refused.
+    #[arg(long)]
+    pub allow_lan: bool,
+    /// Scan the folder every [watch] poll_ms instead of waiting for events (network shares).
+    #[arg(long)]
+    pub poll: bool,
+    /// Print the link only; do not open it in a browser.
+    #[arg(long)]
+    pub no_open: bool,
+}
+// --- end studio ---
 
 /// `consent`: the register's arguments.
 #[derive(Args, Clone, Debug)]

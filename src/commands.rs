@@ -30,6 +30,12 @@ pub fn run(command: Command) -> Result<i32> {
             crate::review::run(&input, out.as_deref(), config.as_deref(), serve)?;
             Ok(0)
         }
+        // --- studio (issue 34) ---
+        Command::Studio(args) => {
+            crate::studio::run(&args)?;
+            Ok(0)
+        }
+        // --- end studio ---
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
         Command::Publish(args) => crate::publish::report::command(&args),
@@ -64,6 +70,8 @@ pub fn run(command: Command) -> Result<i32> {
             password,
             force,
         }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
+        // --- service (issue 34 item 8) ---
+        Command::Service(command) => Ok(crate::service::run(&command)?),
         Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
         Command::Generate { dir } => {
             crate::generate::write_all(&dir)?;

@@ -4,6 +4,7 @@
 //! ICC profile converted to sRGB, and the capture month read (for series order and captions
 //! only; nothing else leaves here).
 
+pub mod buffer;
 pub mod capture;
 pub mod formats;
 pub mod heif;
@@ -147,8 +148,29 @@ fn decode_pixels(
         .into_decoder()
         .map_err(|e| format!("cannot decode: {e}"))?;
     let icc = decoder.icc_profile().ok().flatten();
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| damaged(&e))?;
+    let image = read_pixels(decoder).map_err(|e| damaged(&e))?;
     Ok((image, icc))
+}
+
+/// The decoder's pixels; 8-bit RGB and grey (every JPEG) go into a [`buffer::zeroed`] one.
+fn read_pixels(decoder: impl ImageDecoder) -> image::ImageResult<DynamicImage> {
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    if !matches!(color, image::ColorType::Rgb8 | image::ColorType::L8) {
+        return DynamicImage::from_decoder(decoder);
+    }
+    let len = usize::try_from(decoder.total_bytes()).unwrap_or(usize::MAX);
+    if len > isize::MAX as usize {
+        return DynamicImage::from_decoder(decoder);
+    }
+    let mut pixels = buffer::zeroed(len);
+    decoder.read_image(&mut pixels)?;
+    let image = if color == image::ColorType::Rgb8 {
+        RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    } else {
+        image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+    };
+    Ok(image.expect("total_bytes is width × height × channels"))
 }
 
 /// [`decode_pixels`] for a JPEG with separate scans (its size limits already checked).

@@ -31,7 +31,9 @@ pub mod quality;
 pub mod register;
 pub mod render;
 pub mod review;
+pub mod service;
 pub mod sign;
+pub mod studio;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod tone;

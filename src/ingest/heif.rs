@@ -456,8 +456,11 @@ fn narrow_image<'r>(
     h: usize,
     alpha: bool,
 ) -> DynamicImage {
-    let mut raw = Vec::with_capacity(w * h * if alpha { 4 } else { 3 });
-    rows.for_each(|r| raw.extend_from_slice(r));
+    let row = w * if alpha { 4 } else { 3 };
+    let mut raw = super::buffer::zeroed(row * h);
+    for (to, from) in raw.chunks_exact_mut(row).zip(rows) {
+        to.copy_from_slice(from);
+    }
     let (w, h) = (w as u32, h as u32);
     if alpha {
         DynamicImage::ImageRgba8(ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, raw).expect("sized"))

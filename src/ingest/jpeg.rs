@@ -14,7 +14,7 @@
 
 mod entropy;
 
-use entropy::{Bits, Huffman, Run};
+use entropy::{Bits, Huffman, Run, SeqComp};
 
 /// Why a JPEG was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -361,6 +361,13 @@ impl State {
             &mut []
         };
         let (mut bits, mut run, mut unused) = (Bits::new(bytes, start), Run::new(frame.limits), 0);
+        if scan.mode == Mode::Sequential
+            && let Some(comps) = SeqComp::for_scan(&scan, frame.limits)
+        {
+            let mut end = run.sequential(bits, &comps, mcus, self.restart)?;
+            let coded = scan.comps.iter().map(|c| c.index).collect();
+            return Ok((end.end_of_data()?, coded));
+        }
         for mcu in 0..mcus {
             if self.restart > 0 && mcu > 0 && mcu % self.restart == 0 {
                 run.restart(&mut bits)?;

@@ -304,7 +304,11 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         withheld: meta.withhold.clone(),
     };
     let Some(out) = &state.out else {
-        let saved = "Saved to case.toml. Run batch (or start review with --out) to publish.";
+        let saved = if state.watched {
+            "Saved. The gallery will be updated in a few seconds."
+        } else {
+            "Saved to case.toml. Run batch (or start review with --out) to publish."
+        };
         return verdict("saved", Vec::new(), saved.into());
     };
     let config = match state.config() {
@@ -343,12 +347,26 @@ fn run_again(state: &State, source: &str, dir: &Path, stamp: String) -> Verdict 
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    // Kept private, the message says it all (the run's reason is for the terminal).
-    let reasons = match report.outcome {
+    verdict(
+        &outcome,
+        said_reasons(state, source, report),
+        message.into(),
+    )
+}
+
+/// Why the run left the case as it is, for the page: none when kept off for consent (the message
+/// says it all; the run's reason is for the terminal), the page's plain words when still held
+/// (read from the record just written), else the run's own.
+fn said_reasons(state: &State, source: &str, report: &pipeline::CaseReport) -> Vec<String> {
+    match report.outcome {
         Outcome::NoConsent => Vec::new(),
+        Outcome::Review => Records::load(&state.input)
+            .case(source)
+            .map(super::words::reasons)
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| report.reasons.clone()),
         _ => report.reasons.clone(),
-    };
-    verdict(&outcome, reasons, message.into())
+    }
 }
 
 /// Why a case is off the website, in the app's words: staff's "Keep private", or the patient's

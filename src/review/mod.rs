@@ -12,13 +12,19 @@
 //!
 //! [`routes`] dispatches, [`page`] renders, [`decide`] carries out a decision (landmarks saved,
 //! "approve as shown", "keep private") and runs the case again, [`casetoml`] edits `case.toml`
-//! without losing a comment, and [`records`] reads what the last run recorded.
+//! without losing a comment, and [`records`] reads what the last run recorded. [`words`] says
+//! why a case is held in staff's words, [`preview`] makes photos a browser cannot show (HEIC)
+//! into JPEGs, and [`settings`] is the clinic's settings screen (`beforeafter.toml`).
 
 pub mod casetoml;
 mod decide;
 mod page;
+mod preview;
 mod records;
-mod routes;
+/// Also answered inside `beforeafter studio`, whose board links to the held cases.
+pub(crate) mod routes;
+mod settings;
+mod words;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +43,9 @@ pub struct State {
     pub token: String,
     /// One decision at a time: each runs the pipeline over INPUT.
     pub running: Mutex<()>,
+    /// A watch in this process keeps the gallery current (the studio): a saved decision is
+    /// published by its next round, so staff are told that rather than to run a batch.
+    pub watched: bool,
 }
 
 impl State {
@@ -79,6 +88,7 @@ pub fn start(
         config_path: config_path.map(Path::to_owned),
         token: token.clone(),
         running: Mutex::new(()),
+        watched: false,
     });
     let handler = Arc::new(move |req| routes::handle(&state, &req));
     let bound = crate::http::start(addr, config.server.limits(), handler).map_err(|e| {

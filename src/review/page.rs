@@ -1,8 +1,11 @@
 //! The review app's pages: the list of held and failed cases, what is kept off the website
 //! (cases kept private, photos held back, each with its undo; `assets/index.js`), published
-//! ones on request, and a case's page (why it was held, its photos, the current alignment as
-//! onion skin, difference and slider, and the point placing of `assets/review.js`). Rendered by minijinja with every
-//! value escaped; the case's figures reach the script as JSON in an inert `<script>` block.
+//! ones on request, and a case's page. On the case page the decision, the two photos side by
+//! side (where points are placed, `assets/review.js`) and the reasons in plain words
+//! ([`super::words`]) fill one 1280×800 screen; the run's own messages and the alignment
+//! overlay (onion skin, difference, slider) wait in a details disclosure below. Rendered by
+//! minijinja with every value escaped; the case's figures reach the script as JSON in an inert
+//! `<script>` block.
 
 use minijinja::{Environment, Value, context};
 use serde_json::json;
@@ -18,17 +21,19 @@ const CASE: &str = include_str!("templates/case.html");
 const SCRIPT: &str = include_str!("assets/review.js");
 const INDEX_SCRIPT: &str = include_str!("assets/index.js");
 const STYLE: &str = include_str!("assets/review.css");
+const SETTINGS_SCRIPT: &str = include_str!("assets/settings.js");
 
 pub fn asset(name: &str) -> Response {
     match name {
         "review.js" => Response::new(200, "text/javascript; charset=utf-8", SCRIPT),
         "index.js" => Response::new(200, "text/javascript; charset=utf-8", INDEX_SCRIPT),
         "review.css" => Response::new(200, "text/css; charset=utf-8", STYLE),
+        "settings.js" => Response::new(200, "text/javascript; charset=utf-8", SETTINGS_SCRIPT),
         _ => Response::text(404, "not found\n"),
     }
 }
 
-fn render(name: &str, source: &str, ctx: Value) -> Response {
+pub(super) fn render(name: &str, source: &str, ctx: Value) -> Response {
     let mut env = Environment::new();
     let html = env
         .add_template(name, source)
@@ -46,7 +51,7 @@ fn summary(c: &CaseEntry, token: &str) -> serde_json::Value {
         "source": source,
         "id": c.id,
         "status": c.status,
-        "reasons": c.reasons,
+        "reasons": super::words::reasons(c),
         "href": format!("/case?c={}&t={token}", encode(&source)),
     })
 }
@@ -125,6 +130,7 @@ pub fn case(state: &State, req: &Request) -> Response {
         confirmation => confirmation,
         data => Value::from_safe_string(data),
         token => &state.token,
+        plain => Value::from(minijinja::value::Serde(super::words::reasons(&entry))),
         flags => Value::from(minijinja::value::Serde(entry.flags())),
     };
     render("case.html", CASE, ctx)

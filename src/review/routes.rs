@@ -12,7 +12,9 @@
 use super::State;
 use super::decide::{self, Kind};
 use super::page;
+use super::preview;
 use super::records::Records;
+use super::settings;
 use crate::http::{Request, Response, same_token};
 
 /// Pages may load only what this app serves; nothing else, from anywhere.
@@ -64,13 +66,20 @@ fn route(state: &State, req: &Request) -> Response {
         (false, "/api/publish-again") => decide::decide(state, Kind::PublishAgain, &req.body),
         (false, "/api/withhold") => decide::decide(state, Kind::Withhold, &req.body),
         (false, "/api/unwithhold") => decide::decide(state, Kind::Unwithhold, &req.body),
+        // Clinic settings (issue 34 item 6): [gallery] and [watermark] of beforeafter.toml. The
+        // studio links to /settings?t=TOKEN.
+        (true, "/settings") => settings::page(state),
+        (true, "/settings/preview") => settings::preview(state, req),
+        (false, "/api/settings") => settings::save(state, &req.body),
+        (false, "/api/settings/logo") => settings::logo(state, &req.body),
         (false, _) => Response::text(405, "not a decision this app knows\n"),
         _ => Response::text(404, "not found\n"),
     }
 }
 
 /// The request's `Origin`, if sent, is the page's own: `http://` and the `Host` it was sent to.
-fn same_origin(req: &Request) -> bool {
+/// The studio answers its own changes by the same rule.
+pub(crate) fn same_origin(req: &Request) -> bool {
     let (Some(origin), Some(host)) = (req.header("origin"), req.header("host")) else {
         return req.header("origin").is_none();
     };
@@ -79,15 +88,15 @@ fn same_origin(req: &Request) -> bool {
         .is_some_and(|o| o.eq_ignore_ascii_case(host))
 }
 
-/// A photo some record names, from inside INPUT.
+/// A photo some record names, from inside INPUT, as the browser can show it (a HEIC as a JPEG
+/// made here: [`preview`]).
 fn photo(state: &State, req: &Request) -> Response {
     let records = Records::load(&state.input);
     let found = req
         .param("p")
-        .and_then(|rel| records.photo(&state.input, &rel))
-        .and_then(|path| std::fs::read(&path).ok().map(|b| (path, b)));
+        .and_then(|rel| records.photo(&state.input, &rel));
     match found {
-        Some((path, bytes)) => Response::new(200, crate::http::content_type(&path), bytes),
+        Some(path) => preview::photo(&path, &state.config()),
         None => Response::text(404, "no recorded photo has that name\n"),
     }
 }

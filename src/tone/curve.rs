@@ -36,6 +36,15 @@ pub struct Fitted {
     /// `[lo, hi]` per channel: the moving levels of the unchanged blocks (0.5% and 99.5% of
     /// them).
     pub covered: [[u8; 2]; 3],
+    /// How each channel is continued below and above them.
+    pub beyond: [[Beyond; 2]; 3],
+    /// Each channel's curve from the shared shape alone (`a_c + b_c * T`), over the levels any
+    /// channel covers, continued by straight lines to black and white beyond them: where one
+    /// channel's own levels stop, the others still measure the shape ([`Beyond::SharedShape`]).
+    pub shared: [[f64; 256]; 3],
+    /// Per channel the after photo clipped: the covered top where the line to the clipped
+    /// level starts.
+    pub clipped_from: [Option<usize>; 3],
 }
 
 /// One bin of a joint histogram: moving level, fixed level, count.
@@ -83,19 +92,42 @@ pub fn fit(
         });
         luts = std::array::from_fn(|c| shape.map(|t| affine[c].0 + affine[c].1 * t));
     }
+    let mut shared = luts;
     let mut covered = [[0u8, 255u8]; 3];
+    let mut beyond = [[Beyond::IdentitySlope; 2]; 3];
+    let mut clipped_from = [None; 3];
     for (c, lut) in luts.iter_mut().enumerate() {
         // Each channel's own levels: its offset and gain say nothing beyond them.
         covered[c] = covered_range(&bins[c], lut, tukey_c)?;
         let [lo, hi] = covered[c].map(usize::from);
-        extend(lut, lo, hi);
+        beyond[c] = extend(lut, lo, hi);
         if let Some(level) = clipped_level(&hists[c], CLIPPED_SHARE) {
             join_clipped(lut, hi, level);
+            clipped_from[c] = Some(hi);
             covered[c][1] = 255;
+            beyond[c][1] = Beyond::StraightLine;
         }
         make_monotone(lut);
     }
-    Some(Fitted { luts, covered })
+    to_union_ends(&mut shared, &covered);
+    Some(Fitted {
+        luts,
+        covered,
+        beyond,
+        shared,
+        clipped_from,
+    })
+}
+
+/// The shared-shape curves kept over the levels any channel covers, straight lines beyond.
+fn to_union_ends(shared: &mut [[f64; 256]; 3], covered: &[[u8; 2]; 3]) {
+    let lo = usize::from(covered.iter().map(|c| c[0]).min().unwrap_or(0));
+    let hi = usize::from(covered.iter().map(|c| c[1]).max().unwrap_or(255));
+    for lut in shared {
+        continue_side(lut, lo, hi, true, Beyond::StraightLine);
+        continue_side(lut, lo, hi, false, Beyond::StraightLine);
+        make_monotone(lut);
+    }
 }
 
 /// Tukey biweight of each bin's residual under `lut` (times its count).
@@ -224,40 +256,91 @@ fn covered_range(bins: &[Bin], lut: &[f64; 256], c: f64) -> Option<[u8; 2]> {
     Some([level_at(0.005), level_at(0.995)])
 }
 
+/// How a curve is continued beyond the levels the unchanged area covers (issue 30): nothing
+/// there says what the light did, so each way is a guess; the safety check keeps, per channel
+/// and side, the one that leaves the changed area least different from the before photo
+/// (`guard::check`), so that a guess can only understate the treatment, never overstate it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beyond {
+    /// The curve's value at the covered end, then slope 1 (an offset).
+    IdentitySlope,
+    /// The curve's own slope over its last 8 covered levels.
+    EndSlope,
+    /// A straight line to black (below) or white (above).
+    StraightLine,
+    /// The straight line bent to the shape the other channels measured there (the fit's curve
+    /// shape is shared by the channels: a camera's contrast curve acts on all three alike),
+    /// from the covered end to black or white.
+    SharedShape,
+}
+
+impl Beyond {
+    pub const ALL: [Beyond; 4] = [
+        Beyond::IdentitySlope,
+        Beyond::EndSlope,
+        Beyond::StraightLine,
+        Beyond::SharedShape,
+    ];
+}
+
 /// Beyond `[lo, hi]`, continue the curve from its end with the identity slope or its own end
-/// slope (over the last 8 levels), whichever moves the levels out there less in total.
-///
-/// Tried and measured (issue 30): the straight line to black / white moves the levels less
-/// still, but under a contrast curve it leaves a treatment darker than any unchanged level
-/// darker than the truth (1.14× its effect, against 1.09× with the identity slope): moving the
-/// levels less is not the same as not exaggerating, so it is not used.
-pub fn extend(lut: &mut [f64; 256], lo: usize, hi: usize) {
+/// slope (over the last 8 levels), whichever moves the levels out there less in total; the
+/// safety check may then pick another continuation per channel and side ([`Beyond`]).
+pub fn extend(lut: &mut [f64; 256], lo: usize, hi: usize) -> [Beyond; 2] {
+    if hi <= lo {
+        return [Beyond::IdentitySlope; 2];
+    }
+    let dev = |lut: &[f64; 256], range: std::ops::Range<usize>| -> f64 {
+        range.map(|v| (lut[v] - v as f64).abs()).sum()
+    };
+    let pick = |lut: &mut [f64; 256], low: bool| {
+        let range = if low { 0..lo } else { hi + 1..256 };
+        let mut end = *lut;
+        continue_side(&mut end, lo, hi, low, Beyond::EndSlope);
+        let mut id = *lut;
+        continue_side(&mut id, lo, hi, low, Beyond::IdentitySlope);
+        let (how, best) = if dev(&end, range.clone()) < dev(&id, range) {
+            (Beyond::EndSlope, end)
+        } else {
+            (Beyond::IdentitySlope, id)
+        };
+        *lut = best;
+        how
+    };
+    [pick(lut, true), pick(lut, false)]
+}
+
+/// Continue the curve below `lo` (`low`) or above `hi` the way `how` says (`SharedShape` needs
+/// the shared curves: here it is the straight line).
+pub fn continue_side(lut: &mut [f64; 256], lo: usize, hi: usize, low: bool, how: Beyond) {
     if hi <= lo {
         return;
     }
     let span = (hi - lo).min(8);
-    let pick = |lut: &[f64; 256], end: usize, slope: f64, range: std::ops::Range<usize>| {
-        let dev = |s: f64| -> f64 {
-            range
-                .clone()
-                .map(|v| (lut[end] + s * (v as f64 - end as f64) - v as f64).abs())
-                .sum()
+    let (end, slope) = if low {
+        let end_slope = (lut[lo + span] - lut[lo]) / span as f64;
+        let slope = match how {
+            Beyond::IdentitySlope => 1.0,
+            Beyond::EndSlope => end_slope,
+            Beyond::StraightLine | Beyond::SharedShape => lut[lo] / lo.max(1) as f64,
         };
-        if dev(slope) < dev(1.0) { slope } else { 1.0 }
+        (lo, slope)
+    } else {
+        let end_slope = (lut[hi] - lut[hi - span]) / span as f64;
+        let slope = match how {
+            Beyond::IdentitySlope => 1.0,
+            Beyond::EndSlope => end_slope,
+            Beyond::StraightLine | Beyond::SharedShape => {
+                (255.0 - lut[hi]) / (255 - hi).max(1) as f64
+            }
+        };
+        (hi, slope)
     };
-    let low = pick(lut, lo, (lut[lo + span] - lut[lo]) / span as f64, 0..lo);
-    let high = pick(
-        lut,
-        hi,
-        (lut[hi] - lut[hi - span]) / span as f64,
-        hi + 1..256,
-    );
-    let (at_lo, at_hi) = (lut[lo], lut[hi]);
-    for (v, out) in lut.iter_mut().enumerate().take(lo) {
-        *out = at_lo + low * (v as f64 - lo as f64);
-    }
-    for (v, out) in lut.iter_mut().enumerate().skip(hi + 1) {
-        *out = at_hi + high * (v as f64 - hi as f64);
+    let at = lut[end];
+    let range = if low { 0..lo } else { hi + 1..256 };
+    for v in range {
+        lut[v] = at + slope * (v as f64 - end as f64);
     }
 }
 
@@ -285,7 +368,7 @@ fn clipped_level(hist: &Joint, share: f64) -> Option<f64> {
 
 /// Join the curve at `hi` to `(255, level)` with a straight line (the clipped level, see
 /// [`clipped_level`]), never below the curve at `hi`.
-fn join_clipped(lut: &mut [f64; 256], hi: usize, level: f64) {
+pub fn join_clipped(lut: &mut [f64; 256], hi: usize, level: f64) {
     let (at_hi, end) = (lut[hi], level.max(lut[hi]));
     for (v, out) in lut.iter_mut().enumerate().skip(hi + 1) {
         *out = at_hi + (v - hi) as f64 / (255 - hi).max(1) as f64 * (end - at_hi);
@@ -293,7 +376,7 @@ fn join_clipped(lut: &mut [f64; 256], hi: usize, level: f64) {
 }
 
 /// Non-decreasing and within [0, 255].
-fn make_monotone(lut: &mut [f64; 256]) {
+pub fn make_monotone(lut: &mut [f64; 256]) {
     let mut floor = 0.0f64;
     for v in lut.iter_mut() {
         *v = v.clamp(floor, 255.0);

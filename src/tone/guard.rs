@@ -7,6 +7,7 @@
 
 use image::{GrayImage, RgbImage};
 
+use super::curve::{self, Beyond};
 use super::{delta_e2000, srgb_to_lab};
 
 /// The shares of the full fit the check can keep: 1, 3/4, 1/2, 1/4 or 0 (the identity, which
@@ -14,9 +15,9 @@ use super::{delta_e2000, srgb_to_lab};
 pub const STEP: f64 = 0.25;
 
 /// What the check measured for the strength it kept (mean ΔE2000 per pixel).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct Outcome {
-    /// Share of the full fit applied (1: all of it).
+    /// Share of the full fit applied (1: all of it; 0 in `Default`, set by the check).
     pub strength: f64,
     /// Changed area: before matching, after matching at full strength, after at `strength`.
     pub changed: [f64; 3],
@@ -34,6 +35,21 @@ pub struct Outcome {
     /// where the light change clipped that channel: their texture is lost, and no curve brings
     /// it back.
     pub clipped: f64,
+    /// Per channel, below and above the covered levels: the continuation the check chose, where
+    /// changed pixels lie there (`None`: none do, the fit's own stands).
+    pub beyond: [[Option<Beyond>; 2]; 3],
+}
+
+/// What the fit measured about its curve's ends, for the check's choice beyond them.
+#[derive(Clone, Copy, Debug)]
+pub struct Ends<'a> {
+    /// Per channel, the levels the unchanged area covers.
+    pub covered: &'a [[u8; 2]; 3],
+    /// The curves from the shape the channels share (`curve::Fitted::shared`), if fitted.
+    pub shared: Option<&'a [[f64; 256]; 3]>,
+    /// Per channel the after photo clipped, the covered top where the line to the clipped
+    /// level starts.
+    pub clipped_from: [Option<usize>; 3],
 }
 
 /// Top-left corners of blocks.
@@ -96,6 +112,8 @@ fn split_blocks(
 /// the after photo's levels, from every pixel of evenly spaced blocks, about [`SAMPLES`] in all.
 struct Samples {
     fixed: Vec<[f64; 3]>,
+    /// The before photo's levels of the same pixels.
+    levels: Vec<[u8; 3]>,
     moving: Vec<[u8; 3]>,
 }
 
@@ -103,15 +121,18 @@ impl Samples {
     fn take(fixed: &RgbImage, moving: &RgbImage, blocks: &[(u32, u32)], block: u32) -> Samples {
         let per_block = (block * block) as usize;
         let step = (blocks.len() * per_block).div_ceil(SAMPLES).max(1);
-        let (mut f, mut m) = (Vec::new(), Vec::new());
+        let (mut f, mut l, mut m) = (Vec::new(), Vec::new(), Vec::new());
         for &(bx, by) in blocks.iter().step_by(step) {
             for (x, y) in (by..by + block).flat_map(|y| (bx..bx + block).map(move |x| (x, y))) {
-                f.push(srgb_to_lab(fixed.get_pixel(x, y).0));
+                let p = fixed.get_pixel(x, y).0;
+                f.push(srgb_to_lab(p));
+                l.push(p);
                 m.push(moving.get_pixel(x, y).0);
             }
         }
         Samples {
             fixed: f,
+            levels: l,
             moving: m,
         }
     }
@@ -128,6 +149,31 @@ impl Samples {
             })
             .sum();
         sum / self.moving.len() as f64
+    }
+
+    /// Mean ΔE2000 over the pixels `idx` between `lut(moving)` and `fixed`, channel `c` through
+    /// `trial` instead.
+    fn mean_delta_e_of(
+        &self,
+        idx: &[usize],
+        lut: &[[u8; 256]; 3],
+        c: usize,
+        trial: &[u8; 256],
+    ) -> f64 {
+        let sum: f64 = (idx.iter())
+            .map(|&i| {
+                let m = self.moving[i];
+                let mapped = std::array::from_fn(|k| {
+                    if k == c {
+                        trial[m[k] as usize]
+                    } else {
+                        lut[k][m[k] as usize]
+                    }
+                });
+                delta_e2000(srgb_to_lab(mapped), self.fixed[i])
+            })
+            .sum();
+        sum / idx.len().max(1) as f64
     }
 
     /// Share of the pixels with a channel at 253 or more (clipped by the camera) where the
@@ -165,6 +211,141 @@ impl Samples {
     }
 }
 
+/// Per channel and side, among the ways of continuing the curve beyond the covered levels
+/// ([`Beyond`]), the one under which the changed pixels out there differ least from the before
+/// photo: where nothing measured says what the light did, the guess that shows the least change
+/// is kept, so that it can understate the treatment but not overstate it (issue 30: a treatment
+/// darker than any unchanged level read 1.25× its true effect under the guess that moved levels
+/// least). `full` is changed in place.
+fn least_change_beyond(
+    changed: &Samples,
+    full: &mut [[f64; 256]; 3],
+    ends: &Ends,
+) -> [[Option<Beyond>; 2]; 3] {
+    let (covered, shared) = (ends.covered, ends.shared);
+    let mut chosen = [[None; 2]; 3];
+    let round = |l: &[f64; 256]| -> [u8; 256] {
+        std::array::from_fn(|v| l[v].round().clamp(0.0, 255.0) as u8)
+    };
+    for c in 0..3 {
+        let [lo, hi] = covered[c].map(usize::from);
+        for (side, low) in [(0, true), (1, false)] {
+            let idx: Vec<usize> = (0..changed.moving.len())
+                .filter(|&i| {
+                    let v = usize::from(changed.moving[i][c]);
+                    if low { v < lo } else { v > hi }
+                })
+                .collect();
+            if idx.is_empty() || hi <= lo {
+                continue;
+            }
+            let lut: [[u8; 256]; 3] = std::array::from_fn(|k| round(&full[k]));
+            let mut best: Option<(f64, Beyond, [f64; 256])> = None;
+            for how in Beyond::ALL {
+                let mut trial = full[c];
+                if how == Beyond::SharedShape {
+                    let Some(shared) = shared else { continue };
+                    if !bend_to_shape(&mut trial, &shared[c], lo, hi, low) {
+                        continue;
+                    }
+                } else {
+                    curve::continue_side(&mut trial, lo, hi, low, how);
+                }
+                curve::make_monotone(&mut trial);
+                let de = changed.mean_delta_e_of(&idx, &lut, c, &round(&trial));
+                if best.as_ref().is_none_or(|b| de < b.0 - 1e-9) {
+                    best = Some((de, how, trial));
+                }
+            }
+            if let Some((_, how, trial)) = best {
+                full[c] = trial;
+                chosen[c][side] = Some(how);
+            }
+        }
+    }
+    chosen
+}
+
+/// Below `lo` (`low`) or above `hi`, the curve from its covered end to black (0 → 0) or white
+/// (255 → 255) following `shape` (a curve affine in the shared shape: only its form is used, so
+/// the channel's own offset and gain do not matter). `false` when the shape is flat there.
+fn bend_to_shape(
+    lut: &mut [f64; 256],
+    shape: &[f64; 256],
+    lo: usize,
+    hi: usize,
+    low: bool,
+) -> bool {
+    let (end, far, target) = if low { (lo, 0, 0.0) } else { (hi, 255, 255.0) };
+    let span = shape[end] - shape[far];
+    if span.abs() < 1.0 {
+        return false;
+    }
+    let at = lut[end];
+    let range = if low { 0..lo } else { hi + 1..256 };
+    for v in range {
+        let t = (shape[v] - shape[far]) / span;
+        lut[v] = target + t * (at - target);
+    }
+    true
+}
+
+/// Per channel the after photo clipped, the level its clipped pixels are shown at: the before
+/// photo's median level over all clipped pixels (the fit's, [`curve::join_clipped`]) or over
+/// the changed area's, whichever shows the changed area less changed. Overexposure erased what
+/// those pixels showed; one level cannot suit a bright background and a darker treated area
+/// alike, and the one that suits the unchanged area made burnt-out texture in the treated area
+/// read as change (1.28× the treatment's true effect on the truth bench).
+fn least_clipped_level(changed: &Samples, full: &mut [[f64; 256]; 3], from: &[Option<usize>; 3]) {
+    for (c, hi) in from.iter().enumerate() {
+        let Some(hi) = *hi else { continue };
+        let idx: Vec<usize> = (0..changed.moving.len())
+            .filter(|&i| usize::from(changed.moving[i][c]) > hi)
+            .collect();
+        let mut levels: Vec<u8> = (idx.iter())
+            .filter(|&&i| changed.moving[i][c] >= 253)
+            .map(|&i| changed.levels[i][c])
+            .collect();
+        if levels.is_empty() {
+            continue;
+        }
+        let mid = levels.len() / 2;
+        let median = f64::from(*levels.select_nth_unstable(mid).1);
+        let round = |l: &[f64; 256]| -> [u8; 256] {
+            std::array::from_fn(|v| l[v].round().clamp(0.0, 255.0) as u8)
+        };
+        let lut: [[u8; 256]; 3] = std::array::from_fn(|k| round(&full[k]));
+        let mut trial = full[c];
+        curve::join_clipped(&mut trial, hi, median);
+        curve::make_monotone(&mut trial);
+        let (now, then) = (
+            changed.mean_delta_e_of(&idx, &lut, c, &lut[c]),
+            changed.mean_delta_e_of(&idx, &lut, c, &round(&trial)),
+        );
+        if then < now {
+            full[c] = trial;
+        }
+    }
+}
+
+/// The strongest share (a multiple of [`STEP`]) whose changed-area difference `de(s).0` is
+/// within `limit` of the unchanged area's `de(s).1`, by halving between the strongest share
+/// known to fail (1) and the weakest known to pass (0, where the difference is `c0`); and that
+/// difference.
+fn halve(de: &dyn Fn(f64) -> (f64, f64), limit: &dyn Fn(f64) -> f64, c0: f64) -> (f64, f64) {
+    let (mut fail, mut pass, mut at_pass) = (1.0, 0.0, c0);
+    while fail - pass > STEP + 1e-9 {
+        let s = 0.5 * (fail + pass);
+        let (c, u) = de(s);
+        if c <= limit(u) {
+            (pass, at_pass) = (s, c);
+        } else {
+            fail = s;
+        }
+    }
+    (pass, at_pass)
+}
+
 /// `full` shrunk towards the identity: `v + strength * (full(v) - v)`, rounded.
 #[must_use]
 pub fn shrink(full: &[[f64; 256]; 3], strength: f64) -> [[u8; 256]; 3] {
@@ -178,7 +359,9 @@ pub fn shrink(full: &[[f64; 256]; 3], strength: f64) -> [[u8; 256]; 3] {
 
 /// The strongest share of `full` whose changed-area difference grows by at most what it removes
 /// from the unchanged area, plus `tolerance` (ΔE2000). Fewer than `min_share` of the blocks
-/// changed: nothing to protect, full strength. `covered`: the levels the curve was fitted on.
+/// changed: nothing to protect, full strength. `covered`: the levels the curve was fitted on;
+/// beyond them `full` is first continued the way that shows the least change
+/// ([`least_change_beyond`], in place; `shared`: the curves from the shape all channels share).
 /// The strengths are searched by halving (1, then 1/2, then 3/4 or 1/4, then 0): never a
 /// stronger share than trying them in order would keep, in at most four measures.
 #[must_use]
@@ -186,16 +369,21 @@ pub fn check(
     fixed: &RgbImage,
     moving: &RgbImage,
     valid: &GrayImage,
-    full: &[[f64; 256]; 3],
-    covered: Option<&[[u8; 2]; 3]>,
+    full: &mut [[f64; 256]; 3],
+    ends: Option<&Ends>,
     params: &super::ToneParams,
 ) -> Outcome {
     let block = params.block.max(1);
     let (changed, unchanged) = split_blocks(fixed, moving, valid, full, block, params.tukey_c);
-    let total = (changed.len() + unchanged.len()).max(1) as f64;
-    let few = (changed.len() as f64) < params.guard_min_share * total;
-    let changed_px = Samples::take(fixed, moving, &changed, block);
-    let unchanged_px = Samples::take(fixed, moving, &unchanged, block);
+    let few = (changed.len() as f64)
+        < params.guard_min_share * (changed.len() + unchanged.len()).max(1) as f64;
+    let [changed_px, unchanged_px] =
+        [&changed, &unchanged].map(|b| Samples::take(fixed, moving, b, block));
+    let beyond = ends.map_or([[None; 2]; 3], |e| {
+        least_clipped_level(&changed_px, full, &e.clipped_from);
+        least_change_beyond(&changed_px, full, e)
+    });
+    let full = &*full;
     let de = |s: f64| {
         let lut = shrink(full, s);
         (
@@ -205,42 +393,26 @@ pub fn check(
     };
     let ((c0, u0), (c1, u1)) = (de(0.0), de(1.0));
     let mut out = Outcome {
-        strength: 1.0,
         changed: [c0, c1, c1],
         unchanged: [u0, u1],
-        excess: 0.0,
-        outside: 0.0,
-        outside_shift: 0.0,
         clipped: changed_px.clipped_share(full),
+        beyond,
+        ..Outcome::default()
     };
     let outside = |out: &mut Outcome| {
-        if let Some(cov) = covered {
-            (out.outside, out.outside_shift) = changed_px.outside(cov, &shrink(full, out.strength));
+        if let Some(e) = ends {
+            (out.outside, out.outside_shift) =
+                changed_px.outside(e.covered, &shrink(full, out.strength));
         }
     };
-    if few {
-        outside(&mut out);
-        return out;
-    }
+    out.strength = 1.0;
     let limit = |u: f64| c0 + (u0 - u).max(0.0) + params.guard_tolerance;
-    out.excess = (c1 - limit(u1)).max(0.0);
-    if c1 <= limit(u1) {
+    out.excess = if few { 0.0 } else { (c1 - limit(u1)).max(0.0) };
+    if few || c1 <= limit(u1) {
         outside(&mut out);
         return out;
     }
-    // Halving between the strongest share known to fail and the weakest known to pass (0).
-    let (mut fail, mut pass, mut at_pass) = (1.0, 0.0, c0);
-    while fail - pass > STEP + 1e-9 {
-        let s = 0.5 * (fail + pass);
-        let (c, u) = de(s);
-        if c <= limit(u) {
-            (pass, at_pass) = (s, c);
-        } else {
-            fail = s;
-        }
-    }
-    out.strength = pass;
-    out.changed[2] = at_pass;
+    (out.strength, out.changed[2]) = halve(&|s| de(s), &limit, c0);
     outside(&mut out);
     out
 }

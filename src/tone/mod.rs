@@ -18,6 +18,7 @@ pub mod guard;
 mod robust;
 
 pub use color::{srgb_decode, srgb_encode, srgb_to_lab};
+pub use curve::Beyond;
 pub use delta_e::delta_e2000;
 
 use image::{GrayImage, RgbImage};
@@ -25,7 +26,7 @@ use rayon::prelude::*;
 
 /// Names the light model and its safety check, hashed into every case key, so a gallery matched
 /// by an earlier model is fitted again rather than kept.
-pub const MODEL: &str = "curve-to-ends-clipped.2";
+pub const MODEL: &str = "curve-least-change-ends.3";
 
 /// What tone matching does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,6 +126,10 @@ pub struct ToneFit {
     /// beyond them the curve is extrapolated conservatively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covered: Option<[[u8; 2]; 3]>,
+    /// Per channel, how the curve is continued below and above the covered levels: of the
+    /// ways tried, the one that shows the changed area least changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond: Option<[[Beyond; 2]; 3]>,
     /// The safety check: share of the fitted curve applied (1: all) and what it measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<Safety>,
@@ -164,6 +169,7 @@ pub fn identity() -> ToneFit {
         clamped: false,
         lut: None,
         covered: None,
+        beyond: None,
         safety: None,
     }
 }
@@ -185,13 +191,8 @@ pub fn fit(
     let mut out = ToneFit {
         mode: ToneMode::MatchBefore,
         model: "per-channel gain (linear light) + gamma (encoded), Tukey M-estimate".into(),
-        gain: [1.0; 3],
-        gamma: [1.0; 3],
         inlier_fraction: 0.0,
-        clamped: false,
-        lut: None,
-        covered: None,
-        safety: None,
+        ..identity()
     };
     for (c, h) in hist.iter().enumerate() {
         let ch = robust::fit_channel(h, params);
@@ -200,19 +201,32 @@ pub fn fit(
         out.inlier_fraction += ch.inlier_fraction / 3.0;
         out.clamped |= ch.clamped;
     }
-    let full = if params.curve {
+    let (mut full, fitted) = if params.curve {
         refine(&mut out, &hist, params)
     } else {
-        std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c]))
+        (
+            std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c])),
+            None,
+        )
     };
+    let ends = out.covered.as_ref().map(|covered| guard::Ends {
+        covered,
+        shared: fitted.as_ref().map(|f| &f.0),
+        clipped_from: fitted.as_ref().map_or([None; 3], |f| f.1),
+    });
     let check = guard::check(
         fixed,
         moving_warped,
         valid,
-        &full,
-        out.covered.as_ref(),
+        &mut full,
+        ends.as_ref(),
         params,
     );
+    if let Some(b) = out.beyond.as_mut() {
+        // The check's choice where changed pixels lie beyond, the fit's elsewhere.
+        (b.iter_mut().flatten().zip(check.beyond.iter().flatten()))
+            .for_each(|(o, t)| *o = t.unwrap_or(*o));
+    }
     if params.curve || check.strength < 1.0 {
         out.lut = Some(guard::shrink(&full, check.strength).map(|l| l.to_vec()));
     }
@@ -220,20 +234,31 @@ pub fn fit(
     out
 }
 
+/// What the curve fit adds for the safety check: the shared-shape curves and, per channel the
+/// after photo clipped, where the line to the clipped level starts.
+type Extras = ([[f64; 256]; 3], [Option<usize>; 3]);
+
 /// The shared smooth curve with per-channel offset and gain, started from the gain-and-gamma
-/// fit (kept when the curve cannot be fitted). Records the covered levels.
-fn refine(out: &mut ToneFit, hist: &[robust::Joint; 3], params: &ToneParams) -> [[f64; 256]; 3] {
+/// fit (kept when the curve cannot be fitted), and the curves of the shared shape alone
+/// (`curve::Fitted::shared`). Records the covered levels.
+fn refine(
+    out: &mut ToneFit,
+    hist: &[robust::Joint; 3],
+    params: &ToneParams,
+) -> ([[f64; 256]; 3], Option<Extras>) {
     let start = std::array::from_fn(|c| robust::curve(out.gain[c], out.gamma[c]));
     let Some(f) = curve::fit(hist, &start, params.tukey_c, params.smooth) else {
-        return start;
+        return (start, None);
     };
     out.model = "per channel: black level + gain on encoded values after one smooth monotone \
                  curve shared by the channels (knots every 32 levels), started from a gain in \
-                 linear light + gamma, Tukey M-estimate; identity or end slope beyond the covered \
-                 levels; safety check"
+                 linear light + gamma, Tukey M-estimate; beyond the covered levels the identity slope, the end slope, a \
+                 straight line to black/white or the shape the other channels measured, whichever shows the changed area least changed; \
+                 safety check"
         .into();
     out.covered = Some(f.covered);
-    f.luts
+    out.beyond = Some(f.beyond);
+    (f.luts, Some((f.shared, f.clipped_from)))
 }
 
 fn safety_record(check: &guard::Outcome) -> Safety {

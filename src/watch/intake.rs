@@ -29,6 +29,8 @@ pub enum Msg {
     Error(String),
     /// Ctrl-C or SIGTERM.
     Stop,
+    /// Someone (the studio's "Update the gallery now") asks for a round at once.
+    RunNow,
 }
 
 /// Keeps watching while alive.

@@ -8,6 +8,7 @@
 //! ([`Fatal`] at start) are kept apart from those reported while watching goes on (a bad photo, a
 //! bad config edit, an output folder that fails for one round).
 
+mod control;
 mod events;
 mod intake;
 mod online;
@@ -29,6 +30,7 @@ use crate::error::Fatal;
 use crate::flags::Severity;
 use crate::manifest::Manifest;
 use crate::pipeline::{self, Outcome, Reporter, RunOptions, Summary};
+pub use control::{Control, Status};
 use events::{Event, Log};
 use intake::Msg;
 use settle::Tracker;
@@ -36,6 +38,12 @@ use settle::Tracker;
 /// Watch until Ctrl-C or SIGTERM. Errors returned here happen at start only; a `--serve`
 /// address refused without `--allow-lan` is the first of them, before anything is locked.
 pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
+    run_with(args, Control::default())
+}
+
+/// [`run`], with `control` answering to another part of the process (the studio): it can ask
+/// for a round now and read how the last one went.
+pub fn run_with(args: &WatchArgs, control: Control) -> Result<(), Fatal> {
     let opts = &args.run;
     args.serve
         .map_or(Ok(()), |addr| crate::http::refuse_lan(addr, args.allow_lan))?;
@@ -48,11 +56,9 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     on_stop_signal(stop.clone(), tx.clone())?;
+    control.listen(tx.clone());
     let config_file = config_file(&input, opts);
-    let mut watched = vec![(input.clone(), true)];
-    if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(&input)) {
-        watched.push((dir.to_owned(), false));
-    }
+    let watched = watched_folders(&input, &config_file);
     let poll = args
         .poll
         .then(|| Duration::from_millis(config.watch.poll_ms));
@@ -86,6 +92,8 @@ pub fn run(args: &WatchArgs) -> Result<(), Fatal> {
         warned: std::collections::HashSet::new(),
         retry: None,
         online: online::Online::default(),
+        control,
+        now: false,
     };
     w.round();
     w.listen(&rx);
@@ -112,6 +120,15 @@ fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
     };
     std::fs::create_dir_all(&opts.out).map_err(output_error)?;
     std::fs::canonicalize(&opts.out).map_err(output_error)
+}
+
+/// The input folder (recursively) and, when the config file lies elsewhere, its folder.
+fn watched_folders(input: &Path, config_file: &Path) -> Vec<(PathBuf, bool)> {
+    let mut watched = vec![(input.to_owned(), true)];
+    if let Some(dir) = config_file.parent().filter(|d| !d.starts_with(input)) {
+        watched.push((dir.to_owned(), false));
+    }
+    watched
 }
 
 /// The preview server with live reload, when asked for (`--serve`): on the network
@@ -184,6 +201,10 @@ struct Watch {
     retry: Option<(Instant, Duration)>,
     /// Publishing to the website after each round (`[publish] to`).
     online: online::Online,
+    /// The studio's mailbox and notice board ([`Control`]).
+    control: Control,
+    /// A round was asked for ("Update the gallery now"): run one at the next step.
+    now: bool,
 }
 
 /// The first and the longest wait before a failed round is tried again.
@@ -253,6 +274,7 @@ impl Watch {
             Msg::Rescan => self.tracker.rescan(&self.input),
             Msg::Error(e) => self.log.emit(Event::new("error", e)),
             Msg::Stop => self.stop.store(true, Ordering::SeqCst),
+            Msg::RunNow => self.now = true,
         }
     }
 
@@ -292,7 +314,10 @@ impl Watch {
                 break;
             }
         }
-        if self.tracker.ready(quiet, Instant::now()) || self.new_day() {
+        if std::mem::take(&mut self.now)
+            || self.tracker.ready(quiet, Instant::now())
+            || self.new_day()
+        {
             self.round();
         } else if self.online.due(Instant::now()) {
             (self.online).publish(&self.config, &self.input, &self.out, &self.log);
@@ -347,6 +372,7 @@ impl Watch {
         self.tracker.taken();
         self.log
             .emit(Event::new("round_started", "updating the gallery"));
+        self.control.started();
         let options = RunOptions {
             publish_review: self.opts.publish_review,
             settled: Some(Arc::new(self.tracker.settled.clone())),
@@ -370,6 +396,7 @@ impl Watch {
                     self.tracker.rescan(&self.input);
                 }
                 self.report(&summary, seconds);
+                self.control.ended(Ok(&summary));
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 self.retry = None;
                 (self.online).publish(&self.config, &self.input, &self.out, &self.log);
@@ -379,6 +406,7 @@ impl Watch {
                 format!("{e}; the gallery was left as it was"),
             )),
             Err(e) => {
+                self.control.ended(Err(format!("{e}")));
                 let wait = self
                     .retry
                     .map_or(FIRST_RETRY, |(_, w)| (w * 2).min(MAX_RETRY));

@@ -195,10 +195,19 @@ fn a_hand_transform_scores_high_on_a_true_pair_and_near_zero_on_an_unrelated_one
 /// Returns the treatment's mean ΔE2000 against the before photo after tone matching with
 /// `params`, relative to the truth's.
 fn dark_treatment_ratio(light: &dyn Fn(f64) -> f64, params: &ToneParams) -> f64 {
+    dark_treatment_ratio_in([(165.0, 55.0), (160.0, 50.0), (150.0, 40.0)], light, params)
+}
+
+/// [`dark_treatment_ratio`] with the before photo's levels per channel `centre ± amplitude`.
+fn dark_treatment_ratio_in(
+    levels: [(f64, f64); 3],
+    light: &dyn Fn(f64) -> f64,
+    params: &ToneParams,
+) -> f64 {
     let (w, h) = (320u32, 240u32);
     let before = image::RgbImage::from_fn(w, h, |x, y| {
         let t = (f64::from(x) / 13.0).sin() * (f64::from(y) / 17.0).cos();
-        image::Rgb([165.0 + 55.0 * t, 160.0 + 50.0 * t, 150.0 + 40.0 * t].map(|v| v as u8))
+        image::Rgb(levels.map(|(c, a)| (c + a * t) as u8))
     });
     let treated = |x: u32, y: u32| {
         let (dx, dy) = (f64::from(x) - 160.0, f64::from(y) - 120.0);

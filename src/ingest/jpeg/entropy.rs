@@ -2,7 +2,12 @@
 //! sequential scans and of progressive first passes and refinements. Each checks what a decoder
 //! needs (valid codes, coefficients inside the block or band, data that neither stops inside a
 //! block nor goes on after the last one) and what an encoder cannot produce (coefficient sizes
-//! beyond the sample precision, block brightness out of range).
+//! beyond the sample precision, block brightness out of range). Sequential scans go through a
+//! faster path with the same checks (`sequential`).
+
+mod sequential;
+
+pub(super) use sequential::SeqComp;
 
 use super::{Check, Damage, Limits, Mode, Scan, ScanComp, corrupt, next_marker};
 
@@ -54,7 +59,7 @@ impl Huffman {
     /// A run/size code and the `size` coefficient bits after it, which only need skipping: for
     /// the short codes (nearly all) one lookup and one step of the bit reader. Returns the run,
     /// and the size once checked against `max_bits`.
-    #[inline]
+    #[inline(always)]
     fn skip_coefficient(&self, bits: &mut Bits, max_bits: u32) -> Check<(u32, u32)> {
         bits.fill();
         let entry = self.fast[(bits.acc >> (64 - FAST_BITS)) as usize];
@@ -73,7 +78,7 @@ impl Huffman {
         Ok((r, s))
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&self, bits: &mut Bits) -> Check<u8> {
         let peek = bits.peek16();
         let entry = self.fast[(peek >> (16 - FAST_BITS)) as usize];
@@ -89,7 +94,7 @@ impl Huffman {
             }
         }
         if bits.n < 16 {
-            Err(bits.short())
+            Err(short(bits.eof))
         } else {
             corrupt("an invalid Huffman code")
         }
@@ -152,6 +157,7 @@ impl Run {
     }
 
     /// A DC difference: its category, its bits, and the value it leads to.
+    #[inline(always)]
     fn dc(&mut self, bits: &mut Bits, dc: &Huffman, k: usize, al: u32, q: i64) -> Check<()> {
         let s = u32::from(dc.decode(bits)?);
         if s > self.limits.dc_bits {
@@ -218,8 +224,14 @@ fn table(t: Option<&Huffman>) -> Check<&Huffman> {
 
 /// The AC coefficients of a sequential block: run/size codes up to the end-of-block code or
 /// the 63rd coefficient.
+#[inline(always)]
 fn sequential_ac(bits: &mut Bits, ac: &Huffman, limits: Limits) -> Check<()> {
-    let mut k = 1;
+    sequential_ac_from(bits, ac, limits, 1)
+}
+
+/// [`sequential_ac`] from coefficient `k` on (the fast path hands a block over part-way).
+#[inline(always)]
+fn sequential_ac_from(bits: &mut Bits, ac: &Huffman, limits: Limits, mut k: u32) -> Check<()> {
     while k < 64 {
         let (r, s) = ac.skip_coefficient(bits, limits.ac_bits)?;
         if s == 0 {
@@ -289,7 +301,18 @@ fn extend(v: u32, s: u32) -> i64 {
     }
 }
 
+/// Running out of data inside a block: the file was cut (`eof`), or codes were lost.
+#[cold]
+fn short(eof: bool) -> Damage {
+    if eof {
+        Damage::Truncated
+    } else {
+        Damage::Corrupt("image data that ends inside a block".into())
+    }
+}
+
 /// Bit reader over entropy-coded data: removes stuffed zero bytes and stops at the first marker.
+#[derive(Clone, Copy)]
 pub(super) struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
@@ -316,19 +339,36 @@ impl<'a> Bits<'a> {
 
     /// Make sure the buffer holds more than 32 bits (one code and its extra bits need at most
     /// 32), or what is left before the marker.
-    #[inline]
+    #[inline(always)]
     fn fill(&mut self) {
         if self.n > 32 {
             return;
         }
-        // Most of the time the next four bytes hold no 0xFF and go in as they are.
-        if let Some(&[a, b, c, d]) = self.data.get(self.pos..self.pos + 4)
-            && ![a, b, c, d].contains(&0xFF)
-        {
-            self.acc |= u64::from(u32::from_be_bytes([a, b, c, d])) << (32 - self.n);
-            self.n += 32;
-            self.pos += 4;
+        // Nearly always the next eight bytes hold no 0xFF (no stuffed byte, no marker): as many
+        // of them as fit go in at once.
+        if let Some(word) = self.data.get(self.pos..self.pos + 8) {
+            let w = u64::from_be_bytes(word.try_into().expect("eight bytes"));
+            // A byte of `w` is 0xFF where one of `!w` is zero (the classic zero-byte test, exact
+            // about whether there is one).
+            let inv = !w;
+            let has_ff = inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080;
+            if has_ff == 0 {
+                let bytes = (64 - self.n) / 8;
+                let fresh = w >> (64 - 8 * bytes) << (64 - 8 * bytes);
+                self.acc |= fresh >> self.n;
+                self.n += 8 * bytes;
+                self.pos += bytes as usize;
+                return;
+            }
         }
+        *self = self.fill_slow();
+    }
+
+    /// [`Bits::fill`] a byte at a time, removing stuffed zero bytes and stopping at a marker.
+    /// By value, so that a reader held in registers never has its address taken.
+    #[cold]
+    #[inline(never)]
+    fn fill_slow(mut self) -> Self {
         while self.n <= 56 && self.marker.is_none() && !self.eof {
             let byte = match (self.data.get(self.pos), self.data.get(self.pos + 1)) {
                 (Some(0xFF), Some(0)) => {
@@ -351,26 +391,27 @@ impl<'a> Bits<'a> {
             self.acc |= u64::from(byte) << (56 - self.n);
             self.n += 8;
         }
+        self
     }
 
     /// The next 16 bits, zero-padded past the end of the data.
-    #[inline]
+    #[inline(always)]
     fn peek16(&mut self) -> u32 {
         self.fill();
         (self.acc >> 48) as u32
     }
 
-    #[inline]
+    #[inline(always)]
     fn consume(&mut self, k: u32) -> Check<()> {
         if k > self.n {
-            return Err(self.short());
+            return Err(short(self.eof));
         }
         self.acc <<= k;
         self.n -= k;
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, k: u32) -> Check<u32> {
         if k == 0 {
             return Ok(0);
@@ -379,15 +420,6 @@ impl<'a> Bits<'a> {
         let v = (self.acc >> (64 - k)) as u32;
         self.consume(k)?;
         Ok(v)
-    }
-
-    /// Running out of data inside a block: the file was cut, or codes were lost.
-    fn short(&self) -> Damage {
-        if self.eof {
-            Damage::Truncated
-        } else {
-            Damage::Corrupt("image data that ends inside a block".into())
-        }
     }
 
     /// After the last block of an interval or scan only padding (under one byte) may remain

@@ -1,5 +1,6 @@
-// beforeafter review: see the alignment, place corresponding points (mouse, finger or arrow
-// keys), preview the fitted transform with its residual, and decide. No outside requests.
+// beforeafter review, a held case: the two photos side by side, where corresponding points are
+// placed (mouse, finger or arrow keys), the decision, and (in the details disclosure) the fitted
+// transform laid over the before photo with how well the points agree. No outside requests.
 (() => {
   'use strict';
   const data = JSON.parse(document.getElementById('review-data').textContent);
@@ -8,7 +9,7 @@
   const say = (text) => { $('verdict').textContent = text; };
 
   async function post(path, body) {
-    say('Saving, then running the case again…');
+    say('Saving, then updating the website…');
     const payload = Object.assign({ case: data.case, stamp: data.stamp }, body);
     let res;
     try {
@@ -137,6 +138,7 @@
     $('amount-label').firstChild.textContent = mode === 'slider' ? 'Position ' : 'Opacity ';
   }
   document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', draw));
+  $('more').addEventListener('toggle', layout);
   $('amount').addEventListener('input', draw);
   window.addEventListener('resize', layout);
 
@@ -162,9 +164,21 @@
     });
     panes[name] = p;
   }
-  $('zoom').addEventListener('change', () => {
-    for (const p of Object.values(panes)) p.canvas.style.width = $('zoom').value * 100 + '%';
-  });
+  // Each photo fits its pane, whose height leaves the tools below it on the first screen.
+  function fitPanes() {
+    const first = $('pane-before');
+    const top = first.getBoundingClientRect().top + window.scrollY;
+    const tools = document.querySelector('.tools').offsetHeight;
+    const h = Math.max(240, Math.min(window.innerHeight - top - tools - 12, 900));
+    for (const p of Object.values(panes)) {
+      const pane = p.canvas.parentElement;
+      pane.style.height = h + 'px';
+      const fit = Math.floor(Math.min(pane.clientWidth, (h - 2) * p.size[0] / p.size[1]));
+      p.canvas.style.width = fit * Number($('zoom').value) + 'px';
+    }
+  }
+  $('zoom').addEventListener('change', fitPanes);
+  window.addEventListener('resize', fitPanes);
   $('undo').addEventListener('click', () => {
     const name = order.pop();
     if (name) pts[name].pop();
@@ -276,15 +290,15 @@
     // The residual says how well the points agree with each other, not whether the photos
     // belong together (the check before saving does): engineer's detail, not the verdict.
     $('residual').textContent = f
-      ? pairs() + ' pairs placed'
-      : pairs() + ' of ' + need + ' pairs placed';
+      ? pairs() + ' pairs of points placed'
+      : pairs() + ' of ' + need + ' pairs of points placed';
     $('residual-detail').textContent = f
       ? 'Points agree to within ' + Math.max(1, Math.ceil(f.rms)) + ' px of each other (' + f.rms.toFixed(2) + ' px root mean square).'
       : '';
     $('transform-note').textContent = f ? '(preview of your points)' : '(as the last run found it)';
     $('save').disabled = !f;
     $('approve').disabled = !!f;
-    $('approve').title = f ? 'Clear your points to approve the alignment the run found' : '';
+    $('approve').title = f ? 'Clear your points to publish the photos as the run lined them up' : '';
     draw();
   }
   function update(focusName, focusIndex) {
@@ -301,5 +315,6 @@
     post('/api/landmarks', { view: view.view, stage: later.stage, landmarks });
   });
   layout();
+  fitPanes();
   update();
 })();
