@@ -163,6 +163,7 @@ impl Site {
         let mut queue: VecDeque<String> = [
             "index.html",
             "gallery.json",
+            crate::gallery::EMBED_FILE,
             "manifest.json.minisig",
             "minisign.pub",
         ]

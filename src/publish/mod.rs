@@ -380,7 +380,36 @@ impl Sync {
             report.deleted += 1;
             on_event(&Event::Deleted { path, withdrawal });
         }
+        self.remove_emptied_folders(paths).await;
         self.save_record().await
+    }
+
+    /// Folders (a withdrawn case's `case-3f9a1c/`) that the deletions left with nothing of the
+    /// gallery's, deepest first. A folder is only removed when empty (a non-recursive remove),
+    /// so anything else in it keeps it; S3 has no folders.
+    async fn remove_emptied_folders(&self, deleted: &[String]) {
+        if self.target.takes_headers() {
+            return;
+        }
+        let mut folders: BTreeSet<&str> = BTreeSet::new();
+        for path in deleted {
+            let mut at = path.as_str();
+            while let Some((parent, _)) = at.rsplit_once('/') {
+                folders.insert(parent);
+                at = parent;
+            }
+        }
+        let mut folders: Vec<&str> = folders.into_iter().collect();
+        folders.sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
+        for folder in folders {
+            let prefix = format!("{folder}/");
+            let mut ours = self.record.files.keys().chain(&self.record.incoming);
+            if folder.starts_with('.') || ours.any(|p| p.starts_with(&prefix)) {
+                continue;
+            }
+            // Not empty (someone else's file), already gone, or refused: the folder stays.
+            let _ = self.op.delete(&prefix).await;
+        }
     }
 }
 

@@ -126,7 +126,8 @@ pub fn phase(path: &str) -> u8 {
     match path {
         crate::manifest::FILE_NAME => 3,
         p if p.starts_with(crate::manifest::FILE_NAME) || p.ends_with(".pub") => 4,
-        p if p.ends_with(".html") => 1,
+        // embed.js names the photos as a page does: it goes up after them.
+        p if p.ends_with(".html") || p == crate::gallery::EMBED_FILE => 1,
         p if p.ends_with(".json") || p.ends_with(".xml") => 2,
         _ => 0,
     }
@@ -186,6 +187,7 @@ mod tests {
             ("a/front-after-640.0123abcd.jpg", "x"),
             ("assets/style.css", "s"),
             ("gallery.json", "g"),
+            ("embed.js", "e"),
         ]
         .into_iter()
         .map(|(p, h)| (p.to_owned(), (h.to_owned(), 1)))
@@ -210,6 +212,7 @@ mod tests {
             [
                 "a/front-after-640.0123abcd.jpg",
                 "assets/style.css",
+                "embed.js",
                 "index.html",
                 "gallery.json",
                 "manifest.json"

@@ -14,6 +14,7 @@ mod config_bounds;
 mod consent;
 mod crash;
 mod discover;
+mod embed;
 mod flags;
 mod formats;
 mod gallery;

@@ -299,6 +299,13 @@ fn withdrawal_and_cap(env: &TestEnv, sites: &[Site]) {
             site.to
         );
         assert_eq!(held, local(env), "{}", site.to);
+        if let Some(root) = &site.root {
+            assert!(
+                !root.join("c1").exists(),
+                "{}: c1's folder is left",
+                site.to
+            );
+        }
     }
     std::fs::remove_dir_all(env.input().join("c2")).unwrap();
     env.put("c3/case.toml", b"consent = false\n");
