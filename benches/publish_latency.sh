@@ -56,31 +56,31 @@ printf '\n[publish]\nto = "sftp://root@127.0.0.1:%s%s"\n' "$port" "$site" >>"$wo
 pids+=($!)
 
 now() { date +%s.%N; }
-wait_for() { # wait_for TEST PATH: until `test TEST PATH` holds, at most 120 s
+wait_for() { # wait_for SHELL-CONDITION: until it holds, at most 120 s
   local end=$(($(date +%s) + 120))
-  until test "$1" "$2"; do
-    [ "$(date +%s)" -lt "$end" ] || { echo "timed out waiting for $1 $2"; tail "$work/watch.log"; exit 1; }
+  until eval "$1"; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "timed out waiting for $1"; tail "$work/watch.log"; exit 1; }
     sleep 0.02
   done
 }
-wait_for -f "$site/rotated-phone/index.html"
+wait_for '[ -f "$site/rotated-phone/index.html" ]'
 gone=() new=()
 for i in $(seq 1 "$rounds"); do
   # 1. Withdrawn.
   t0=$(now)
   printf 'slug = "rotated-phone"\nconsent = false\n' >"$work/in/rotated-phone/case.toml"
-  wait_for ! "$site/rotated-phone/index.html"
-  while [ -n "$(ls -A "$site/rotated-phone" 2>/dev/null)" ]; do sleep 0.02; done
+  # Gone: no file of the case left (its emptied folder is removed too).
+  wait_for '[ -z "$(ls -A "$site/rotated-phone" 2>/dev/null)" ]'
   gone+=("$(awk "BEGIN {printf \"%.2f\", $(now) - $t0}")")
   # Consent given again, for the next round.
   printf 'slug = "rotated-phone"\nconsent = true\n' >"$work/in/rotated-phone/case.toml"
-  wait_for -f "$site/rotated-phone/index.html"
+  wait_for '[ -f "$site/rotated-phone/index.html" ]'
   # 2. A new pair dropped in.
   t0=$(now)
   mkdir -p "$work/in/new-$i"
   printf 'slug = "new-%s"\nconsent = true\n' "$i" >"$work/in/new-$i/case.toml"
   cp samples/rotated-phone/before.jpg samples/rotated-phone/after.jpg "$work/in/new-$i/"
-  wait_for -f "$site/new-$i/index.html"
+  wait_for '[ -f "$site/new-$i/index.html" ]'
   new+=("$(awk "BEGIN {printf \"%.2f\", $(now) - $t0}")")
   echo "round $i: withdrawn -> gone from the website ${gone[-1]} s; new pair -> its page online ${new[-1]} s"
 done
