@@ -39,6 +39,25 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
         Command::Publish(args) => crate::publish::report::command(&args),
+        verify @ Command::Verify { .. } => verify_command(verify),
+        Command::Keys(crate::cli::KeysCommand::New {
+            input,
+            password,
+            force,
+        }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
+        // --- service (issue 34 item 8) ---
+        Command::Service(command) => Ok(crate::service::run(&command)?),
+        Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
+        Command::Generate { dir } => {
+            crate::generate::write_all(&dir)?;
+            Ok(0)
+        }
+    }
+}
+
+/// `verify`: the live website (`--url`), the gallery folder (`--out`), or its log (`--log`).
+fn verify_command(command: Command) -> Result<i32> {
+    match command {
         Command::Verify {
             input,
             url: Some(url),
@@ -64,19 +83,7 @@ pub fn run(command: Command) -> Result<i32> {
             case.as_deref(),
             json,
         )?),
-        Command::Verify { .. } => anyhow::bail!("verify needs --out GALLERY or --url ADDRESS"),
-        Command::Keys(crate::cli::KeysCommand::New {
-            input,
-            password,
-            force,
-        }) => Ok(crate::sign::report::keys_new(&input, password, force)?),
-        // --- service (issue 34 item 8) ---
-        Command::Service(command) => Ok(crate::service::run(&command)?),
-        Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
-        Command::Generate { dir } => {
-            crate::generate::write_all(&dir)?;
-            Ok(0)
-        }
+        _ => anyhow::bail!("verify needs --out GALLERY or --url ADDRESS"),
     }
 }
 
