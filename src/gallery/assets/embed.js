@@ -209,7 +209,7 @@
         continue;
       }
       var c = DATA.cases[id];
-      /* Not published (withdrawn, held, or a mistyped id): the box stays empty. */
+      /* Not published (withdrawn, kept back, or a mistyped id): the box stays empty. */
       if (c) mount(host, slider(c));
     }
   }
