@@ -164,8 +164,12 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         /// The folder with the original photos.
         input: PathBuf,
         /// The published gallery folder.
-        #[arg(long, short)]
-        out: PathBuf,
+        #[arg(long, short, required_unless_present = "url")]
+        out: Option<PathBuf>,
+        /// Check the live website instead: fetch every page and image the manifest lists from
+        /// this address, as a visitor's browser would, and compare them with the originals.
+        #[arg(long, value_name = "URL", conflicts_with_all = ["out", "log"])]
+        url: Option<String>,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -176,6 +180,24 @@ Exit codes: 0 everything holds, 1 fatal (no manifest, unreadable folder), 3 some
         #[arg(long, value_name = "ID", requires = "log")]
         case: Option<String>,
     },
+    /// Put the gallery on the clinic's website and keep it in step: upload what is new or
+    /// changed, then delete what the gallery no longer has (only files this tool put there).
+    #[command(after_help = "Examples:
+  beforeafter publish gallery --to sftp://clinic@host.example/var/www/html/gallery --input photos
+  beforeafter publish gallery --to s3://clinic-site/gallery --input photos --dry-run
+  beforeafter publish gallery --to 's3://bucket/gallery?endpoint=https://ACCOUNT.r2.cloudflarestorage.com&region=auto'
+  beforeafter publish gallery --to file:///mnt/website/gallery
+
+With --input (the photo folder), its beforeafter.toml's [publish] settings apply, withdrawn and
+expired consent always reaches the website whatever --max-deletes says, and `check` shows a
+withdrawal that could not be sent (host down) until a publish succeeds. SFTP signs in with your
+SSH key or agent and ~/.ssh/config (the host must be in known_hosts); S3 with AWS_ACCESS_KEY_ID
+and AWS_SECRET_ACCESS_KEY or your ~/.aws profile. Order: images, pages, manifest.json, then
+deletions; a publish stopped midway carries on next time.
+
+Exit codes: 0 published, 1 could not publish (address, host, credentials), 3 refused: more
+deletions than --max-deletes (withdrawn cases were still removed).")]
+    Publish(PublishArgs),
     /// The clinic's signing key: every run that changes the gallery signs its manifest with it.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -291,6 +313,33 @@ profile on a professional register): a key beside the files it vouches for prove
         #[arg(long)]
         force: bool,
     },
+}
+
+/// `publish`: the gallery, where to, and how carefully.
+#[derive(Args, Clone, Debug)]
+pub struct PublishArgs {
+    /// The gallery folder (as made by `batch` or `watch`).
+    pub out: PathBuf,
+    /// The website's folder: file:///path, sftp://user@host[:port]/path or s3://bucket/prefix
+    /// (default: [publish] to).
+    #[arg(long, value_name = "TARGET")]
+    pub to: Option<String>,
+    /// The photo folder: its settings, its withdrawal receipts, and where the outcome is kept.
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// A config file (default: INPUT's beforeafter.toml).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Print what would be uploaded and deleted; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse to delete more files than this (default: [publish] max_deletes, 50); files of
+    /// withdrawn or expired cases are always deleted.
+    #[arg(long, value_name = "N")]
+    pub max_deletes: Option<usize>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `batch` and `watch` share.

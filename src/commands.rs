@@ -38,25 +38,8 @@ pub fn run(command: Command) -> Result<i32> {
         // --- end studio ---
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
-        Command::Verify {
-            input,
-            out,
-            json,
-            log: false,
-            ..
-        } => verify(&input, &out, json),
-        Command::Verify {
-            input,
-            out,
-            json,
-            case,
-            ..
-        } => Ok(crate::sign::report::verify_log(
-            &input,
-            &out,
-            case.as_deref(),
-            json,
-        )?),
+        Command::Publish(args) => crate::publish::report::command(&args),
+        verify @ Command::Verify { .. } => verify_command(verify),
         Command::Keys(crate::cli::KeysCommand::New {
             input,
             password,
@@ -69,6 +52,38 @@ pub fn run(command: Command) -> Result<i32> {
             crate::generate::write_all(&dir)?;
             Ok(0)
         }
+    }
+}
+
+/// `verify`: the live website (`--url`), the gallery folder (`--out`), or its log (`--log`).
+fn verify_command(command: Command) -> Result<i32> {
+    match command {
+        Command::Verify {
+            input,
+            url: Some(url),
+            json,
+            ..
+        } => crate::publish::live::command(&input, &url, json),
+        Command::Verify {
+            input,
+            out: Some(out),
+            json,
+            log: false,
+            ..
+        } => verify(&input, &out, json),
+        Command::Verify {
+            input,
+            out: Some(out),
+            json,
+            case,
+            ..
+        } => Ok(crate::sign::report::verify_log(
+            &input,
+            &out,
+            case.as_deref(),
+            json,
+        )?),
+        _ => anyhow::bail!("verify needs --out GALLERY or --url ADDRESS"),
     }
 }
 
@@ -278,6 +293,11 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
         .map_or("defaults".into(), |p| p.display().to_string());
     for warning in config.publishing_warnings() {
         println!("warning: {warning}");
+    }
+    let online = crate::publish::state::check_lines(input, &config.publish.to);
+    bad += online.iter().filter(|l| l.starts_with("PENDING")).count();
+    for line in online {
+        println!("{line}");
     }
     println!("{}", crate::sign::report::key_line(input));
     println!("config: ok ({shown})");

@@ -31,6 +31,7 @@ pub mod journal;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod quality;
 pub mod register;
 pub mod render;

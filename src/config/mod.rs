@@ -18,6 +18,7 @@ mod gallery;
 mod labels;
 mod limits;
 mod outputs;
+mod publish;
 mod quality;
 mod review;
 mod server;
@@ -36,6 +37,7 @@ pub use gallery::{GalleryConfig, GalleryLogo};
 pub use labels::LabelsConfig;
 pub use limits::LimitsConfig;
 pub use outputs::{Format, OutputsConfig};
+pub use publish::PublishConfig;
 pub use quality::QualityConfig;
 pub use review::ReviewConfig;
 pub use server::ServerConfig;
@@ -73,6 +75,7 @@ pub struct Config {
     pub gallery: GalleryConfig,
     pub watch: WatchConfig,
     pub server: ServerConfig,
+    pub publish: PublishConfig,
     /// Where the user's file lives (relative paths in it are resolved against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -214,7 +217,8 @@ impl Config {
         self.composites.validate(path)?;
         self.align.validate(path)?;
         self.tone.validate(path)?;
-        self.gallery.validate(path)
+        self.gallery.validate(path)?;
+        self.publish.validate(path)
     }
 }
 
@@ -248,7 +252,7 @@ const COLOUR: Allowed = Text(7);
 type Bounds = &'static [(&'static str, Allowed)];
 
 /// Every section's bounds; "" is the top level.
-const SECTIONS: [(&str, Bounds); 14] = [
+const SECTIONS: [(&str, Bounds); 15] = [
     ("", Config::BOUNDS),
     ("outputs", OutputsConfig::BOUNDS),
     ("watermark", WatermarkConfig::BOUNDS),
@@ -263,6 +267,7 @@ const SECTIONS: [(&str, Bounds); 14] = [
     ("cases", CasesConfig::BOUNDS),
     ("watch", WatchConfig::BOUNDS),
     ("server", ServerConfig::BOUNDS),
+    ("publish", PublishConfig::BOUNDS),
 ];
 
 /// Check every bounded key of the merged `table` (see [`Allowed`]).

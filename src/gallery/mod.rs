@@ -1,5 +1,6 @@
 //! The static gallery: an index of published cases with filters, a page per case with a
-//! before/after slider per view, and `gallery.json` for a CMS, all rendered from the manifest.
+//! before/after slider per view, `gallery.json` for a CMS and `embed.js` for another site's
+//! pages, all rendered from the manifest.
 //!
 //! Rules the whole module keeps: only cases with `published == true` appear anywhere; no
 //! request leaves the gallery's own files (no CDN, fonts or analytics); every link is relative
@@ -10,6 +11,7 @@
 //! clinic templates.
 
 mod caption;
+mod embed;
 mod feed;
 mod index;
 mod model;
@@ -26,6 +28,7 @@ use crate::manifest::{CaseEntry, Manifest};
 use crate::output;
 
 pub use caption::{honesty, month, stage_tag, view_name};
+pub use embed::FILE_NAME as EMBED_FILE;
 pub use feed::FILE_NAME as FEED_FILE;
 
 /// The page that shows the clinic's public key and how to check the signature; only written
@@ -41,7 +44,7 @@ struct AssetUrls {
     icon: Value,
 }
 
-/// Write the assets, one page per published case, the index and `gallery.json`.
+/// Write the assets, one page per published case, the index, `gallery.json` and `embed.js`.
 pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fatal> {
     let g = &config.gallery;
     let dir = g.templates_dir.as_deref();
@@ -86,6 +89,8 @@ pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fat
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
     json.push('\n');
     output::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;
+    let script = embed::script(&published, config, site.start);
+    output::write_if_changed(out, embed::FILE_NAME, script.as_bytes())?;
     Ok(())
 }
 

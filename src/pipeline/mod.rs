@@ -621,13 +621,20 @@ fn reuse(old: &Known, c: &Case, key: &str, out: &Path, settings: &Settings) -> O
 }
 
 /// What this run's gallery uses: every published case's images and page, the index pages,
-/// `gallery.json`, the manifest and the watermark asset.
+/// `gallery.json`, `embed.js`, the manifest and the watermark asset.
 fn kept_files(new: &Manifest, settings: &Settings) -> HashSet<String> {
     let mut keep: HashSet<String> = new.output_paths().map(str::to_owned).collect();
     for c in new.cases.iter().filter(|c| c.published) {
         keep.insert(format!("{}/index.html", c.id));
     }
-    keep.extend(["gallery.json", crate::manifest::FILE_NAME].map(String::from));
+    keep.extend(
+        [
+            "gallery.json",
+            crate::gallery::EMBED_FILE,
+            crate::manifest::FILE_NAME,
+        ]
+        .map(String::from),
+    );
     let published = new.cases.iter().filter(|c| c.published).count();
     keep.extend(crate::gallery::index_files(
         published,

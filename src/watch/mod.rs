@@ -11,6 +11,7 @@
 mod control;
 mod events;
 mod intake;
+mod online;
 pub mod serve;
 mod settle;
 
@@ -90,6 +91,7 @@ pub fn run_with(args: &WatchArgs, control: Control) -> Result<(), Fatal> {
         today: crate::consent::today().ok(),
         warned: std::collections::HashSet::new(),
         retry: None,
+        online: online::Online::default(),
         control,
         now: false,
     };
@@ -197,6 +199,8 @@ struct Watch {
     /// After a round that failed as a whole (output folder unwritable, say): when to try again,
     /// and the wait after that one (doubling up to [`MAX_RETRY`]).
     retry: Option<(Instant, Duration)>,
+    /// Publishing to the website after each round (`[publish] to`).
+    online: online::Online,
     /// The studio's mailbox and notice board ([`Control`]).
     control: Control,
     /// A round was asked for ("Update the gallery now"): run one at the next step.
@@ -218,7 +222,10 @@ impl Watch {
     fn listen(&mut self, rx: &mpsc::Receiver<Msg>) {
         loop {
             let quiet = Duration::from_millis(self.config.watch.quiet_ms);
-            let busy = self.tracker.busy() || self.config_touched.is_some() || self.retry.is_some();
+            let busy = self.tracker.busy()
+                || self.config_touched.is_some()
+                || self.retry.is_some()
+                || self.online.waiting();
             let msg = if busy {
                 let tick = (quiet / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
                 match rx.recv_timeout(tick) {
@@ -312,6 +319,8 @@ impl Watch {
             || self.new_day()
         {
             self.round();
+        } else if self.online.due(Instant::now()) {
+            (self.online).publish(&self.config, &self.input, &self.out, &self.log);
         }
     }
 
@@ -390,6 +399,7 @@ impl Watch {
                 self.control.ended(Ok(&summary));
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 self.retry = None;
+                (self.online).publish(&self.config, &self.input, &self.out, &self.log);
             }
             Err(e) if self.stop.load(Ordering::SeqCst) => self.log.emit(Event::new(
                 "stopping",

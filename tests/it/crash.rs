@@ -67,7 +67,7 @@ fn orphans_and_missing(out: &Path) -> (Vec<String>, Vec<String>) {
     let own = |f: &String| {
         f.starts_with("assets/")
             || f.starts_with(".beforeafter/")
-            || ["index.html", "gallery.json", "manifest.json"].contains(&f.as_str())
+            || ["index.html", "gallery.json", "embed.js", "manifest.json"].contains(&f.as_str())
     };
     let orphans = present
         .iter()

@@ -129,7 +129,7 @@ fn the_case_without_consent_leaves_no_trace_in_pages_or_feed() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [FLAT_PAIR_ID, "rotated-phone", "smp-crown-series"]);
-    for page in PAGES.iter().copied().chain(["gallery.json"]) {
+    for page in PAGES.iter().copied().chain(["gallery.json", "embed.js"]) {
         let text = read(&out.join(page)).to_lowercase();
         assert!(
             !text.contains("private") && !text.contains("temple"),
@@ -453,7 +453,9 @@ fn a_case_that_is_no_longer_published_loses_its_page_and_feed_entry() {
     gallery::write(dir.path(), &now, &config).unwrap();
     gallery::remove_case_pages(dir.path(), "b");
     assert!(!dir.path().join("b").exists());
-    let text = read(&dir.path().join("gallery.json")) + &read(&dir.path().join("index.html"));
+    let text = read(&dir.path().join("gallery.json"))
+        + &read(&dir.path().join("index.html"))
+        + &read(&dir.path().join("embed.js"));
     assert!(
         !text.contains("\"b\"") && !text.contains("b/index.html"),
         "{text}"

@@ -86,6 +86,7 @@ fn clean_tree(out: &Path, manifest: &serde_json::Value) {
             "index.html",
             "manifest.json",
             "gallery.json",
+            "embed.js",
             "assets/style.css",
             "assets/gallery.js",
             "assets/favicon.svg",

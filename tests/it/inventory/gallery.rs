@@ -178,7 +178,7 @@ fn gallery_own(rel: &str) -> bool {
         .is_some_and(|n| n.parse::<u32>().is_ok());
     page || rel.starts_with("assets/")
         || rel.starts_with(".beforeafter/")
-        || ["index.html", "gallery.json", "manifest.json"].contains(&rel)
+        || ["index.html", "gallery.json", "embed.js", "manifest.json"].contains(&rel)
 }
 
 /// Files of gone cases still present: under their `<id>/` folder, or any path they ever had.

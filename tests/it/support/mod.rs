@@ -8,6 +8,7 @@
 //! - [`http`]: raw requests to the binary's server (any `Host`, `Origin`, `Cookie`), and a run
 //!   that must exit within a deadline.
 //! - [`quality`]: real-photo pairs with one injected fault, for the quality gate.
+//! - [`servers`]: real SFTP (OpenSSH), S3 (moto) and static HTTP servers on loopback.
 //! - [`screen`]: laptop and tablet screen sizes, and axe-core's accessibility check.
 //! - [`sample`]: the sample gallery, built once per run, and text helpers on its pages.
 //! - [`truth`]: ground truth on real photographs, measured on what the binary publishes.
@@ -29,4 +30,5 @@ pub mod quality;
 pub mod registration;
 pub mod sample;
 pub mod screen;
+pub mod servers;
 pub mod truth;
