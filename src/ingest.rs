@@ -69,6 +69,8 @@ pub fn read_bytes(path: &Path, params: &IngestParams) -> Result<Vec<u8>, PhotoEr
 /// Names the way photos are decoded, hashed into every case key like `render::RENDERER`: a
 /// change that decodes some photo differently re-decides the cases made before it (a JPEG with
 /// a scan per colour component used to decode green and be held as a mismatch).
+/// The one-pass JPEG decoder (`jpeg::decode`) gives zune-jpeg's pixels exactly (docs/decoding.md),
+/// so it did not change this name.
 pub const DECODER: &str = "zune-jpeg+jpeg-decoder-for-separate-scans";
 
 /// Decode `bytes` (read from `path`, which is only used in messages).

@@ -47,7 +47,7 @@ pub fn check(bytes: &[u8]) -> Check<()> {
 /// another kind, which the caller decodes some other way.
 pub fn decode(bytes: &[u8]) -> Check<Option<Decoded>> {
     let mut state = read(bytes, true)?;
-    let icc = state.icc();
+    let icc = pixels::icc(&state.icc_chunks);
     Ok(state.planes.take().and_then(|p| p.finish(icc)))
 }
 
@@ -384,29 +384,6 @@ impl State {
         }
         self.frame = Some(frame);
         Ok(())
-    }
-
-    /// The ICC profile from the chunks before the first scan, assembled as zune-jpeg does: all
-    /// of them must agree on the count and be numbered 1 to count once each, or there is none.
-    fn icc(&self) -> Option<Vec<u8>> {
-        let count = self.icc_chunks.len();
-        if count == 0 || count >= 255 {
-            return None;
-        }
-        let mut by_seq: [Option<&[u8]>; 256] = [None; 256];
-        for (seq, n, data) in &self.icc_chunks {
-            let slot = &mut by_seq[usize::from(*seq)];
-            if usize::from(*n) != count || *seq == 0 || slot.is_some() {
-                return None;
-            }
-            *slot = Some(data);
-        }
-        by_seq[1..=count]
-            .iter()
-            .try_fold(Vec::new(), |mut icc, chunk| {
-                icc.extend_from_slice(chunk.as_ref()?);
-                Some(icc)
-            })
     }
 
     /// At the end-of-image marker: was there an image, and was every component coded?
