@@ -451,19 +451,7 @@ impl State {
             && let Some(comps) = SeqComp::for_scan(&scan, frame.limits)
         {
             let coded: Vec<usize> = scan.comps.iter().map(|c| c.index).collect();
-            let mut end = match planes {
-                Some(p) if p.fits(coded.iter().copied()) => {
-                    let quant: Vec<[i32; 64]> = (scan.comps.iter())
-                        // `Scan::read` has made sure each table is defined.
-                        .map(|c| self.quant[frame.comps[c.index].tq].unwrap_or([0; 64]))
-                        .collect();
-                    run.sequential_decode(bits, &comps, &quant, (mcus, self.restart), p)?
-                }
-                _ => {
-                    *planes = None;
-                    run.sequential(bits, &comps, mcus, self.restart)?
-                }
-            };
+            let mut end = self.sequential(frame, &scan, &comps, (bits, mcus), planes)?;
             return Ok((end.end_of_data()?, coded));
         }
         *planes = None;
@@ -483,6 +471,34 @@ impl State {
             _ => Vec::new(),
         };
         Ok((bits.end_of_data()?, coded))
+    }
+}
+
+impl State {
+    /// A sequential scan by the fast path: decoded into `planes` when they fit it (dropped
+    /// otherwise), checked only when there are none; returns the reader after the last block.
+    fn sequential<'a>(
+        &self,
+        frame: &Frame,
+        scan: &Scan,
+        comps: &[SeqComp],
+        (bits, mcus): (Bits<'a>, usize),
+        planes: &mut Option<Planes>,
+    ) -> Check<Bits<'a>> {
+        let mut run = Run::new(frame.limits);
+        match planes {
+            Some(p) if p.fits(scan.comps.iter().map(|c| c.index)) => {
+                let quant: Vec<[i32; 64]> = (scan.comps.iter())
+                    // `Scan::read` has made sure each table is defined.
+                    .map(|c| self.quant[frame.comps[c.index].tq].unwrap_or([0; 64]))
+                    .collect();
+                run.sequential_decode(bits, comps, &quant, (mcus, self.restart), p)
+            }
+            _ => {
+                *planes = None;
+                run.sequential(bits, comps, mcus, self.restart)
+            }
+        }
     }
 }
 
