@@ -69,6 +69,8 @@ pub fn read_bytes(path: &Path, params: &IngestParams) -> Result<Vec<u8>, PhotoEr
 /// Names the way photos are decoded, hashed into every case key like `render::RENDERER`: a
 /// change that decodes some photo differently re-decides the cases made before it (a JPEG with
 /// a scan per colour component used to decode green and be held as a mismatch).
+/// The one-pass JPEG decoder (`jpeg::decode`) gives zune-jpeg's pixels exactly (docs/decoding.md),
+/// so it did not change this name.
 pub const DECODER: &str = "zune-jpeg+jpeg-decoder-for-separate-scans";
 
 /// Decode `bytes` (read from `path`, which is only used in messages).
@@ -84,6 +86,26 @@ pub fn decode_checked(
     path: &Path,
     params: &IngestParams,
     checked: bool,
+) -> Result<Photo, PhotoError> {
+    decode_with(bytes, path, params, (checked, true))
+}
+
+/// [`decode`] as it was before the one-pass JPEG decoder (strict check, then zune-jpeg): for
+/// `benches/decode_cost.rs`, which compares the two decoders' time and pixels in one process.
+#[doc(hidden)]
+pub fn decode_two_pass(
+    bytes: &[u8],
+    path: &Path,
+    params: &IngestParams,
+) -> Result<Photo, PhotoError> {
+    decode_with(bytes, path, params, (false, false))
+}
+
+fn decode_with(
+    bytes: &[u8],
+    path: &Path,
+    params: &IngestParams,
+    (checked, one_pass): (bool, bool),
 ) -> Result<Photo, PhotoError> {
     let err = |reason: String| PhotoError::new(path, reason);
     if formats::is_heif(bytes) {
@@ -103,10 +125,22 @@ pub fn decode_checked(
         )));
     }
     check_dimensions(bytes, format, params).map_err(err)?;
-    if !checked {
-        check_whole(bytes, format).map_err(err)?;
-    }
-    let (image, icc) = decode_pixels(bytes, format, params).map_err(err)?;
+    // A JPEG is checked and decoded in one pass where the one-pass decoder takes it (nearly
+    // every camera's and phone's); a checked file is read again all the same, as decoding it
+    // costs no more than a check and another decoder would.
+    let decoded = match format {
+        ImageFormat::Jpeg if one_pass => jpeg::decode(bytes).map_err(|d| err(jpeg_damage(d)))?,
+        _ => None,
+    };
+    let (image, icc) = match decoded {
+        Some(decoded) => one_pass_image(decoded),
+        None => {
+            if !checked && !(format == ImageFormat::Jpeg && one_pass) {
+                check_whole(bytes, format).map_err(err)?;
+            }
+            decode_pixels(bytes, format, params).map_err(err)?
+        }
+    };
     if icc.as_ref().is_some_and(|p| p.len() > MAX_ICC_BYTES) {
         return Err(err(too_large_icc()));
     }
@@ -228,19 +262,12 @@ pub fn check_complete(bytes: &[u8], path: &Path, params: &IngestParams) -> Resul
 fn check_whole(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
     const AGAIN: &str = "copy it again; the copy was probably interrupted";
     match format {
-        ImageFormat::Jpeg => jpeg::check(bytes).map_err(|damage| match damage {
-            jpeg::Damage::Truncated => {
-                format!("the JPEG is truncated (it ends before its last image data): {AGAIN}")
-            }
-            jpeg::Damage::Corrupt(why) => format!(
-                "the JPEG's image data is damaged ({why}), so it would show wrong pixels: copy it again from the camera or phone, or export it again"
-            ),
-        }),
+        ImageFormat::Jpeg => jpeg::check(bytes).map_err(jpeg_damage),
         ImageFormat::Png => png_chunks(bytes),
         ImageFormat::WebP => {
-            let riff = bytes.get(4..8).map_or(u32::MAX, |b| {
-                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            });
+            let riff = bytes
+                .get(4..8)
+                .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
             if u64::from(riff) + 8 > bytes.len() as u64 {
                 return Err(format!(
                     "the WebP is truncated (it is shorter than its header says): {AGAIN}"
@@ -250,6 +277,31 @@ fn check_whole(bytes: &[u8], format: ImageFormat) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// What a user is told about a JPEG the strict check refuses.
+fn jpeg_damage(damage: jpeg::Damage) -> String {
+    match damage {
+        jpeg::Damage::Truncated => "the JPEG is truncated (it ends before its last image data): \
+                                    copy it again; the copy was probably interrupted"
+            .to_owned(),
+        jpeg::Damage::Corrupt(why) => format!(
+            "the JPEG's image data is damaged ({why}), so it would show wrong pixels: copy it again from the camera or phone, or export it again"
+        ),
+    }
+}
+
+/// The one-pass decoder's pixels as the image `decode_pixels` would have returned.
+fn one_pass_image(d: jpeg::Decoded) -> (DynamicImage, Option<Vec<u8>>) {
+    let image = if d.grey {
+        image::GrayImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        RgbImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageRgb8)
+    };
+    (
+        image.expect("the decoder fills width × height pixels"),
+        d.icc,
+    )
 }
 
 /// Every chunk of a PNG up to its end chunk, each with its CRC checked.

@@ -13,8 +13,13 @@
 //! image's end marker (a phone's depth map or motion-photo video) is ignored.
 
 mod entropy;
+mod idct;
+mod pixels;
 
-use entropy::{Bits, Huffman, Run, SeqComp};
+pub use pixels::Decoded;
+
+use entropy::{Bits, Huffman, Run, SeqComp, ZIGZAG};
+use pixels::Planes;
 
 /// Why a JPEG was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,15 +38,33 @@ fn corrupt<T>(what: impl Into<String>) -> Check<T> {
 
 /// Check the main image of `bytes`, from the start-of-image marker to its end-of-image marker.
 pub fn check(bytes: &[u8]) -> Check<()> {
+    read(bytes, false).map(drop)
+}
+
+/// [`check`], decoding the pixels in the same pass when the file is a kind the one-pass decoder
+/// takes (`pixels`: baseline or extended, 8-bit, grey or YCbCr 4:4:4, 4:2:2 or 4:2:0 in one
+/// scan). The verdict and message are [`check`]'s whichever way; `None` for a sound file of
+/// another kind, which the caller decodes some other way.
+pub fn decode(bytes: &[u8]) -> Check<Option<Decoded>> {
+    let mut state = read(bytes, true)?;
+    let icc = pixels::icc(&state.icc_chunks);
+    Ok(state.planes.take().and_then(|p| p.finish(icc)))
+}
+
+/// Walk the whole main image; with `pixels`, decode it into `State::planes` where it can.
+fn read(bytes: &[u8], pixels: bool) -> Check<State> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return corrupt("no start-of-image marker");
     }
-    let mut state = State::default();
+    let mut state = State {
+        pixels,
+        ..State::default()
+    };
     let mut at = 2;
     loop {
         let (marker, seg) = next_marker(bytes, at)?;
         match marker {
-            0xD9 => return state.finished(),
+            0xD9 => return state.finished().map(|()| state),
             0xD8 => return corrupt("a second start-of-image marker inside the image"),
             // Restart markers between scans and TEM carry nothing.
             0xD0..=0xD7 | 0x01 => {
@@ -169,6 +192,8 @@ struct Component {
 }
 
 struct Frame {
+    width: usize,
+    height: usize,
     progressive: bool,
     limits: Limits,
     mcus_x: usize,
@@ -181,8 +206,9 @@ struct Frame {
 struct State {
     dc: [Option<Huffman>; 4],
     ac: [Option<Huffman>; 4],
-    /// Each quantisation table's DC step.
+    /// Each quantisation table's DC step, and all its steps in natural order.
     quant_dc: [Option<i64>; 4],
+    quant: [Option<[i32; 64]>; 4],
     restart: usize,
     frame: Option<Frame>,
     /// Per component: coded in a scan (sequential), or its DC coded (progressive).
@@ -190,6 +216,15 @@ struct State {
     /// Progressive only: per component and block, which coefficients are already non-zero (the
     /// refinement scans send a correction bit for each of them).
     nonzero: Vec<Vec<u64>>,
+    /// Whether to decode the pixels as well, and where they go (until a scan shows the file is
+    /// not a kind `pixels` takes).
+    pixels: bool,
+    planes: Option<Planes>,
+    scans: usize,
+    /// An Adobe segment, which can say the components are not YCbCr: such files go to zune-jpeg.
+    adobe: bool,
+    /// ICC profile chunks before the first scan: sequence number, count, data.
+    icc_chunks: Vec<(u8, u8, Vec<u8>)>,
 }
 
 impl State {
@@ -209,7 +244,38 @@ impl State {
                 corrupt("lossless, hierarchical or arithmetic coding, which this build cannot read")
             }
             0xDC => corrupt("the height given after the image data (DNL marker)"),
-            // APPn, COM and the like: not needed here.
+            0xEE => {
+                self.adobe |= body.starts_with(b"Adobe");
+                Ok(())
+            }
+            0xE2 => {
+                if let (
+                    0,
+                    [
+                        b'I',
+                        b'C',
+                        b'C',
+                        b'_',
+                        b'P',
+                        b'R',
+                        b'O',
+                        b'F',
+                        b'I',
+                        b'L',
+                        b'E',
+                        0,
+                        seq,
+                        count,
+                        data @ ..,
+                    ],
+                ) = (self.scans, body)
+                    && body.len() > 14
+                {
+                    self.icc_chunks.push((*seq, *count, data.to_vec()));
+                }
+                Ok(())
+            }
+            // Other APPn, COM and the like: not needed here.
             _ => Ok(()),
         }
     }
@@ -245,11 +311,19 @@ impl State {
             if wide > 1 || id > 3 || rest.len() < size {
                 return corrupt("an invalid quantisation table");
             }
-            self.quant_dc[id] = Some(if wide == 0 {
-                i64::from(rest[0])
-            } else {
-                i64::from(u16::from_be_bytes([rest[0], rest[1]]))
-            });
+            let step = |k: usize| {
+                if wide == 0 {
+                    i32::from(rest[k])
+                } else {
+                    i32::from(u16::from_be_bytes([rest[2 * k], rest[2 * k + 1]]))
+                }
+            };
+            self.quant_dc[id] = Some(i64::from(step(0)));
+            let mut table = [0; 64];
+            for (k, &at) in ZIGZAG.iter().enumerate() {
+                table[at] = step(k);
+            }
+            self.quant[id] = Some(table);
             body = &rest[size..];
         }
         Ok(())
@@ -296,13 +370,19 @@ impl State {
             .collect();
         self.covered = vec![false; comps.len()];
         self.nonzero = vec![Vec::new(); comps.len()];
-        self.frame = Some(Frame {
+        let frame = Frame {
+            width,
+            height,
             progressive,
             limits,
             mcus_x: width.div_ceil(8 * hmax),
             mcus_y: height.div_ceil(8 * vmax),
             comps,
-        });
+        };
+        if self.pixels {
+            self.planes = Planes::new(&frame);
+        }
+        self.frame = Some(frame);
         Ok(())
     }
 
@@ -321,8 +401,14 @@ impl State {
     /// the marker after it is.
     fn scan(&mut self, bytes: &[u8], body: &[u8], start: usize) -> Check<usize> {
         let mut nonzero = std::mem::take(&mut self.nonzero);
-        let walked = self.walk(bytes, body, start, &mut nonzero);
-        self.nonzero = nonzero;
+        // Only a file whose first scan codes every component is decoded here.
+        let mut planes = self
+            .planes
+            .take()
+            .filter(|_| self.scans == 0 && !self.adobe);
+        self.scans += 1;
+        let walked = self.walk(bytes, body, start, (&mut nonzero, &mut planes));
+        (self.nonzero, self.planes) = (nonzero, planes);
         let (end, coded) = walked?;
         for i in coded {
             self.covered[i] = true;
@@ -336,7 +422,7 @@ impl State {
         bytes: &[u8],
         body: &[u8],
         start: usize,
-        nonzero: &mut [Vec<u64>],
+        (nonzero, planes): (&mut [Vec<u64>], &mut Option<Planes>),
     ) -> Check<(usize, Vec<usize>)> {
         let Some(frame) = &self.frame else {
             return corrupt("image data before the frame header");
@@ -364,10 +450,11 @@ impl State {
         if scan.mode == Mode::Sequential
             && let Some(comps) = SeqComp::for_scan(&scan, frame.limits)
         {
-            let mut end = run.sequential(bits, &comps, mcus, self.restart)?;
-            let coded = scan.comps.iter().map(|c| c.index).collect();
+            let coded: Vec<usize> = scan.comps.iter().map(|c| c.index).collect();
+            let mut end = self.sequential(frame, &scan, &comps, (bits, mcus), planes)?;
             return Ok((end.end_of_data()?, coded));
         }
+        *planes = None;
         for mcu in 0..mcus {
             if self.restart > 0 && mcu > 0 && mcu % self.restart == 0 {
                 run.restart(&mut bits)?;
@@ -384,6 +471,34 @@ impl State {
             _ => Vec::new(),
         };
         Ok((bits.end_of_data()?, coded))
+    }
+}
+
+impl State {
+    /// A sequential scan by the fast path: decoded into `planes` when they fit it (dropped
+    /// otherwise), checked only when there are none; returns the reader after the last block.
+    fn sequential<'a>(
+        &self,
+        frame: &Frame,
+        scan: &Scan,
+        comps: &[SeqComp],
+        (bits, mcus): (Bits<'a>, usize),
+        planes: &mut Option<Planes>,
+    ) -> Check<Bits<'a>> {
+        let mut run = Run::new(frame.limits);
+        match planes {
+            Some(p) if p.fits(scan.comps.iter().map(|c| c.index)) => {
+                let quant: Vec<[i32; 64]> = (scan.comps.iter())
+                    // `Scan::read` has made sure each table is defined.
+                    .map(|c| self.quant[frame.comps[c.index].tq].unwrap_or([0; 64]))
+                    .collect();
+                run.sequential_decode(bits, comps, &quant, (mcus, self.restart), p)
+            }
+            _ => {
+                *planes = None;
+                run.sequential(bits, comps, mcus, self.restart)
+            }
+        }
     }
 }
 

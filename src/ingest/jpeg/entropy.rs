@@ -5,8 +5,10 @@
 //! beyond the sample precision, block brightness out of range). Sequential scans go through a
 //! faster path with the same checks (`sequential`).
 
+mod coefficients;
 mod sequential;
 
+pub(super) use coefficients::{Blocks, ZIGZAG};
 pub(super) use sequential::SeqComp;
 
 use super::{Check, Damage, Limits, Mode, Scan, ScanComp, corrupt, next_marker};

@@ -9,19 +9,20 @@ use super::super::{Check, Limits, Scan, corrupt};
 use super::{Bits, FAST_BITS, Huffman, Run, sequential_ac_from};
 
 /// Bits of the AC lookup.
-const AC_BITS: u32 = 11;
+pub(super) const AC_BITS: u32 = 11;
 /// Entry flag: the general decoder takes over (a code longer than `AC_BITS`, no code, a
 /// coefficient too large for the sample precision, or a zero run other than 16).
-const AC_SLOW: u16 = 1 << 7;
+pub(super) const AC_SLOW: u16 = 1 << 7;
 /// Entry flag: the code is a run of 16 zeros (named when it overruns the block).
-const AC_ZRL: u16 = 1 << 6;
+pub(super) const AC_ZRL: u16 = 1 << 6;
 /// Advance of the end-of-block code: past any position in a block.
 const AC_EOB: u16 = 128;
 
 /// An AC Huffman table expanded for [`fast_ac`]: per `AC_BITS` prefix, `advance << 8 | flags |
 /// length`, where length counts the code and its coefficient bits and advance is how far the
-/// code moves along the block.
-struct AcLookup(Vec<u16>);
+/// code moves along the block; and, for decoding, the coefficient's size in bits (0 for the
+/// end-of-block and zero-run codes).
+pub(super) struct AcLookup(pub(super) Vec<u16>, pub(super) Vec<u8>);
 
 impl AcLookup {
     fn new(ac: &Huffman, limits: Limits) -> AcLookup {
@@ -42,13 +43,12 @@ impl AcLookup {
                 (_, 0) => return None,
                 _ => (r + 1) << 8,
             };
-            Some(advance | (len + s) as u16)
+            Some((advance | (len + s) as u16, s as u8))
         };
-        AcLookup(
-            (0..1 << AC_BITS)
-                .map(|p| entry(p).unwrap_or(AC_SLOW))
-                .collect(),
-        )
+        let (entries, sizes) = (0..1 << AC_BITS)
+            .map(|p| entry(p).unwrap_or((AC_SLOW, 0)))
+            .unzip();
+        AcLookup(entries, sizes)
     }
 }
 
@@ -63,11 +63,11 @@ fn long_code(ac: &Huffman, prefix: u32) -> Option<(u32, u8)> {
 
 /// One component of a sequential scan: its tables, DC step and blocks per MCU.
 pub(in super::super) struct SeqComp<'t> {
-    dc: &'t Huffman,
-    ac: &'t Huffman,
-    lookup: AcLookup,
-    quant_dc: i64,
-    blocks: usize,
+    pub(super) dc: &'t Huffman,
+    pub(super) ac: &'t Huffman,
+    pub(super) lookup: AcLookup,
+    pub(super) quant_dc: i64,
+    pub(super) blocks: usize,
 }
 
 impl<'t> SeqComp<'t> {
@@ -118,7 +118,7 @@ impl Run {
     /// [`Run::restart`] taking and giving back the reader by value, so that the scan's reader
     /// never has its address taken and stays in registers.
     #[inline(never)]
-    fn restart_owned<'a>(&mut self, mut bits: Bits<'a>) -> Check<Bits<'a>> {
+    pub(super) fn restart_owned<'a>(&mut self, mut bits: Bits<'a>) -> Check<Bits<'a>> {
         self.restart(&mut bits)?;
         Ok(bits)
     }
