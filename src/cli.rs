@@ -320,8 +320,8 @@ profile on a professional register): a key beside the files it vouches for prove
 pub struct PublishArgs {
     /// The gallery folder (as made by `batch` or `watch`).
     pub out: PathBuf,
-    /// The website's folder: file:///path, sftp://user@host[:port]/path or s3://bucket/prefix
-    /// (default: [publish] to).
+    /// The website's folder: `file:///path`, `sftp://user@host[:port]/path` or `s3://bucket/prefix`
+    /// (default: `[publish] to`).
     #[arg(long, value_name = "TARGET")]
     pub to: Option<String>,
     /// The photo folder: its settings, its withdrawal receipts, and where the outcome is kept.
@@ -333,7 +333,7 @@ pub struct PublishArgs {
     /// Print what would be uploaded and deleted; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Refuse to delete more files than this (default: [publish] max_deletes, 50); files of
+    /// Refuse to delete more files than this (default: `[publish] max_deletes`, 50); files of
     /// withdrawn or expired cases are always deleted.
     #[arg(long, value_name = "N")]
     pub max_deletes: Option<usize>,

@@ -135,7 +135,7 @@ fn decode_with(
     let (image, icc) = match decoded {
         Some(decoded) => one_pass_image(decoded),
         None => {
-            if !checked && !(format == ImageFormat::Jpeg && one_pass) {
+            if !(checked || format == ImageFormat::Jpeg && one_pass) {
                 check_whole(bytes, format).map_err(err)?;
             }
             decode_pixels(bytes, format, params).map_err(err)?

@@ -8,7 +8,7 @@
 //! centre out, so it cannot paint a local change such as the treatment; its parameters are
 //! bounded ([`LIMIT`]); it is fitted robustly on the blocks the global curve already explains,
 //! and it is applied before the curve, in the fit and in every rendered output alike
-//! ([`apply_mut`]), so `verify` re-renders it exactly.
+//! ([`super::apply_mut`]), so `verify` re-renders it exactly.
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;

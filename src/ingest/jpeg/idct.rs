@@ -258,7 +258,7 @@ mod tests {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let v = ((x >> 33) % 2001) as i32 - 1000;
-            if i > 0 && (x >> 20) % 3 == 0 {
+            if i > 0 && (x >> 20).is_multiple_of(3) {
                 0
             } else {
                 v * (1 + (x >> 50) as i32 % 40)

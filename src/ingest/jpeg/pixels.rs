@@ -189,7 +189,7 @@ impl Planes {
                 // The chroma row of this output row, and the one above (even rows) or below
                 // (odd rows), repeated at the plane's top and bottom.
                 let j = y / 2;
-                let near = if y % 2 == 0 {
+                let near = if y.is_multiple_of(2) {
                     j.saturating_sub(1)
                 } else {
                     (j + 1).min(cb.rows - 1)
