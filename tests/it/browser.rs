@@ -21,7 +21,7 @@ use headless_chrome::Tab;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::{Emulation, Input, Log, Network, Page, Runtime};
 use sample::{sample_gallery, target_dir};
-use support::chrome::{browser, eval};
+use support::chrome::{browser, eval, mouse};
 
 const CASE: &str = "smp-crown-series/index.html";
 
@@ -261,28 +261,6 @@ fn revealed(tab: &Tab) -> (f64, f64) {
          return [w - px, f.getBoundingClientRect().width]; })()",
     );
     (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
-}
-
-fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64) {
-    tab.call_method(Input::DispatchMouseEvent {
-        Type: kind,
-        x,
-        y,
-        modifiers: None,
-        timestamp: None,
-        button: Some(Input::MouseButton::Left),
-        buttons: Some(1),
-        click_count: Some(1),
-        force: None,
-        tangential_pressure: None,
-        tilt_x: None,
-        tilt_y: None,
-        twist: None,
-        delta_x: None,
-        delta_y: None,
-        pointer_Type: None,
-    })
-    .unwrap();
 }
 
 /// One finger: down, moved to, or lifted (`None`).

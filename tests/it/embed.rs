@@ -11,7 +11,7 @@ use headless_chrome::protocol::cdp::Input;
 use serde_json::Value;
 
 use crate::support;
-use support::chrome::{browser, eval, open, watch};
+use support::chrome::{browser, eval, mouse, open, watch};
 use support::sample::{FLAT_PAIR_ID, sample_gallery};
 use support::servers;
 
@@ -85,28 +85,6 @@ fn in_case(tab: &Tab, js: &str) -> Value {
              return {js}; }})()"
         ),
     )
-}
-
-fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64) {
-    tab.call_method(Input::DispatchMouseEvent {
-        Type: kind,
-        x,
-        y,
-        modifiers: None,
-        timestamp: None,
-        button: Some(Input::MouseButton::Left),
-        buttons: Some(1),
-        click_count: Some(1),
-        force: None,
-        tangential_pressure: None,
-        tilt_x: None,
-        tilt_y: None,
-        twist: None,
-        delta_x: None,
-        delta_y: None,
-        pointer_Type: None,
-    })
-    .unwrap();
 }
 
 /// The divider's position: the input's value and the `--pos` the photos are clipped at.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use headless_chrome::browser::tab::point::Point;
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Log, Network, Page, Runtime};
+use headless_chrome::protocol::cdp::{Input, Log, Network, Page, Runtime};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 
 use crate::support::sample;
@@ -165,4 +165,27 @@ pub fn watch(tab: &Arc<Tab>) -> Arc<Mutex<Seen>> {
     })
     .unwrap();
     seen
+}
+
+/// One left-button mouse event (press, move or release) at a point of the page.
+pub fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64) {
+    tab.call_method(Input::DispatchMouseEvent {
+        Type: kind,
+        x,
+        y,
+        modifiers: None,
+        timestamp: None,
+        button: Some(Input::MouseButton::Left),
+        buttons: Some(1),
+        click_count: Some(1),
+        force: None,
+        tangential_pressure: None,
+        tilt_x: None,
+        tilt_y: None,
+        twist: None,
+        delta_x: None,
+        delta_y: None,
+        pointer_Type: None,
+    })
+    .unwrap();
 }
