@@ -13,7 +13,7 @@ use crate::consent::{Consent, Status, iso};
 use crate::discover::{self, Case};
 use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
-use crate::pipeline::outputs::SHARE_KINDS;
+use crate::render::outputs::SHARE_KINDS;
 
 /// One line of the register.
 pub struct Row {

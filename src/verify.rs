@@ -20,7 +20,7 @@ use crate::error::Fatal;
 use crate::ingest::{self, IngestParams, Photo};
 use crate::manifest::{self, CaseEntry, Manifest, StageEntry, ViewEntry};
 use crate::pipeline::Settings;
-use crate::pipeline::outputs::{
+use crate::render::outputs::{
     PlannedStage, SHARE_KINDS, Sink, ViewOutputs, ViewPlan, render_view,
 };
 

@@ -16,7 +16,7 @@ use crate::ingest::{self, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, OutputEntry, StageEntry, ViewEntry};
 use crate::output;
 
-use super::outputs::{self, PlannedStage, Sink, ViewPlan};
+use crate::render::outputs::{self, PlannedStage, Sink, ViewPlan};
 use super::settings::Settings;
 use super::source::Source;
 use super::timings::Stage as Timed;

@@ -11,7 +11,6 @@
 mod case;
 mod checks;
 mod fit;
-pub mod outputs;
 mod report;
 pub mod settings;
 mod shard;

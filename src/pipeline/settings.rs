@@ -12,7 +12,7 @@ use crate::render::composite::CompositeParams;
 use crate::render::watermark::Watermark;
 
 use super::fit::FitParams;
-use super::outputs::{RenderParams, Renderer};
+use crate::render::outputs::{RenderParams, Renderer};
 use super::source::Source;
 use super::timings::Timings;
 

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::outputs::SHARE_KINDS;
+use crate::render::outputs::SHARE_KINDS;
 use crate::manifest::{CaseEntry, Manifest, OutputEntry};
 
 /// The staff folder, relative to the input folder.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::outputs::SHARE_KINDS;
+use crate::render::outputs::SHARE_KINDS;
 use crate::consent::Status;
 use crate::discover::Case;
 use crate::manifest::{CaseEntry, Manifest};

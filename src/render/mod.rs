@@ -11,6 +11,7 @@
 
 pub mod composite;
 pub mod encode;
+pub mod outputs;
 pub mod text;
 pub mod watermark;
 

@@ -18,7 +18,7 @@ use crate::render::watermark::Watermark;
 use crate::render::{self, Master, Region, encode};
 use crate::tone::ToneFit;
 
-use super::timings::{Stage as Timed, Timings};
+use crate::pipeline::timings::{Stage as Timed, Timings};
 
 /// What rendering needs from the configuration: sizes and encoders, labels, the watermark and
 /// the composites.
