@@ -37,7 +37,7 @@ fn main() {
     let settings = Settings::new(&config, false);
     let composite = settings
         .render
-        .composite
+        .composites
         .as_ref()
         .expect("composites on by default");
     let mut rows: Vec<(String, Tally)> = Vec::new();

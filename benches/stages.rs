@@ -9,7 +9,6 @@ use std::path::Path;
 
 use beforeafter::config::{Config, Format};
 use beforeafter::ingest::{self, IngestParams};
-use beforeafter::render::watermark::Watermark;
 use beforeafter::render::{self, Region, encode};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -23,7 +22,9 @@ fn stages(c: &mut Criterion) {
     let photo = ingest::decode(&bytes, Path::new("bench.jpg"), &params).unwrap();
     let full = Region::from_crop([0, 0, support::W, support::H]);
     let config = Config::defaults();
-    let wm = Watermark::new(&config.watermark, None).unwrap();
+    let wm = beforeafter::pipeline::Settings::new(&config, false)
+        .watermark
+        .unwrap();
     let small = render::resample(
         &photo.pixels,
         &beforeafter::align::identity(),

@@ -91,18 +91,17 @@ fn batch(args: &BatchArgs) -> Result<i32> {
     let run = &args.run;
     let (input, out) = (run.input.as_path(), run.out.as_path());
     let shard = args.shard.map(shard_of).transpose()?;
-    let mut config = Config::for_input(input, run.config.as_deref())?;
-    if let Some(jobs) = run.jobs {
-        config.jobs = jobs;
-    }
+    let config = Config::for_input(input, run.config.as_deref())?;
     crate::output::check_apart(input, out)?;
     let _lock = match shard {
         Some(s) => crate::journal::Lock::shard(out, run.wait, &s.tag())?,
         None => crate::journal::Lock::acquire(out, run.wait)?,
     };
     let reporter = Reporter::new(false);
+    // The command line's settings over the file's, applied by `Settings::resolve`.
     let options = RunOptions {
         publish_review: run.publish_review,
+        jobs: run.jobs,
         ..RunOptions::default()
     };
     let summary = match shard {

@@ -16,10 +16,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{Matrix, Model};
 use crate::casefile::CaseMeta;
-use crate::config::{CompositesConfig, LabelsConfig, OutputsConfig, WatermarkConfig};
+use crate::config::RenderSections;
 use crate::error::Fatal;
 use crate::output;
+use crate::render::RenderParams;
+use crate::render::outputs::{PlannedStage, ViewPlan};
 use crate::tone::ToneFit;
+
+pub use crate::render::outputs::OutputEntry;
 
 pub const FILE_NAME: &str = "manifest.json";
 /// The folder in the input folder that keeps records of cases that were not published.
@@ -28,30 +32,50 @@ pub const HELD_DIR: &str = ".beforeafter";
 pub const HELD_FILE: &str = ".beforeafter/held.json";
 /// The published cases with their source paths, relative to the input folder.
 pub const PRIVATE_FILE: &str = ".beforeafter/published.json";
-/// 2: typed `align`/`tone` records, `render` settings, no source paths in public.
-pub const SCHEMA: u32 = 2;
+/// 2: typed `align`/`tone` records, `render` settings (the config sections), no source paths in
+/// public. 3: `render` holds the parameters rendering applied ([`RenderParams`]). Cases are
+/// recorded alike in both, so a schema-2 manifest is still read, reused and verified.
+pub const SCHEMA: u32 = 3;
+/// The oldest schema this version reads.
+pub const OLDEST_SCHEMA: u32 = 2;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema: u32,
     pub generator: String,
-    /// The settings that shaped every published image (absent in private records).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub render: Option<RenderRecord>,
+    /// What rendering applied to every published image: sizes and formats, the encoders'
+    /// settings, labels, watermark and composites (absent in private records). With the
+    /// original photos and the per-stage records, `verify` renders every output again from this
+    /// alone.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "recorded_render"
+    )]
+    pub render: Option<RenderParams>,
     pub cases: Vec<CaseEntry>,
 }
 
-/// Everything besides the photos and the per-photo records that decides a published image's
-/// pixels and bytes: sizes, encoders, watermark, labels and composites. With the original photos
-/// and the per-stage records, `verify` renders every output again from this alone.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RenderRecord {
-    pub outputs: OutputsConfig,
-    /// The watermark settings; `logo` is the published copy of the mark (`assets/...png`), not a
-    /// path on the clinic's machine.
-    pub watermark: WatermarkConfig,
-    pub labels: LabelsConfig,
-    pub composites: CompositesConfig,
+/// `render` as either schema wrote it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RecordedRender {
+    /// Schema 3: the parameters themselves.
+    Applied(RenderParams),
+    /// Schema 2: the config sections, `watermark.logo` the published copy of the mark.
+    Sections(Box<RenderSections>),
+}
+
+fn recorded_render<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<RenderParams>, D::Error> {
+    Ok(Option::<RecordedRender>::deserialize(d)?.map(|r| match r {
+        RecordedRender::Applied(params) => params,
+        RecordedRender::Sections(s) => {
+            let logo = Some(s.watermark.logo.as_str()).filter(|l| !l.is_empty());
+            s.params(logo)
+        }
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +172,33 @@ impl StageEntry {
     }
 }
 
+/// What to render for one view, from its stages' records and their decoded photos (in series
+/// order, the before photo first): the one plan a run renders and `verify` renders again, so
+/// the renderer takes every value from the record.
+pub fn view_plan<'a>(
+    prefix: String,
+    key: &'a str,
+    crop: [u32; 4],
+    stages: &[StageEntry],
+    pixels: impl IntoIterator<Item = &'a image::RgbImage>,
+    share: bool,
+) -> ViewPlan<'a> {
+    ViewPlan {
+        prefix,
+        key,
+        crop,
+        stages: (stages.iter().zip(pixels))
+            .map(|(s, pixels)| PlannedStage {
+                stage: s.stage.clone(),
+                pixels,
+                matrix: s.matrix(),
+                tone: s.tone.clone(),
+            })
+            .collect(),
+        share,
+    }
+}
+
 /// How a stage was registered onto the before photo. `matrix` is exactly what the renderer
 /// applied; the other figures say how it was found.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -200,22 +251,6 @@ impl AlignRecord {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct OutputEntry {
-    /// Relative to the output folder, `/`-separated.
-    pub path: String,
-    pub width: u32,
-    pub height: u32,
-    /// File size in bytes.
-    #[serde(default)]
-    pub bytes: u64,
-    pub format: String,
-    pub watermarked: bool,
-    /// For composites: "side", "square" or "social".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-}
-
 impl Manifest {
     pub fn new(cases: Vec<CaseEntry>) -> Manifest {
         Manifest {
@@ -260,7 +295,7 @@ impl Manifest {
             return (Manifest::default(), None);
         };
         match serde_json::from_str::<Manifest>(&text) {
-            Ok(m) if m.schema == SCHEMA => (m, None),
+            Ok(m) if (OLDEST_SCHEMA..=SCHEMA).contains(&m.schema) => (m, None),
             Ok(m) => (
                 Manifest::default(),
                 Some(format!(
@@ -287,7 +322,7 @@ impl Manifest {
         &self,
         out: &Path,
         input: &Path,
-        render: &RenderRecord,
+        render: &RenderParams,
     ) -> Result<Option<String>, Fatal> {
         let (published, held): (Vec<CaseEntry>, Vec<CaseEntry>) =
             self.cases.iter().cloned().partition(|c| c.published);

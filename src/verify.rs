@@ -15,14 +15,13 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::error::Fatal;
 use crate::ingest::{self, IngestParams, Photo};
 use crate::manifest::{self, CaseEntry, Manifest, StageEntry, ViewEntry};
-use crate::pipeline::Settings;
-use crate::render::outputs::{
-    PlannedStage, SHARE_KINDS, Sink, ViewOutputs, ViewPlan, render_view,
-};
+use crate::render::RenderParams;
+use crate::render::composite::Kind;
+use crate::render::outputs::{Clock, Renderer, SHARE_KINDS, Sink, Step, ViewOutputs, render_view};
+use crate::render::watermark::Watermark;
 
 /// Where bytes differ, the largest mean absolute difference (levels, 0–255) any 8×8 block of
 /// any channel may have. Rounding differences of another machine stay well below it; a
@@ -79,7 +78,7 @@ pub fn verify(input: &Path, out: &Path, progress: &(dyn Fn(&str) + Sync)) -> Res
             manifest.generator
         ));
     }
-    let settings = settings_from(&manifest, out)?;
+    let settings = Recorded::from(&manifest, out)?;
     let originals = Originals::scan(input)?;
     let private = Manifest::load_private(input);
     let private = private.by_id();
@@ -125,37 +124,92 @@ fn load_manifest(out: &Path) -> Result<Manifest, Fatal> {
             "{e}: give the folder a beforeafter run wrote with --out (it holds manifest.json)"
         ))
     })?;
+    // The schema first, so a manifest another version wrote is named as such, not as unreadable.
+    #[derive(serde::Deserialize)]
+    struct Made {
+        schema: u32,
+        generator: String,
+    }
+    let made: Made =
+        serde_json::from_str(&text).map_err(|e| fatal(format!("not a readable manifest: {e}")))?;
+    if !(manifest::OLDEST_SCHEMA..=manifest::SCHEMA).contains(&made.schema) {
+        return Err(fatal(format!(
+            "made by {} (manifest schema {}), which this version cannot read (schemas {} to {}); \
+             verify it with that version, or run `beforeafter batch` with this one again",
+            made.generator,
+            made.schema,
+            manifest::OLDEST_SCHEMA,
+            manifest::SCHEMA
+        )));
+    }
     let m: Manifest =
         serde_json::from_str(&text).map_err(|e| fatal(format!("not a readable manifest: {e}")))?;
-    if m.schema != manifest::SCHEMA || m.render.is_none() {
+    if m.render.is_none() {
         return Err(fatal(format!(
-            "schema {} without render settings; run `beforeafter batch` with this version again",
-            m.schema
+            "made by {} without render settings; run `beforeafter batch` with this version again",
+            m.generator
         )));
     }
     Ok(m)
 }
 
-/// The run's settings as the manifest records them, with the published watermark.
-fn settings_from(manifest: &Manifest, out: &Path) -> Result<Settings, Fatal> {
-    let r = manifest.render.as_ref().expect("checked by load_manifest");
-    let mut config = Config::defaults();
-    config.outputs = r.outputs.clone();
-    config.watermark = r.watermark.clone();
-    config.labels = r.labels.clone();
-    config.composites = r.composites.clone();
-    if config.watermark.enabled && !config.watermark.logo.is_empty() {
-        let logo = crate::output::resolve(out, &config.watermark.logo)?;
-        let bytes = std::fs::read(&logo).map_err(|e| Fatal::Input {
-            path: logo.clone(),
-            message: format!("{e}: the manifest's watermark is missing from the gallery"),
-        })?;
-        config.logo_png = Some(bytes);
+/// What every image is rendered again with: the parameters the manifest records, the
+/// published watermark, and decode limits no original of a published case can exceed.
+struct Recorded {
+    render: RenderParams,
+    watermark: Option<Watermark>,
+    ingest: IngestParams,
+}
+
+impl Recorded {
+    fn from(manifest: &Manifest, out: &Path) -> Result<Recorded, Fatal> {
+        let render = manifest.render.clone().expect("checked by load_manifest");
+        let logo = match render.watermark.as_ref().filter(|w| !w.logo.is_empty()) {
+            Some(w) => {
+                let logo = crate::output::resolve(out, &w.logo)?;
+                Some(std::fs::read(&logo).map_err(|e| Fatal::Input {
+                    path: logo.clone(),
+                    message: format!("{e}: the manifest's watermark is missing from the gallery"),
+                })?)
+            }
+            None => None,
+        };
+        let watermark =
+            (render.watermark.as_ref()).and_then(|w| Watermark::new(w, logo.as_deref()));
+        // Limits are the clinic's; the originals were within them when they were published, so
+        // only the largest `[limits]` allows apply here.
+        let ingest = IngestParams {
+            max_pixels: 1000 * 1_000_000,
+            max_file_bytes: 2000 * 1_000_000,
+        };
+        Ok(Recorded {
+            render,
+            watermark,
+            ingest,
+        })
     }
-    // Limits are the clinic's; the originals were within them when they were published.
-    config.limits.max_megapixels = 1000;
-    config.limits.max_file_mb = 2000;
-    Ok(Settings::new(&config, false))
+
+    fn renderer(&self) -> Renderer<'_> {
+        Renderer {
+            params: &self.render,
+            watermark: self.watermark.as_ref(),
+            clock: &NoClock,
+        }
+    }
+
+    /// The published copy of the watermark's logo, when the mark is a logo.
+    fn logo(&self) -> Option<&str> {
+        (self.render.watermark.as_ref())
+            .map(|w| w.logo.as_str())
+            .filter(|l| !l.is_empty())
+    }
+}
+
+/// `verify` does not count where its time goes.
+struct NoClock;
+
+impl Clock for NoClock {
+    fn add(&self, _: Step, _: u64) {}
 }
 
 /// Every photo in the input folder by content hash, so a renamed original is still found and a
@@ -215,7 +269,7 @@ fn verify_case(
     private: Option<&CaseEntry>,
     originals: &Originals,
     out: &Path,
-    settings: &Settings,
+    settings: &Recorded,
 ) -> Report {
     let mut report = Report::default();
     for (i, view) in case.views.iter().enumerate() {
@@ -241,7 +295,7 @@ fn verify_view(
     private: Option<&ViewEntry>,
     originals: &Originals,
     out: &Path,
-    settings: &Settings,
+    settings: &Recorded,
     report: &mut Report,
 ) {
     let mut photos = Vec::new();
@@ -257,26 +311,18 @@ fn verify_view(
     if photos.len() != view.stages.len() {
         return;
     }
-    let plan = ViewPlan {
-        prefix: format!("{}/{}", case.id, view.view),
-        key: &case.key,
-        crop: view.stages[0].crop,
-        stages: view
-            .stages
-            .iter()
-            .zip(&photos)
-            .map(|(s, p)| PlannedStage {
-                stage: s.stage.clone(),
-                pixels: &p.pixels,
-                matrix: s.matrix(),
-                tone: s.tone.clone(),
-            })
-            .collect(),
-        // Made again only when published: staff's copies (`[gallery] social_downloads = false`)
-        // are not in the output folder, nor its manifest.
-        share: (view.composites.iter())
-            .any(|o| o.kind.as_deref().is_some_and(|k| SHARE_KINDS.contains(&k))),
-    };
+    // Made again only when published: staff's copies (`[gallery] social_downloads = false`)
+    // are not in the output folder, nor its manifest.
+    let share = (view.composites.iter())
+        .any(|o| o.kind.as_deref().is_some_and(|k| SHARE_KINDS.contains(&k)));
+    let plan = manifest::view_plan(
+        format!("{}/{}", case.id, view.view),
+        &case.key,
+        view.stages[0].crop,
+        &view.stages,
+        photos.iter().map(|p| &p.pixels),
+        share,
+    );
     let sink = CompareSink {
         out,
         report: Mutex::new(Report::default()),
@@ -365,7 +411,7 @@ struct CompareSink<'a> {
 }
 
 impl Sink for CompareSink<'_> {
-    fn accept(&self, rel: &str, _kind: Option<&str>, expected: &[u8]) -> Result<(), Fatal> {
+    fn accept(&self, rel: &str, _kind: Option<Kind>, expected: &[u8]) -> Result<(), Fatal> {
         let verdict = std::fs::read(self.out.join(rel))
             .map_err(|e| format!("missing or unreadable: {e}"))
             .and_then(|actual| compare(expected, &actual));
@@ -448,7 +494,7 @@ fn worst_block(a: &image::RgbImage, b: &image::RgbImage) -> (f64, (u32, u32)) {
 
 /// Every listed file exists with its recorded size; every image in `out` is listed (or is the
 /// header logo or the watermark) and carries no metadata.
-fn check_files(out: &Path, manifest: &Manifest, settings: &Settings, report: &mut Report) {
+fn check_files(out: &Path, manifest: &Manifest, settings: &Recorded, report: &mut Report) {
     let mut listed: HashMap<&str, u64> = HashMap::new();
     for case in &manifest.cases {
         for v in &case.views {
@@ -472,7 +518,7 @@ fn check_files(out: &Path, manifest: &Manifest, settings: &Settings, report: &mu
             Err(_) => report.problem(*path, "listed in the manifest but missing"),
         }
     }
-    let watermark = settings.watermark_asset.as_ref().map(|(p, _)| p.as_str());
+    let watermark = settings.logo();
     for rel in image_files(out) {
         let own_asset = rel.starts_with("assets/logo.") || Some(rel.as_str()) == watermark;
         if !own_asset && !listed.contains_key(rel.as_str()) {
@@ -587,7 +633,7 @@ mod tests {
     fn metadata_blocks_are_found() {
         let clean = crate::render::encode::encode(
             &image::RgbImage::new(16, 16),
-            crate::config::Format::Jpeg,
+            crate::render::Format::Jpeg,
             &crate::render::encode::EncodeParams {
                 jpeg_quality: 80,
                 jpeg_progressive: false,

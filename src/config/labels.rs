@@ -19,6 +19,16 @@ pub struct LabelsConfig {
 }
 
 impl LabelsConfig {
+    /// The labels' words as rendering and the pages use them.
+    #[must_use]
+    pub fn params(&self) -> crate::render::LabelParams {
+        crate::render::LabelParams {
+            before: self.before.clone(),
+            after: self.after.clone(),
+            session: self.session.clone(),
+        }
+    }
+
     pub(super) const BOUNDS: Bounds = &[
         ("before", Text(40)),
         ("after", Text(40)),

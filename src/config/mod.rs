@@ -20,6 +20,7 @@ mod limits;
 mod outputs;
 mod publish;
 mod quality;
+mod render;
 mod review;
 mod server;
 mod tone;
@@ -39,6 +40,7 @@ pub use limits::LimitsConfig;
 pub use outputs::{Format, OutputsConfig};
 pub use publish::PublishConfig;
 pub use quality::QualityConfig;
+pub use render::RenderSections;
 pub use review::ReviewConfig;
 pub use server::ServerConfig;
 pub use tone::ToneConfig;
@@ -201,6 +203,17 @@ impl Config {
     }
 
     /// The number of worker threads to use: `jobs`, or one per core.
+    /// The sections rendering depends on (resolved by [`RenderSections::params`]).
+    #[must_use]
+    pub fn render_sections(&self) -> RenderSections {
+        RenderSections {
+            outputs: self.outputs.clone(),
+            watermark: self.watermark.clone(),
+            labels: self.labels.clone(),
+            composites: self.composites.clone(),
+        }
+    }
+
     pub fn threads(&self) -> usize {
         if self.jobs == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -8,25 +8,7 @@ use super::Allowed::{Int, Ints};
 use super::{Bounds, invalid};
 use crate::error::ConfigError;
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Jpeg,
-    Webp,
-    /// AVIF (AV1, by rav1e through ravif): the smallest files and by far the slowest encoder,
-    /// so it is off unless `outputs.formats` names it.
-    Avif,
-}
-
-impl Format {
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-}
+pub use crate::render::Format;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -8,20 +8,7 @@ use super::Allowed::{Int, Number, Text};
 use super::{Bounds, PATH, invalid, read_relative};
 use crate::error::ConfigError;
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Anchor {
-    TopLeft,
-    Top,
-    TopRight,
-    Left,
-    Center,
-    Right,
-    BottomLeft,
-    Bottom,
-    BottomRight,
-    Tiled,
-}
+pub use crate::render::watermark::Anchor;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 
 use crate::flags::Flag;
 use crate::manifest::{CaseEntry, StageEntry};
+use crate::render::LabelParams;
 
 pub use crate::dates::month;
 pub use crate::discover::view_name;
@@ -11,7 +12,7 @@ pub use crate::discover::view_name;
 /// the same words as the visible label (so a screen reader and the screen agree, in the
 /// clinic's language too), in sentence case when the label is all capitals: "BEFORE" → "Before",
 /// "SESSION 2" → "Session 2", "VORHER" → "Vorher".
-pub fn stage_name(stage: &str, labels: &crate::config::LabelsConfig) -> String {
+pub fn stage_name(stage: &str, labels: &LabelParams) -> String {
     let tag = stage_tag(stage, labels);
     if tag.chars().any(char::is_lowercase) {
         return tag;
@@ -26,15 +27,8 @@ pub fn stage_name(stage: &str, labels: &crate::config::LabelsConfig) -> String {
 }
 
 /// A stage's burned-in style label from the `[labels]` settings: "BEFORE", "SESSION 2".
-pub fn stage_tag(stage: &str, labels: &crate::config::LabelsConfig) -> String {
-    match stage {
-        "before" => labels.before.clone(),
-        "after" => labels.after.clone(),
-        other => match other.strip_prefix("session-") {
-            Some(n) => labels.session.replace("{n}", n),
-            None => other.to_uppercase(),
-        },
-    }
+pub fn stage_tag(stage: &str, labels: &LabelParams) -> String {
+    labels.tag(stage)
 }
 
 /// The time since the before photo as a visitor reads it beside a stage's label: "9 weeks
@@ -171,7 +165,7 @@ mod tests {
 
     #[test]
     fn stage_and_view_names() {
-        let mut labels = crate::config::Config::defaults().labels;
+        let mut labels = crate::config::Config::defaults().labels.params();
         assert_eq!(stage_name("session-2", &labels), "Session 2");
         assert_eq!(stage_name("before", &labels), "Before");
         labels.before = "VORHER".into();

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::GalleryParams;
 use super::{index, model};
-use crate::config::Config;
 use crate::manifest::CaseEntry;
 
 pub const FILE_NAME: &str = "embed.js";
@@ -64,7 +64,7 @@ struct Card {
 }
 
 /// The script for the `published` cases, the divider starting at `start` percent.
-pub fn script(published: &[&CaseEntry], config: &Config, start: u32) -> String {
+pub fn script(published: &[&CaseEntry], config: &GalleryParams, start: u32) -> String {
     let mut cases = BTreeMap::new();
     for case in published {
         let mut page = model::case_page(case, config);

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use super::caption;
 use super::model::{self, Picture, url};
-use crate::config::LabelsConfig;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, ViewEntry};
+use crate::render::LabelParams;
 
 /// Index cards above this position load at once (not lazily): the first screenful whatever the
 /// column count, two rows of four on a laptop, up to four rows of two on a phone (a lazy image
@@ -156,7 +156,7 @@ fn tags_and_views(case: &CaseEntry, views: &[String]) -> (Vec<String>, Vec<Strin
     (tags, named)
 }
 
-pub fn card(case: &CaseEntry, position: usize, labels: &LabelsConfig, views: &[String]) -> Card {
+pub fn card(case: &CaseEntry, position: usize, labels: &LabelParams, views: &[String]) -> Card {
     let meta = &case.meta;
     let treatment = caption::text(meta.treatment.as_ref());
     let (tags, views) = tags_and_views(case, views);
@@ -195,7 +195,7 @@ fn named_views(case: &CaseEntry) -> impl Iterator<Item = &ViewEntry> {
 }
 
 /// The labels of the thumbnail's halves: the first view's before photo and its last photo.
-fn thumb_labels(case: &CaseEntry, labels: &LabelsConfig) -> [String; 2] {
+fn thumb_labels(case: &CaseEntry, labels: &LabelParams) -> [String; 2] {
     let stages = case
         .views
         .first()

@@ -26,6 +26,7 @@ use crate::config::{Config, GalleryConfig};
 use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
 use crate::output;
+use crate::render::LabelParams;
 
 pub use caption::{honesty, month, stage_tag, view_name};
 pub use embed::FILE_NAME as EMBED_FILE;
@@ -34,6 +35,24 @@ pub use feed::FILE_NAME as FEED_FILE;
 /// The page that shows the clinic's public key and how to check the signature; only written
 /// when the clinic has a signing key (`beforeafter keys new`).
 pub const SIGNATURE_PAGE: &str = "signature.html";
+
+/// What the pages are made with, resolved once from `[gallery]` and `[labels]` (the label words
+/// name the stages in text as on the photos).
+#[derive(Clone, Debug)]
+pub struct GalleryParams {
+    pub gallery: GalleryConfig,
+    pub labels: LabelParams,
+}
+
+impl GalleryParams {
+    #[must_use]
+    pub fn resolve(config: &Config) -> GalleryParams {
+        GalleryParams {
+            gallery: config.gallery.clone(),
+            labels: config.labels.params(),
+        }
+    }
+}
 
 /// Where pages find the assets, relative to the gallery root. CSS and JS carry a content hash
 /// as a query so browsers never pair a new page with an old script.
@@ -45,7 +64,7 @@ struct AssetUrls {
 }
 
 /// Write the assets, one page per published case, the index, `gallery.json` and `embed.js`.
-pub fn write(out: &Path, manifest: &Manifest, config: &Config) -> Result<(), Fatal> {
+pub fn write(out: &Path, manifest: &Manifest, config: &GalleryParams) -> Result<(), Fatal> {
     let g = &config.gallery;
     let dir = g.templates_dir.as_deref();
     let env = templates::environment(dir)?;
@@ -100,7 +119,7 @@ fn write_index(
     out: &Path,
     env: &minijinja::Environment,
     published: &[&CaseEntry],
-    config: &Config,
+    config: &GalleryParams,
     site: &model::Site,
     assets: &AssetUrls,
 ) -> Result<(), Fatal> {

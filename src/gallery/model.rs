@@ -7,7 +7,9 @@ use serde::Serialize;
 use minijinja::Value;
 
 use super::caption;
-use crate::config::{Config, GalleryConfig};
+use crate::config::GalleryConfig;
+
+use super::GalleryParams;
 use crate::dates::DateStyle;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};
@@ -263,7 +265,7 @@ fn tags_beside_views(case: &CaseEntry) -> Vec<String> {
         .collect()
 }
 
-pub fn case_page(case: &CaseEntry, config: &Config) -> CasePage {
+pub fn case_page(case: &CaseEntry, config: &GalleryParams) -> CasePage {
     let meta = &case.meta;
     let several = case.views.len() > 1;
     CasePage {
@@ -294,7 +296,7 @@ fn view_model(
     view: &ViewEntry,
     first: bool,
     several: bool,
-    config: &Config,
+    config: &GalleryParams,
 ) -> ViewModel {
     let name = caption::view_name(&view.view);
     let last = view.stages.len().saturating_sub(1);
@@ -339,7 +341,7 @@ fn stage_model(
     stage: &StageEntry,
     alt: String,
     eager: bool,
-    config: &Config,
+    config: &GalleryParams,
 ) -> StageModel {
     let month = (stage.captured.as_deref())
         .and_then(caption::month)

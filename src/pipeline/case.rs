@@ -16,11 +16,12 @@ use crate::ingest::{self, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, OutputEntry, StageEntry, ViewEntry};
 use crate::output;
 
-use crate::render::outputs::{self, PlannedStage, Sink, ViewPlan};
 use super::settings::Settings;
 use super::source::Source;
 use super::timings::Stage as Timed;
 use super::{checks, fit};
+use crate::render::composite::Kind;
+use crate::render::outputs::{self, Sink};
 
 pub fn failed_entry(c: &Case, key: String, reasons: Vec<String>) -> CaseEntry {
     CaseEntry {
@@ -65,7 +66,7 @@ pub fn run_case(
     if let Err(e) = fit::check_overrides(&c.views, &c.meta.align) {
         return Ok(failed_entry(c, key, vec![e]));
     }
-    let budget = Budget::start(settings.config.limits.case_seconds);
+    let budget = Budget::start(settings.case_seconds);
     let mut views = Vec::new();
     let mut review = Vec::new();
     for (view, srcs) in c.views.iter().zip(sources) {
@@ -175,7 +176,7 @@ pub fn vet_case(c: &Case, settings: &Settings) -> Result<Vec<String>, String> {
         let (overrides, _) = honoured_overrides(view, &c.meta.align, &hashes);
         let fitted = fit::fit_view(view, &photos, &overrides, &settings.fit, &settings.timings)?;
         holds.extend(fitted.refused.into_iter().flatten());
-        holds.extend(too_small(fitted.crop, settings.config.review.min_crop));
+        holds.extend(too_small(fitted.crop, settings.fit.review.min_crop));
     }
     holds.dedup();
     Ok(holds)
@@ -202,12 +203,12 @@ fn prepare_view(
     let ctx = RecordContext {
         fitted: &fitted,
         voided,
-        small: too_small(fitted.crop, settings.config.review.min_crop),
+        small: too_small(fitted.crop, settings.fit.review.min_crop),
         stages: view.stages.iter().map(|s| s.stage).collect(),
         days: photos.iter().map(|p| p.captured).collect(),
-        aligned: settings.fit.align.enabled,
-        dates: settings.config.gallery.dates,
-        quality: &settings.config.quality,
+        aligned: settings.fit.align_enabled,
+        dates: settings.dates(),
+        quality: &settings.quality,
         prefix: several_views.then(|| view.name.clone()),
     };
     let stages = view
@@ -421,9 +422,9 @@ struct WriteSink<'a> {
 }
 
 impl Sink for WriteSink<'_> {
-    fn accept(&self, rel: &str, kind: Option<&str>, bytes: &[u8]) -> Result<(), Fatal> {
+    fn accept(&self, rel: &str, kind: Option<Kind>, bytes: &[u8]) -> Result<(), Fatal> {
         match self.staff {
-            Some(staff) if kind.is_some_and(|k| outputs::SHARE_KINDS.contains(&k)) => {
+            Some(staff) if kind.is_some_and(Kind::is_share) => {
                 output::write_atomic(staff, rel, bytes)
             }
             _ => output::write_atomic(self.out, rel, bytes),
@@ -439,24 +440,15 @@ fn write_view(
     settings: &Settings,
     key: &str,
 ) -> Result<ViewEntry, Fatal> {
-    let plan = ViewPlan {
-        prefix: format!("{}/{}", c.id, view.name),
+    let plan = crate::manifest::view_plan(
+        format!("{}/{}", c.id, view.name),
         key,
-        crop: prepared.crop,
-        stages: prepared
-            .stages
-            .iter()
-            .zip(&prepared.photos)
-            .map(|(s, photo)| PlannedStage {
-                stage: s.stage.clone(),
-                pixels: &photo.pixels,
-                matrix: s.matrix(),
-                tone: s.tone.clone(),
-            })
-            .collect(),
-        share: c.social,
-    };
-    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
+        prepared.crop,
+        &prepared.stages,
+        prepared.photos.iter().map(|p| &p.pixels),
+        c.social,
+    );
+    let staff = (settings.staff.as_deref()).filter(|_| !settings.gallery.gallery.social_downloads);
     let sink = WriteSink { out, staff };
     let written = outputs::render_view(&plan, settings.renderer(), &sink)?;
     for (stage, outs) in prepared.stages.iter_mut().zip(written.stages) {

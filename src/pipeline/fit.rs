@@ -39,11 +39,30 @@ pub struct ViewFit {
     pub refused: Vec<Option<String>>,
 }
 
-/// What fitting needs from the configuration: the `[align]`, `[tone]` and `[review]` sections.
+/// What fitting applies, resolved once from `[align]`, `[tone]` and `[review]`.
 pub struct FitParams {
-    pub align: AlignConfig,
-    pub tone: ToneConfig,
+    /// `[align] enabled`: register each later photo onto the before photo.
+    pub align_enabled: bool,
+    /// `[align] working_size`: the long side registration and tone fitting work at.
+    pub working_size: u32,
+    pub align: AlignParams,
+    pub tone: ToneParams,
+    /// The bars hand-given alignments and crops must meet.
     pub review: ReviewConfig,
+}
+
+impl FitParams {
+    /// The one place these sections become fitting's parameters.
+    #[must_use]
+    pub fn resolve(align: &AlignConfig, tone: &ToneConfig, review: &ReviewConfig) -> FitParams {
+        FitParams {
+            align_enabled: align.enabled,
+            working_size: align.working_size,
+            align: align.params(),
+            tone: tone.params(),
+            review: review.clone(),
+        }
+    }
 }
 
 /// A copy at working resolution and its scale (working size / full size, per axis).
@@ -126,12 +145,12 @@ pub fn fit_pair(
     estimator: Estimator,
     timings: &Timings,
 ) -> PairFit {
-    let size = working_side([before, after], cfg.align.working_size);
+    let size = working_side([before, after], cfg.working_size);
     let fixed = timings.time(Timed::Resample, || working_copy(before, size));
     let moving = timings.time(Timed::Resample, || working_copy(after, size));
     let (estimate, matrix, findings) =
-        estimate_pair(&fixed, &moving, &cfg.align.params(), estimator, timings);
-    let params = cfg.tone.params();
+        estimate_pair(&fixed, &moving, &cfg.align, estimator, timings);
+    let params = cfg.tone.clone();
     let (warped, valid, tone) = timings.time(Timed::Tone, || {
         let Some(warp) = warp_working(&fixed, &moving, &matrix) else {
             let (w, h) = fixed.image.dimensions();
@@ -220,21 +239,21 @@ pub fn fit_view(
         crop: [0, 0, bw, bh],
         refused: vec![None; n],
     };
-    if !cfg.align.enabled {
+    if !cfg.align_enabled {
         for (i, p) in photos.iter().enumerate().skip(1) {
             fit.matrices[i] = fit_to_frame(p.pixels.dimensions(), (bw, bh));
         }
     }
-    let needs_working = cfg.align.enabled || cfg.tone.mode != ToneMode::Off;
+    let needs_working = cfg.align_enabled || cfg.tone.mode != ToneMode::Off;
     if !needs_working {
         return Ok(fit);
     }
-    let size = working_side(photos.iter().map(|p| &p.pixels), cfg.align.working_size);
+    let size = working_side(photos.iter().map(|p| &p.pixels), cfg.working_size);
     let work: Vec<Working> = photos
         .par_iter()
         .map(|p| timings.time(Timed::Resample, || working_copy(&p.pixels, size)))
         .collect();
-    if cfg.align.enabled {
+    if cfg.align_enabled {
         fit.align[0] = Some(AlignRecord::reference());
         for i in 1..n {
             let over = find_override(view, view.stages[i].stage, overrides);
@@ -252,12 +271,12 @@ pub fn fit_view(
         }
     }
     // Each later stage warped into the before's frame once, for the quality gate and the tone fit.
-    let warps = if cfg.align.enabled || cfg.tone.mode == ToneMode::MatchBefore {
+    let warps = if cfg.align_enabled || cfg.tone.mode == ToneMode::MatchBefore {
         warp_stages(&work, &fit.matrices, timings)
     } else {
         vec![None; n]
     };
-    if cfg.align.enabled {
+    if cfg.align_enabled {
         measure_quality(&mut fit, &work, &warps, timings);
     }
     fit_tone(&mut fit, &work, &warps, &cfg.tone, timings);
@@ -345,11 +364,11 @@ fn register(
     cfg: &FitParams,
     timings: &Timings,
 ) -> Result<(), String> {
-    let params = cfg.align.params();
+    let params = &cfg.align;
     if let Some(o) = over {
         let (m, mut record) = manual(o, params.model)?;
         let confidence = timings.time(Timed::Align, || {
-            hand_confidence(&work[0], &work[i], &m, &params)
+            hand_confidence(&work[0], &work[i], &m, params)
         });
         record.confidence = Some(round(confidence, 3));
         let sizes = [full_size(&work[0]), full_size(&work[i])];
@@ -358,8 +377,7 @@ fn register(
         fit.align[i] = Some(record);
         return Ok(());
     }
-    let (est, full, findings) =
-        estimate_pair(&work[0], &work[i], &params, align::estimate, timings);
+    let (est, full, findings) = estimate_pair(&work[0], &work[i], params, align::estimate, timings);
     fit.findings[i].extend(findings);
     let (scale, rotation) = align::scale_rotation(&est.matrix);
     fit.matrices[i] = full;
@@ -504,10 +522,9 @@ fn fit_tone(
     fit: &mut ViewFit,
     work: &[Working],
     warps: &[Warp],
-    cfg: &ToneConfig,
+    params: &ToneParams,
     timings: &Timings,
 ) {
-    let params = cfg.params();
     for i in 0..work.len() {
         // The before photo is the reference, except in grey_world where each stands alone.
         if i == 0 && params.mode != ToneMode::GreyWorld {
@@ -516,9 +533,9 @@ fn fit_tone(
         let warp = warps[i].as_ref();
         let frame = working_frame(&work[0], &work[i], &fit.matrices[i]);
         fit.tone[i] = timings.time(Timed::Tone, || {
-            stage_tone(&params, &work[0], &work[i], warp, frame.as_ref())
+            stage_tone(params, &work[0], &work[i], warp, frame.as_ref())
         });
-        if let Some(message) = fit.tone[i].as_ref().and_then(|t| t.review_message(&params)) {
+        if let Some(message) = fit.tone[i].as_ref().and_then(|t| t.review_message(params)) {
             fit.findings[i].push(Finding::new(Code::Tone, message));
         }
     }
@@ -559,11 +576,7 @@ mod tests {
 
     fn fit_params() -> FitParams {
         let c = crate::config::Config::defaults();
-        FitParams {
-            align: c.align,
-            tone: c.tone,
-            review: c.review,
-        }
+        FitParams::resolve(&c.align, &c.tone, &c.review)
     }
 
     fn approval(confirmed: Option<&str>) -> AlignOverride {

@@ -41,7 +41,7 @@ pub use fit::{
     working_copy,
 };
 pub use report::Reporter;
-pub use settings::Settings;
+pub use settings::{Overrides, Settings};
 pub use shard::{Shard, merge, run_shard};
 pub use source::Source;
 
@@ -150,13 +150,26 @@ impl Summary {
 /// Options for one run that are not configuration.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// Publish cases flagged for review anyway.
+    /// Publish cases flagged for review anyway (`--publish-review`).
     pub publish_review: bool,
+    /// `--jobs`: cases processed at once, over the configuration's `jobs`.
+    pub jobs: Option<usize>,
     /// Watch mode: the photos known to be complete. A case with any other photo is left as it was
     /// this round (its previous manifest entry is kept, so nothing of it is pruned).
     pub settled: Option<Arc<Settled>>,
     /// Watch mode: once set, cases not yet started are left as they were.
     pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl RunOptions {
+    /// What these options set over the configuration, for [`Settings::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            publish_review: self.publish_review,
+            jobs: self.jobs,
+        }
+    }
 }
 
 /// A file's size and modification time: what "unchanged" means without reading it.
@@ -192,7 +205,7 @@ pub fn run(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Summary, Fatal> {
-    let start = Start::new(input, out, config, options.publish_review, None)?;
+    let start = Start::new(input, out, config, options.overrides(), None)?;
     let cases = &start.inventory.cases;
     let results = process_all(cases, out, &start.settings, &start.old, options, reporter)
         .inspect_err(|_| clean_after_failure(input, out))?;
@@ -221,7 +234,7 @@ impl Start {
         input: &Path,
         out: &Path,
         config: &Config,
-        publish_review: bool,
+        cli: Overrides,
         shard: Option<Shard>,
     ) -> Result<Start, Fatal> {
         // A bad BEFOREAFTER_TODAY refuses the run: consent must not be decided for a guess.
@@ -243,9 +256,9 @@ impl Start {
         let (mut old, notes) = Manifest::load(out, input);
         shard::previous(input, out, shard, &mut old);
         resume(&mut old, out);
-        let mut settings = Settings::new(config, publish_review);
+        let mut settings = Settings::resolve(config, cli);
         settings.staff = Some(staff::dir(input));
-        settings.config.gallery.public_key = signer.as_ref().map(|s| s.public_text.clone());
+        settings.gallery.gallery.public_key = signer.as_ref().map(|s| s.public_text.clone());
         Ok(Start {
             inventory,
             id_key: rules.id_key,
@@ -258,7 +271,7 @@ impl Start {
 
     /// A summary with what discovery found, before any case is counted.
     fn summary(&self) -> Summary {
-        let days = self.settings.config.cases.expiry_warning_days;
+        let days = self.settings.cases.expiry_warning_days;
         Summary {
             unplaced: self.inventory.problems.clone(),
             notes: self.notes.clone(),
@@ -288,7 +301,7 @@ fn publish(
         entries.extend(entry);
     }
     let manifest = Manifest::new(entries);
-    let base_url = settings.config.gallery.base_url();
+    let base_url = settings.gallery.gallery.base_url();
     let (receipts, failed) =
         withdrawals::write(input, &start.old, &start.inventory.cases, &base_url);
     summary.receipts = receipts;
@@ -301,10 +314,10 @@ fn publish(
     if let Some(signer) = &start.signer {
         signer.publish_key(out)?;
     }
-    gallery::write(out, &manifest, &settings.config)?;
+    gallery::write(out, &manifest, &settings.gallery)?;
     summary
         .notes
-        .extend(manifest.save(out, input, &settings.render_record())?);
+        .extend(manifest.save(out, input, &settings.render)?);
     let logged = match &start.signer {
         Some(signer) => signer.record(out, input, before.as_deref())?,
         None => crate::sign::record_unsigned(out, input, before.as_deref())?,
@@ -329,7 +342,7 @@ fn process_all(
     options: &RunOptions,
     reporter: &Reporter,
 ) -> Result<Vec<(CaseReport, Option<CaseEntry>, usize)>, Fatal> {
-    let pool = worker_pool(settings.config.threads())?;
+    let pool = worker_pool(settings.threads)?;
     let old = &old.by_id();
     reporter.start(cases.len());
     let results = pool.install(|| {
@@ -404,7 +417,7 @@ pub type Assessed = (String, Result<Vec<Flag>, String>);
 /// discovery error), decoded and fitted in parallel, nothing written: its flags, or why it fails.
 pub fn assess(cases: &[&Case], config: &Config) -> Result<Vec<Assessed>, Fatal> {
     let settings = Settings::new(config, false);
-    let pool = worker_pool(config.threads())?;
+    let pool = worker_pool(settings.threads)?;
     Ok(pool.install(|| {
         cases
             .par_iter()
@@ -596,9 +609,9 @@ fn reuse(old: &Known, c: &Case, key: &str, out: &Path, settings: &Settings) -> O
     }
     let mut entry = case::refresh_meta((*entry).clone(), c);
     // The staff's square and social images must be there too, when the case makes them.
-    let staff = (settings.staff.as_deref()).filter(|_| !settings.config.gallery.social_downloads);
-    let expected = c.social && settings.render.composite.is_some() && entry.published;
-    let mark = settings.render.watermark.as_ref();
+    let staff = (settings.staff.as_deref()).filter(|_| !settings.gallery.gallery.social_downloads);
+    let expected = c.social && settings.render.composites.is_some() && entry.published;
+    let mark = settings.watermark.as_ref();
     let watermarked = |w: u32| mark.is_some_and(|m| m.applies_to(w));
     if staff.is_some_and(|dir| !staff::present(&mut entry, dir, expected, &watermarked)) {
         return None;
@@ -637,10 +650,10 @@ fn kept_files(new: &Manifest, settings: &Settings) -> HashSet<String> {
     let published = new.cases.iter().filter(|c| c.published).count();
     keep.extend(crate::gallery::index_files(
         published,
-        settings.config.gallery.page_size,
+        settings.gallery.gallery.page_size,
     ));
     keep.extend(settings.watermark_asset.iter().map(|(p, _)| p.clone()));
-    if settings.config.gallery.public_key.is_some() {
+    if settings.gallery.gallery.public_key.is_some() {
         keep.extend(crate::sign::PUBLIC_FILES.map(String::from));
         keep.insert(crate::gallery::SIGNATURE_PAGE.to_owned());
     }

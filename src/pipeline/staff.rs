@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::render::outputs::SHARE_KINDS;
 use crate::manifest::{CaseEntry, Manifest, OutputEntry};
+use crate::render::outputs::SHARE_KINDS;
 
 /// The staff folder, relative to the input folder.
 pub const DIR: &str = ".beforeafter/social";

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::Format;
+use crate::render::Format;
+use crate::render::composite::Kind;
+use crate::render::outputs::{Clock, Step};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Stage {
@@ -54,21 +56,12 @@ impl Timings {
     pub fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = f();
-        let ns = start.elapsed().as_nanos() as u64;
-        self.nanos[stage as usize].fetch_add(ns, Ordering::Relaxed);
+        self.add_ns(stage, start.elapsed().as_nanos() as u64);
         out
     }
 
-    /// Run `f`, an encoding of a `kind` file as `format`: its duration counts as encode time,
-    /// and in the split by kind.
-    pub fn time_encode<T>(&self, kind: usize, format: Format, f: impl FnOnce() -> T) -> T {
-        let start = Instant::now();
-        let out = f();
-        let ns = start.elapsed().as_nanos() as u64;
-        self.nanos[Stage::Encode as usize].fetch_add(ns, Ordering::Relaxed);
-        let at = FORMATS.iter().position(|&x| x == format).unwrap_or(0);
-        self.encodes[kind.min(KINDS.len() - 1)][at].fetch_add(ns, Ordering::Relaxed);
-        out
+    fn add_ns(&self, stage: Stage, ns: u64) {
+        self.nanos[stage as usize].fetch_add(ns, Ordering::Relaxed);
     }
 
     /// Encode CPU seconds per kind and format ("photo jpeg"), those that ran.
@@ -90,6 +83,29 @@ impl Timings {
         StageSeconds(std::array::from_fn(|i| {
             self.nanos[i].load(Ordering::Relaxed) as f64 / 1e9
         }))
+    }
+}
+
+/// Rendering's steps: an encoding counts as encode time, and in the split by kind and format.
+impl Clock for Timings {
+    fn add(&self, step: Step, ns: u64) {
+        match step {
+            Step::Resample => self.add_ns(Stage::Resample, ns),
+            Step::Watermark => self.add_ns(Stage::Watermark, ns),
+            Step::Write => self.add_ns(Stage::Write, ns),
+            Step::Encode(kind, format) => {
+                self.add_ns(Stage::Encode, ns);
+                // Index into `KINDS`.
+                let kind = match kind {
+                    None => 0,
+                    Some(Kind::Social) => 2,
+                    Some(Kind::Thumb) => 3,
+                    Some(_) => 1,
+                };
+                let at = FORMATS.iter().position(|&x| x == format).unwrap_or(0);
+                self.encodes[kind][at].fetch_add(ns, Ordering::Relaxed);
+            }
+        }
     }
 }
 

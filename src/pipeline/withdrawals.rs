@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::render::outputs::SHARE_KINDS;
 use crate::consent::Status;
 use crate::discover::Case;
 use crate::manifest::{CaseEntry, Manifest};
+use crate::render::outputs::SHARE_KINDS;
 
 /// The receipts' folder, relative to the input folder.
 pub const DIR: &str = ".beforeafter/withdrawals";

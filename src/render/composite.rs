@@ -35,16 +35,22 @@ impl Kind {
             Kind::Thumb => "thumb",
         }
     }
+
+    /// Made only with the patient's consent to social media: the square and social images.
+    #[must_use]
+    pub fn is_share(self) -> bool {
+        matches!(self, Kind::Square | Kind::Social)
+    }
 }
 
-#[derive(Clone, Debug)]
+/// The composites and thumbnails, as applied (and recorded in the manifest).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompositeParams {
     pub width: u32,
     pub thumb_widths: Vec<u32>,
     /// Thumbnail width / height.
     pub thumb_aspect: f64,
-    /// The thumbnails' JPEG and WebP quality.
-    pub thumb_quality: u8,
     pub square: u32,
     pub social: [u32; 2],
     pub stack_above_aspect: f64,
@@ -220,7 +226,6 @@ mod tests {
             width: 2048,
             thumb_widths: vec![360, 720],
             thumb_aspect: 1.5,
-            thumb_quality: 65,
             square: 1080,
             social: [1200, 630],
             stack_above_aspect: 1.25,

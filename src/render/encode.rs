@@ -3,15 +3,17 @@
 
 use image::RgbImage;
 
-use crate::config::Format;
+use serde::{Deserialize, Serialize};
+
+use super::Format;
 
 /// Names the encoders, hashed into every case key like `render::RENDERER`: a gallery written by
 /// another encoder (jpeg-encoder before mozjpeg-rs) is encoded again, for the smaller files,
 /// rather than reused.
 pub const ENCODERS: &str = "mozjpeg-rs-0.9-annex-k-no-trellis+libwebp+ravif";
 
-/// Encoder settings.
-#[derive(Clone, Copy, Debug)]
+/// Encoder settings, as applied (and recorded in the manifest).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct EncodeParams {
     pub jpeg_quality: u8,
     /// Progressive JPEG (smaller, slower) rather than sequential.

@@ -12,13 +12,38 @@
 pub mod composite;
 pub mod encode;
 pub mod outputs;
+pub mod params;
 pub mod text;
 pub mod watermark;
 
 use fast_image_resize as fir;
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 
 use crate::align::{self, Matrix};
+
+pub use params::{LabelParams, RenderParams};
+
+/// The file formats published images are written in (`[outputs] formats`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jpeg,
+    Webp,
+    /// AVIF (AV1, by rav1e through ravif): the smallest files and by far the slowest encoder,
+    /// so it is off unless `outputs.formats` names it.
+    Avif,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Webp => "webp",
+            Format::Avif => "avif",
+        }
+    }
+}
 
 /// A rectangle in the before photo's pixel grid, in continuous coordinates
 /// (pixel `i` spans `[i, i + 1)`).

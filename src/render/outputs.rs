@@ -5,35 +5,49 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::align::Matrix;
-use crate::config::{Format, LabelsConfig, OutputsConfig};
 use crate::error::Fatal;
-use crate::manifest::OutputEntry;
-use crate::render::composite::{self, CompositeParams};
+use crate::render::composite::{self, CompositeParams, Kind};
 use crate::render::watermark::Watermark;
-use crate::render::{self, Master, Region, encode};
+use crate::render::{self, Format, Master, Region, RenderParams, encode};
 use crate::tone::ToneFit;
 
-use crate::pipeline::timings::{Stage as Timed, Timings};
-
-/// What rendering needs from the configuration: sizes and encoders, labels, the watermark and
-/// the composites.
-pub struct RenderParams {
-    pub outputs: OutputsConfig,
-    pub labels: LabelsConfig,
-    pub watermark: Option<Watermark>,
-    pub composite: Option<CompositeParams>,
-}
-
-/// Where the time goes and what settings apply, for every image of a run.
+/// What rendering applies, with the watermark's mark loaded and where its time is counted.
 #[derive(Clone, Copy)]
 pub struct Renderer<'a> {
     pub params: &'a RenderParams,
-    pub timings: &'a Timings,
+    /// The mark `params.watermark` describes, loaded (`None`: no watermark).
+    pub watermark: Option<&'a Watermark>,
+    pub clock: &'a dyn Clock,
+}
+
+/// Where rendering adds the time it spends, step by step (a run's `pipeline::timings`).
+pub trait Clock: Sync {
+    fn add(&self, step: Step, nanos: u64);
+}
+
+/// The steps of rendering whose time is counted.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    Resample,
+    Watermark,
+    /// Handing files to the sink (a synced write for a run).
+    Write,
+    /// Encoding a picture of this kind (`None`: a photo) in this format.
+    Encode(Option<Kind>, Format),
+}
+
+/// Run `f`, adding its duration to `step`.
+fn timed<T>(clock: &dyn Clock, step: Step, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    clock.add(step, start.elapsed().as_nanos() as u64);
+    out
 }
 
 /// One photo of a view, placed: its pixels and exactly what is applied to them.
@@ -60,13 +74,31 @@ pub struct ViewPlan<'a> {
     pub share: bool,
 }
 
-/// The composites made for posting (social media), only with the patient's consent to it.
+/// The composites made for posting (social media), only with the patient's consent to it, by
+/// their names in the manifest ([`Kind::is_share`]).
 pub const SHARE_KINDS: [&str; 2] = ["square", "social"];
 
 /// Where rendered files go: written into the output folder by a run, compared by `verify`.
 pub trait Sink: Sync {
-    /// `kind` is the composite kind ("side", "social", ...), `None` for a photo.
-    fn accept(&self, rel: &str, kind: Option<&str>, bytes: &[u8]) -> Result<(), Fatal>;
+    /// `kind` is the composite kind (side, social, ...), `None` for a photo.
+    fn accept(&self, rel: &str, kind: Option<Kind>, bytes: &[u8]) -> Result<(), Fatal>;
+}
+
+/// One published file of a view, as the manifest lists it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct OutputEntry {
+    /// Relative to the output folder, `/`-separated.
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    /// File size in bytes.
+    #[serde(default)]
+    pub bytes: u64,
+    pub format: String,
+    pub watermarked: bool,
+    /// For composites: "side", "square" or "social".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// The files of a view, as recorded in the manifest.
@@ -79,14 +111,14 @@ pub struct ViewOutputs {
 /// Render, watermark and encode every output of `plan` and hand each file to `sink`.
 pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<ViewOutputs, Fatal> {
     let region = Region::from_crop(plan.crop);
-    let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &r.params.outputs.widths);
+    let sizes = render::output_sizes(plan.crop[2], plan.crop[3], &r.params.widths);
     // Each photo resampled from its source once, at the largest width; the rest derive from it.
     let &(mw, mh) = sizes.last().expect("at least one output width");
     let masters: Vec<Master> = plan
         .stages
         .par_iter()
         .map(|s| {
-            r.timings.time(Timed::Resample, || {
+            timed(r.clock, Step::Resample, || {
                 Master::render(s.pixels, &s.matrix, s.tone.as_ref(), &region, mw, mh)
             })
         })
@@ -95,7 +127,7 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
     // both cores stay busy to the last file of a lone pair (encoding is most of the time).
     let (stages, composites) = rayon::join(
         || stage_pictures(plan, &masters, &sizes, r),
-        || match &r.params.composite {
+        || match &r.params.composites {
             Some(params) => {
                 let (mut all, thumbs) = rayon::join(
                     || composite_pictures(plan, &masters, params, r),
@@ -125,8 +157,8 @@ pub fn render_view(plan: &ViewPlan, r: Renderer, sink: &dyn Sink) -> Result<View
 struct Picture {
     img: RgbImage,
     rel: String,
-    /// `None` for a single photo; else the composite kind ("side", "thumb", ...).
-    kind: Option<&'static str>,
+    /// `None` for a single photo; else the composite kind (side, thumb, ...).
+    kind: Option<Kind>,
     watermarked: bool,
 }
 
@@ -146,7 +178,7 @@ fn stage_pictures(
             sizes
                 .par_iter()
                 .map(|&(w, h)| {
-                    let img = r.timings.time(Timed::Resample, || {
+                    let img = timed(r.clock, Step::Resample, || {
                         master
                             .derive(&region, w, h)
                             .expect("smaller than the master")
@@ -169,10 +201,10 @@ fn composite_pictures(
 ) -> Vec<Picture> {
     let region = Region::from_crop(plan.crop);
     let pair = ends(plan, masters);
-    let labels = pair.map(|(s, _)| crate::gallery::stage_tag(&s.stage, &r.params.labels));
+    let labels = pair.map(|(s, _)| r.params.labels.tag(&s.stage));
     let kinds = composite::Kind::ALL
         .iter()
-        .filter(|k| plan.share || !SHARE_KINDS.contains(&k.name()));
+        .filter(|k| plan.share || !k.is_share());
     kinds
         .collect::<Vec<_>>()
         .par_iter()
@@ -190,7 +222,7 @@ fn composite_pictures(
                 params,
             );
             let rel = format!("{}-{}.{}", plan.prefix, kind.name(), &plan.key[..8]);
-            picture(img, rel, Some(kind.name()), r)
+            picture(img, rel, Some(kind), r)
         })
         .collect()
 }
@@ -210,7 +242,7 @@ fn thumb_pictures(
             let [before, after] = pair.map(|(s, master)| panel(s, master, &shown, w, h, r));
             let img = composite::split(&before, &after, params);
             let rel = format!("{}-thumb-{w}.{}", plan.prefix, &plan.key[..8]);
-            picture(img, rel, Some("thumb"), r)
+            picture(img, rel, Some(Kind::Thumb), r)
         })
         .collect()
 }
@@ -238,7 +270,7 @@ fn panel(
     h: u32,
     r: Renderer,
 ) -> RgbImage {
-    r.timings.time(Timed::Resample, || {
+    timed(r.clock, Step::Resample, || {
         master.derive(region, w, h).unwrap_or_else(|| {
             render::render_photo(s.pixels, &s.matrix, s.tone.as_ref(), region, w, h)
         })
@@ -246,10 +278,10 @@ fn panel(
 }
 
 /// Watermark `img` when it is wide enough (never the index's thumbnails).
-fn picture(mut img: RgbImage, rel: String, kind: Option<&'static str>, r: Renderer) -> Picture {
-    let watermarked = match &r.params.watermark {
-        Some(wm) if kind != Some("thumb") && wm.applies_to(img.width()) => {
-            r.timings.time(Timed::Watermark, || wm.apply_mut(&mut img));
+fn picture(mut img: RgbImage, rel: String, kind: Option<Kind>, r: Renderer) -> Picture {
+    let watermarked = match r.watermark {
+        Some(wm) if kind != Some(Kind::Thumb) && wm.applies_to(img.width()) => {
+            timed(r.clock, Step::Watermark, || wm.apply_mut(&mut img));
             true
         }
         _ => false,
@@ -265,10 +297,10 @@ fn picture(mut img: RgbImage, rel: String, kind: Option<&'static str>, r: Render
 /// The formats a picture is written in: every configured one, but JPEG only for the
 /// downloadable composites.
 fn formats_of<'a>(p: &Picture, r: Renderer<'a>) -> &'a [Format] {
-    if p.kind.is_some_and(|k| k != "thumb") {
+    if p.kind.is_some_and(|k| k != Kind::Thumb) {
         &[Format::Jpeg]
     } else {
-        &r.params.outputs.formats
+        &r.params.formats
     }
 }
 
@@ -292,7 +324,7 @@ fn encode_all(
         // Per pixel, as measured at 2048 px (docs/performance.md): JPEG 31 ms sequential, 101 ms
         // progressive; WebP effort 2 96 ms; AVIF 3.5 s.
         px * match f {
-            Format::Jpeg if r.params.outputs.jpeg_progressive => 10,
+            Format::Jpeg if r.params.encode.jpeg_progressive => 10,
             Format::Jpeg => 3,
             Format::Webp => 9,
             Format::Avif => 350,
@@ -300,7 +332,7 @@ fn encode_all(
     };
     let (files, written) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel::<Encoded>();
-        let writer = scope.spawn(move || write_all(&rx, sink, r.timings));
+        let writer = scope.spawn(move || write_all(&rx, sink, r.clock));
         let files = largest_first(&jobs, cost, |&(i, f)| encode_one(&pictures[i], f, r, &tx));
         drop(tx);
         (files, writer.join())
@@ -318,19 +350,19 @@ fn encode_all(
 fn write_all(
     files: &std::sync::mpsc::Receiver<Encoded>,
     sink: &dyn Sink,
-    timings: &Timings,
+    clock: &dyn Clock,
 ) -> Result<(), Fatal> {
     let mut result = Ok(());
     for (path, kind, bytes) in files {
         if result.is_ok() {
-            result = timings.time(Timed::Write, || sink.accept(&path, kind, &bytes));
+            result = timed(clock, Step::Write, || sink.accept(&path, kind, &bytes));
         }
     }
     result
 }
 
 /// An encoded file on its way to the sink: path, composite kind, bytes.
-type Encoded = (String, Option<&'static str>, Vec<u8>);
+type Encoded = (String, Option<Kind>, Vec<u8>);
 
 /// `run` over every job in parallel, handed out costliest first from one queue; the results in
 /// job order.
@@ -366,30 +398,13 @@ fn encode_one(
     r: Renderer,
     writer: &std::sync::mpsc::Sender<Encoded>,
 ) -> Result<OutputEntry, Fatal> {
-    let o = &r.params.outputs;
-    let thumb_quality = (r.params.composite.as_ref())
-        .map(|c| c.thumb_quality)
-        .filter(|_| p.kind == Some("thumb"));
-    let params = encode::EncodeParams {
-        jpeg_quality: thumb_quality.unwrap_or(o.jpeg_quality),
-        jpeg_progressive: o.jpeg_progressive,
-        webp_quality: thumb_quality.unwrap_or(o.webp_quality),
-        webp_effort: o.webp_effort,
-        avif_quality: o.avif_quality,
-        avif_speed: o.avif_speed,
-    };
+    let params = r.params.encode_for(p.kind == Some(Kind::Thumb));
     let (rel, img) = (&p.rel, &p.img);
     let path = format!("{rel}.{}", format.extension());
-    let split = match p.kind {
-        None => 0,
-        Some("social") => 2,
-        Some("thumb") => 3,
-        Some(_) => 1,
-    };
-    let bytes = r
-        .timings
-        .time_encode(split, format, || encode::encode(img, format, &params))
-        .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
+    let bytes = timed(r.clock, Step::Encode(p.kind, format), || {
+        encode::encode(img, format, params)
+    })
+    .map_err(|e| Fatal::Other(format!("cannot encode {rel}: {e}")))?;
     let len = bytes.len() as u64;
     // The writer only stops early by panicking, which `encode_all` passes on.
     let _ = writer.send((path.clone(), p.kind, bytes));
@@ -400,6 +415,6 @@ fn encode_one(
         bytes: len,
         format: format!("{format:?}").to_lowercase(),
         watermarked: p.watermarked,
-        kind: p.kind.map(str::to_owned),
+        kind: p.kind.map(|k| k.name().to_owned()),
     })
 }

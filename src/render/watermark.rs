@@ -3,13 +3,36 @@
 
 use fast_image_resize as fir;
 use image::{RgbImage, Rgba, RgbaImage};
+use serde::{Deserialize, Serialize};
 
-use crate::config::{Anchor, WatermarkConfig};
 use crate::render::text;
 
-/// What a watermark does, in the units of the config.
-#[derive(Clone, Debug)]
+/// Where the mark goes (`[watermark] position`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Anchor {
+    TopLeft,
+    Top,
+    TopRight,
+    Left,
+    Center,
+    Right,
+    BottomLeft,
+    Bottom,
+    BottomRight,
+    Tiled,
+}
+
+/// What a watermark does, as applied (and recorded in the manifest): the mark, where, how large
+/// and how strong, in the units of the config.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WatermarkParams {
+    /// The published copy of the logo (`assets/watermark.<hash>.png`, re-encoded from its
+    /// pixels), never a path on the clinic's machine; empty for a text mark.
+    pub logo: String,
+    /// The text drawn when there is no logo.
+    pub text: String,
     pub anchor: Anchor,
     pub opacity: f32,
     /// Mark width / image width.
@@ -33,24 +56,16 @@ const OUTLINE_GAIN: f32 = 3.0;
 const OUTLINE_ALPHA: f32 = 0.85;
 
 impl Watermark {
-    /// From config: `None` when disabled. `logo_png` is the logo's bytes, already validated.
-    pub fn new(cfg: &WatermarkConfig, logo_png: Option<&[u8]>) -> Option<Watermark> {
-        if !cfg.enabled {
-            return None;
-        }
+    /// The mark `params` describe: `logo_png` is the logo's bytes (the published copy), `None`
+    /// for a text mark; `None` when the logo cannot be read.
+    pub fn new(params: &WatermarkParams, logo_png: Option<&[u8]>) -> Option<Watermark> {
         let mark = match logo_png {
             Some(bytes) => image::load_from_memory(bytes).ok()?.into_rgba8(),
-            None => text_mark(&cfg.text),
+            None => text_mark(&params.text),
         };
         Some(Watermark {
             mark,
-            params: WatermarkParams {
-                anchor: cfg.position,
-                opacity: cfg.opacity,
-                size: cfg.size,
-                margin: cfg.margin,
-                min_width: cfg.min_width,
-            },
+            params: params.clone(),
         })
     }
 
@@ -216,12 +231,11 @@ fn blend_rgba_mut(img: &mut RgbImage, mark: &RgbaImage, x: i64, y: i64, opacity:
 mod tests {
     use super::*;
 
-    fn config(position: Anchor) -> WatermarkConfig {
-        WatermarkConfig {
-            enabled: true,
+    fn config(position: Anchor) -> WatermarkParams {
+        WatermarkParams {
             logo: String::new(),
             text: "Clinic".into(),
-            position,
+            anchor: position,
             opacity: 1.0,
             size: 0.3,
             margin: 0.02,

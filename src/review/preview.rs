@@ -112,8 +112,9 @@ pub fn watermarked(img: &RgbImage, width: u32, config: &Config) -> Result<Vec<u8
     let w = width.min(img.width()).max(1);
     let h = ((u64::from(img.height()) * u64::from(w)) / u64::from(img.width().max(1))).max(1);
     let mut small = crate::render::resize_exact(img, w, h as u32);
-    let mark =
-        crate::render::watermark::Watermark::new(&config.watermark, config.logo_png.as_deref());
+    let params = config.render_sections().params(None);
+    let mark = (params.watermark.as_ref())
+        .and_then(|w| crate::render::watermark::Watermark::new(w, config.logo_png.as_deref()));
     if let Some(mark) = mark {
         mark.apply_mut(&mut small);
     }

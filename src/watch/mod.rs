@@ -375,6 +375,7 @@ impl Watch {
         self.control.started();
         let options = RunOptions {
             publish_review: self.opts.publish_review,
+            jobs: self.opts.jobs,
             settled: Some(Arc::new(self.tracker.settled.clone())),
             cancel: Some(self.stop.clone()),
         };
@@ -548,11 +549,7 @@ fn config_file(input: &Path, opts: &RunArgs) -> PathBuf {
     }
 }
 
-/// The config file's settings, with `--jobs` over them.
+/// The config file's settings (`--jobs` goes over them in each round's `RunOptions`).
 fn load_config(input: &Path, opts: &RunArgs) -> Result<Config, Fatal> {
-    let mut config = Config::for_input(input, opts.config.as_deref())?;
-    if let Some(j) = opts.jobs {
-        config.jobs = j;
-    }
-    Ok(config)
+    Ok(Config::for_input(input, opts.config.as_deref())?)
 }

@@ -10,7 +10,7 @@ use support::sample;
 use std::path::Path;
 
 use beforeafter::config::Config;
-use beforeafter::gallery;
+use beforeafter::gallery::{self, GalleryParams};
 use beforeafter::manifest::{CaseEntry, Manifest};
 use sample::{FLAT_PAIR_ID, attr, normalise, sample_gallery, tags};
 use serde_json::json;
@@ -206,7 +206,12 @@ pub(crate) fn pair(id: &str, status: &str, meta: serde_json::Value) -> CaseEntry
 
 pub(crate) fn render(cases: Vec<CaseEntry>, config: &Config) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    gallery::write(dir.path(), &Manifest::new(cases), config).unwrap();
+    gallery::write(
+        dir.path(),
+        &Manifest::new(cases),
+        &GalleryParams::resolve(config),
+    )
+    .unwrap();
     dir
 }
 
@@ -450,7 +455,7 @@ fn a_case_that_is_no_longer_published_loses_its_page_and_feed_entry() {
         pair("a", "published", json!({})),
         pair("b", "review", json!({})),
     ]);
-    gallery::write(dir.path(), &now, &config).unwrap();
+    gallery::write(dir.path(), &now, &GalleryParams::resolve(&config)).unwrap();
     gallery::remove_case_pages(dir.path(), "b");
     assert!(!dir.path().join("b").exists());
     let text = read(&dir.path().join("gallery.json"))
@@ -606,7 +611,12 @@ fn a_long_gallery_is_split_into_pages_with_show_more_links() {
     let last = read(&dir.path().join("page-3.html"));
     assert!(last.contains(r#"href="page-2.html" rel="prev""#) && !last.contains("data-more"));
     assert_eq!(tags(&last, "li").len(), 1);
-    gallery::write(dir.path(), &Manifest::new(cases(3)), &config).unwrap();
+    gallery::write(
+        dir.path(),
+        &Manifest::new(cases(3)),
+        &GalleryParams::resolve(&config),
+    )
+    .unwrap();
     assert!(
         !dir.path().join("page-3.html").exists(),
         "stale page removed"

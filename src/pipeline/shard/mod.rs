@@ -147,7 +147,7 @@ pub fn run_shard(
     shard: Shard,
     reporter: &Reporter,
 ) -> Result<Summary, Fatal> {
-    let start = Start::new(input, out, config, options.publish_review, Some(shard))?;
+    let start = Start::new(input, out, config, options.overrides(), Some(shard))?;
     // Taken before any photo is read: a photo that changes while the shard runs makes its record
     // stale rather than silently mixed.
     let made = Made::now(&start);
@@ -177,7 +177,11 @@ pub fn merge(
     config: &Config,
     publish_review: bool,
 ) -> Result<Summary, Fatal> {
-    let start = Start::new(input, out, config, publish_review, None)?;
+    let cli = super::Overrides {
+        publish_review,
+        jobs: None,
+    };
+    let start = Start::new(input, out, config, cli, None)?;
     let records = record::gather(input, out, &Made::now(&start))?;
     let mut summary = start.summary();
     let count = records.first().map_or(1, Record::count);

@@ -60,12 +60,11 @@ fn settings_key(settings: &Settings) -> String {
         limits: &'a crate::config::LimitsConfig,
         dates: crate::dates::DateStyle,
     }
-    let c = &settings.config;
     let key = Key {
         images: &settings.key,
-        cases: &c.cases,
-        limits: &c.limits,
-        dates: c.gallery.dates,
+        cases: &settings.cases,
+        limits: &settings.limits,
+        dates: settings.dates(),
     };
     let json = serde_json::to_vec(&key).expect("settings serialize");
     blake3::hash(&json).to_hex().to_string()

@@ -369,7 +369,8 @@ fn gallery_of_500(out: &Path) -> std::path::PathBuf {
     }
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let config = beforeafter::config::Config::for_input(&samples, None).unwrap();
-    beforeafter::gallery::write(&big, &Manifest::new(cases), &config).unwrap();
+    let params = beforeafter::gallery::GalleryParams::resolve(&config);
+    beforeafter::gallery::write(&big, &Manifest::new(cases), &params).unwrap();
     big
 }
 

@@ -4,7 +4,6 @@ use beforeafter::align::{self, Matrix};
 use beforeafter::config::Config;
 use beforeafter::render::Region;
 use beforeafter::render::composite::{self, CompositeParams, Kind};
-use beforeafter::render::watermark::Watermark;
 use beforeafter::tone::{delta_e2000, srgb_to_lab};
 use image::{GrayImage, RgbImage};
 
@@ -188,7 +187,7 @@ pub fn mean_delta_e(a: &RgbImage, b: &RgbImage, sel: &dyn Fn(u32, u32) -> bool) 
 /// Pixels the default watermark touches on a `w`×`h` output (grown for JPEG ringing), or `None`
 /// when outputs that narrow are not watermarked.
 fn watermark_footprint(w: u32, h: u32) -> Option<GrayImage> {
-    let wm = Watermark::new(&Config::defaults().watermark, None)?;
+    let wm = beforeafter::pipeline::Settings::new(&Config::defaults(), false).watermark?;
     if !wm.applies_to(w) {
         return None;
     }
@@ -225,7 +224,7 @@ fn grow(mask: &GrayImage, r: u32) -> GrayImage {
 fn composite_params(cfg: &Config) -> CompositeParams {
     beforeafter::pipeline::Settings::new(cfg, false)
         .render
-        .composite
+        .composites
         .expect("composites are on by default")
 }
 
@@ -248,7 +247,8 @@ fn slider_vs_composite(p: &Published) -> Result<[f64; 3], String> {
         let blank =
             |i: usize| RgbImage::from_pixel(layout.panels[i].2, layout.panels[i].3, img[(0, 0)]);
         *img = composite::assemble(&layout, [&blank(0), &blank(1)], labels, &params);
-        if let Some(wm) = Watermark::new(&cfg.watermark, None).filter(|wm| wm.applies_to(cw)) {
+        let mark = beforeafter::pipeline::Settings::new(&cfg, false).watermark;
+        if let Some(wm) = mark.filter(|wm| wm.applies_to(cw)) {
             wm.apply_mut(img);
         }
     });
