@@ -92,7 +92,7 @@ fn batch(args: &BatchArgs) -> Result<i32> {
     let (input, out) = (run.input.as_path(), run.out.as_path());
     let shard = args.shard.map(shard_of).transpose()?;
     let config = Config::for_input(input, run.config.as_deref())?;
-    crate::output::check_apart(input, out)?;
+    crate::disk::check_apart(input, out)?;
     let _lock = match shard {
         Some(s) => crate::journal::Lock::shard(out, run.wait, &s.tag())?,
         None => crate::journal::Lock::acquire(out, run.wait)?,
@@ -134,7 +134,7 @@ fn shard_of(arg: ShardArg) -> Result<Shard> {
 fn merge(args: &MergeArgs) -> Result<i32> {
     let (input, out) = (args.input.as_path(), args.out.as_path());
     let config = Config::for_input(input, args.config.as_deref())?;
-    crate::output::check_apart(input, out)?;
+    crate::disk::check_apart(input, out)?;
     let _lock = crate::journal::Lock::acquire(out, args.wait)?;
     let summary = pipeline::merge(input, out, &config, args.publish_review)?;
     if args.json {

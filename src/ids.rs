@@ -47,9 +47,9 @@ impl IdKey {
         let fresh = getrandom(&mut key).and_then(|()| {
             let text = hex(&key);
             if replace {
-                crate::output::write_atomic(input, KEY_FILE, text.as_bytes()).map(|()| true)
+                crate::disk::write_atomic(input, KEY_FILE, text.as_bytes()).map(|()| true)
             } else {
-                crate::output::write_once(input, KEY_FILE, text.as_bytes())
+                crate::disk::write_once(input, KEY_FILE, text.as_bytes())
             }
         });
         match fresh {

@@ -251,7 +251,7 @@ fn tag_of(out: &Path) -> Option<String> {
     j.get(out).and_then(|r| r.tag.clone())
 }
 
-/// Called by `output::write_atomic` before a file is written: append `rel` to `out`'s journal
+/// Called by `disk::write_atomic` before a file is written: append `rel` to `out`'s journal
 /// (this shard's, for a shard) and sync it, when a run holds `out`'s lock. The journal itself
 /// and the lock are not listed, nor shard records (a whole run removes them).
 pub fn record(out: &Path, rel: &str) -> Result<(), Fatal> {
@@ -428,13 +428,13 @@ mod tests {
     fn each_shard_has_its_journal_and_a_whole_run_folds_them_into_one_inventory() {
         let dir = tempfile::tempdir().unwrap();
         let shard = Lock::shard(dir.path(), false, "2-of-3").unwrap();
-        crate::output::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
+        crate::disk::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
         finished(dir.path(), &"case-a");
         assert!(dir.path().join(".beforeafter/journal-2-of-3").is_file());
         assert_eq!(finished_cases::<String>(dir.path()), ["case-a"]);
         drop(shard);
         let whole = Lock::acquire(dir.path(), false).unwrap();
-        crate::output::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
+        crate::disk::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
         let all = written(dir.path());
         assert!(all.contains("a/b.jpg") && all.contains("c.jpg"), "{all:?}");
         assert_eq!(finished_cases::<String>(dir.path()), ["case-a"]);
@@ -459,7 +459,7 @@ mod tests {
     fn a_file_stays_in_the_inventory_until_it_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let lock = Lock::acquire(dir.path(), false).unwrap();
-        crate::output::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
+        crate::disk::write_atomic(dir.path(), "a/b.jpg", b"x").unwrap();
         std::fs::write(dir.path().join("own.txt"), b"the web person's").unwrap();
         settle(dir.path(), ["gallery.json"]);
         assert_eq!(written(dir.path()), HashSet::from(["a/b.jpg".into()]));
@@ -471,11 +471,11 @@ mod tests {
             after.modified().unwrap(),
             "nothing changed"
         );
-        crate::output::remove(dir.path(), "a/b.jpg");
+        crate::disk::remove(dir.path(), "a/b.jpg");
         settle(dir.path(), []);
         assert!(written(dir.path()).is_empty());
         drop(lock);
-        crate::output::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
+        crate::disk::write_atomic(dir.path(), "c.jpg", b"x").unwrap();
         assert!(written(dir.path()).is_empty(), "no run, no journal");
     }
 

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::align::{Matrix, Model};
 use crate::casefile::CaseMeta;
 use crate::config::RenderSections;
+use crate::disk;
 use crate::error::Fatal;
-use crate::output;
 use crate::render::RenderParams;
 use crate::render::outputs::{PlannedStage, ViewPlan};
 use crate::tone::ToneFit;
@@ -328,7 +328,7 @@ impl Manifest {
             self.cases.iter().cloned().partition(|c| c.published);
         let mut public = Manifest::new(published.iter().map(CaseEntry::public).collect());
         public.render = Some(render.clone());
-        output::write_if_changed(out, FILE_NAME, &public.to_json()?)?;
+        disk::write_if_changed(out, FILE_NAME, &public.to_json()?)?;
         // Not `Fatal`'s own words: those speak of the output folder.
         let note = |e: Fatal| {
             let what = match e {
@@ -344,7 +344,7 @@ impl Manifest {
                 continue;
             }
             let bytes = Manifest::new(cases).to_json()?;
-            if let Err(e) = output::write_if_changed(input, rel, &bytes) {
+            if let Err(e) = disk::write_if_changed(input, rel, &bytes) {
                 return Ok(Some(note(e)));
             }
         }

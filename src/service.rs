@@ -69,7 +69,7 @@ fn launch(input: &Path, out: &Path, addr: Option<std::net::SocketAddr>) -> Resul
         message: format!("{e}; give the folder that holds the clinic's photos"),
     })?;
     let out = absolute(out)?;
-    crate::output::check_apart(&input, &out)?;
+    crate::disk::check_apart(&input, &out)?;
     let program = std::env::current_exe()
         .map_err(|e| Fatal::Other(format!("cannot tell where beforeafter is installed: {e}")))?;
     let mut args = vec![
@@ -263,7 +263,7 @@ fn install(platform: Platform, text: &str) -> Result<i32, Fatal> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(UNIT);
-    crate::output::write_atomic(dir, name, &bytes)?;
+    crate::disk::write_atomic(dir, name, &bytes)?;
     println!("Wrote {}", path.display());
     let shown = path.display().to_string();
     let own = |words: &[&str]| -> Vec<String> { words.iter().map(|w| (*w).to_owned()).collect() };

@@ -166,7 +166,7 @@ impl Recorded {
         let render = manifest.render.clone().expect("checked by load_manifest");
         let logo = match render.watermark.as_ref().filter(|w| !w.logo.is_empty()) {
             Some(w) => {
-                let logo = crate::output::resolve(out, &w.logo)?;
+                let logo = crate::disk::resolve(out, &w.logo)?;
                 Some(std::fs::read(&logo).map_err(|e| Fatal::Input {
                     path: logo.clone(),
                     message: format!("{e}: the manifest's watermark is missing from the gallery"),

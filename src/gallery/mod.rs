@@ -23,9 +23,9 @@ use minijinja::{Value, context};
 use serde::Serialize;
 
 use crate::config::{Config, GalleryConfig};
+use crate::disk;
 use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
-use crate::output;
 use crate::render::LabelParams;
 
 pub use caption::{honesty, month, stage_tag, view_name};
@@ -87,7 +87,7 @@ pub fn write(out: &Path, manifest: &Manifest, config: &GalleryParams) -> Result<
                 case => serde_value(&page),
             },
         )?;
-        output::write_if_changed(out, &format!("{}/index.html", case.id), html.as_bytes())?;
+        disk::write_if_changed(out, &format!("{}/index.html", case.id), html.as_bytes())?;
     }
     write_index(out, &env, &published, config, &site, &assets)?;
     if site.signed.is_some() {
@@ -101,15 +101,15 @@ pub fn write(out: &Path, manifest: &Manifest, config: &GalleryParams) -> Result<
                 share => serde_value(model::signature_share(&site, &base_url)),
             },
         )?;
-        output::write_if_changed(out, SIGNATURE_PAGE, html.as_bytes())?;
+        disk::write_if_changed(out, SIGNATURE_PAGE, html.as_bytes())?;
     }
     let months = g.dates == crate::dates::DateStyle::Month;
     let feed = feed::feed(&g.title, base_url, &published, months);
     let mut json = serde_json::to_string_pretty(&feed).map_err(|e| Fatal::Other(e.to_string()))?;
     json.push('\n');
-    output::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;
+    disk::write_if_changed(out, feed::FILE_NAME, json.as_bytes())?;
     let script = embed::script(&published, config, site.start);
-    output::write_if_changed(out, embed::FILE_NAME, script.as_bytes())?;
+    disk::write_if_changed(out, embed::FILE_NAME, script.as_bytes())?;
     Ok(())
 }
 
@@ -148,7 +148,7 @@ fn write_index(
                 page => serde_value(page),
             },
         )?;
-        output::write_if_changed(out, &page.file, html.as_bytes())?;
+        disk::write_if_changed(out, &page.file, html.as_bytes())?;
     }
     remove_stale_pages(out, pages.len());
     Ok(())
@@ -176,7 +176,7 @@ fn remove_stale_pages(out: &Path, count: usize) {
             .and_then(|r| r.strip_suffix(".html"))
             .and_then(|n| n.parse::<usize>().ok());
         if n.is_some_and(|n| n > count || n < 2) {
-            output::remove(out, &name);
+            disk::remove(out, &name);
         }
     }
 }
@@ -188,13 +188,13 @@ fn serde_value<T: Serialize>(value: T) -> Value {
 /// Remove a case's page (and its folder when that is empty). `gallery.json` and the index are
 /// rewritten from the manifest on every run, so they never list the case again.
 pub fn remove_case_pages(out: &Path, id: &str) {
-    output::remove(out, &format!("{id}/index.html"));
+    disk::remove(out, &format!("{id}/index.html"));
 }
 
 fn write_assets(out: &Path, dir: Option<&Path>) -> Result<AssetUrls, Fatal> {
     let mut urls = Vec::new();
     for (name, text) in templates::assets(dir)? {
-        output::write_if_changed(out, &format!("assets/{name}"), text.as_bytes())?;
+        disk::write_if_changed(out, &format!("assets/{name}"), text.as_bytes())?;
         let hash = blake3::hash(text.as_bytes()).to_hex();
         urls.push(Value::from_safe_string(format!(
             "assets/{name}?v={}",
@@ -224,7 +224,7 @@ fn write_logo(out: &Path, g: &GalleryConfig) -> Result<Option<String>, Fatal> {
             let name = entry.file_name().to_string_lossy().into_owned();
             let stale = name.starts_with("logo.") && current.as_ref().is_none_or(|c| c.0 != name);
             if stale {
-                output::remove(out, &format!("assets/{name}"));
+                disk::remove(out, &format!("assets/{name}"));
             }
         }
     }
@@ -232,6 +232,6 @@ fn write_logo(out: &Path, g: &GalleryConfig) -> Result<Option<String>, Fatal> {
         return Ok(None);
     };
     let rel = format!("assets/{name}");
-    output::write_if_changed(out, &rel, bytes)?;
+    disk::write_if_changed(out, &rel, bytes)?;
     Ok(Some(rel))
 }

@@ -10,11 +10,11 @@ use crate::casefile::AlignOverride;
 use crate::config::QualityConfig;
 use crate::dates::DateStyle;
 use crate::discover::{Case, Stage, View};
+use crate::disk;
 use crate::error::{Fatal, PhotoError};
 use crate::flags::{Flag, Severity};
 use crate::ingest::{self, Photo};
 use crate::manifest::{CaseEntry, CaseStatus, OutputEntry, StageEntry, ViewEntry};
-use crate::output;
 
 use super::settings::Settings;
 use super::source::Source;
@@ -425,9 +425,9 @@ impl Sink for WriteSink<'_> {
     fn accept(&self, rel: &str, kind: Option<Kind>, bytes: &[u8]) -> Result<(), Fatal> {
         match self.staff {
             Some(staff) if kind.is_some_and(Kind::is_share) => {
-                output::write_atomic(staff, rel, bytes)
+                disk::write_atomic(staff, rel, bytes)
             }
-            _ => output::write_atomic(self.out, rel, bytes),
+            _ => disk::write_atomic(self.out, rel, bytes),
         }
     }
 }

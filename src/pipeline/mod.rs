@@ -30,11 +30,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::discover::{self, Case, Problem};
+use crate::disk;
 use crate::error::Fatal;
 use crate::flags::Flag;
 use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
-use crate::output;
 
 pub use fit::{
     Estimator, FitParams, NEEDS_CONFIRMATION, NOT_LINED_UP, PairFit, Working, fit_pair,
@@ -251,7 +251,7 @@ impl Start {
         })?;
         // Other shards' temp files may be in flight: only a whole run removes stale ones.
         if shard.is_none() {
-            output::remove_stale_temps(out);
+            disk::remove_stale_temps(out);
         }
         let (mut old, notes) = Manifest::load(out, input);
         shard::previous(input, out, shard, &mut old);
@@ -307,7 +307,7 @@ fn publish(
     summary.receipts = receipts;
     summary.notes.extend(failed);
     if let Some((rel, png)) = &settings.watermark_asset {
-        output::write_if_changed(out, rel, png)?;
+        disk::write_if_changed(out, rel, png)?;
     }
     // What was public until now, for the publication log; the public key before the pages.
     let before = std::fs::read(out.join(crate::manifest::FILE_NAME)).ok();
@@ -669,7 +669,7 @@ fn prune_journal(out: &Path, kept: &HashSet<String>) {
     for rel in crate::journal::written(out) {
         let asset = rel.starts_with("assets/") && !rel.starts_with("assets/watermark.");
         if !kept.contains(&rel) && !asset {
-            output::remove(out, &rel);
+            disk::remove(out, &rel);
         }
     }
 }
@@ -685,7 +685,7 @@ fn clean_after_failure(input: &Path, out: &Path) {
         // A case's images sit in its folder; pages, the feed and `assets/` are left alone.
         let image = rel.contains('/') && !rel.starts_with("assets/") && !rel.ends_with(".html");
         if image && !used.contains(rel.as_str()) {
-            output::remove(out, &rel);
+            disk::remove(out, &rel);
         }
     }
 }
@@ -694,7 +694,7 @@ fn clean_after_failure(input: &Path, out: &Path) {
 fn prune(out: &Path, old: &Manifest, new: &Manifest) {
     let keep: HashSet<&str> = new.output_paths().collect();
     for path in old.output_paths().filter(|p| !keep.contains(p)) {
-        output::remove(out, path);
+        disk::remove(out, path);
     }
     let new = new.by_id();
     for entry in &old.cases {

@@ -59,7 +59,7 @@ pub fn write(
         let rel = format!("{DIR}/{stamp}-{}.json", entry.id);
         let mut json = serde_json::to_string_pretty(&receipt).unwrap_or_default();
         json.push('\n');
-        match crate::output::write_atomic(input, &rel, json.as_bytes()) {
+        match crate::disk::write_atomic(input, &rel, json.as_bytes()) {
             Ok(()) => written.0.push(input.join(&rel)),
             Err(e) => written.1.push(format!(
                 "cannot write the withdrawal receipt for {}: {e}",

@@ -180,7 +180,7 @@ impl Site {
         .collect();
         let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
         seen.insert(crate::manifest::FILE_NAME.to_owned());
-        crate::output::write_atomic(dir, crate::manifest::FILE_NAME, &manifest_bytes)?;
+        crate::disk::write_atomic(dir, crate::manifest::FILE_NAME, &manifest_bytes)?;
         let mut fetched = BTreeSet::from([crate::manifest::FILE_NAME.to_owned()]);
         while let Some(rel) = queue.pop_front() {
             let Some(bytes) = self.get(&rel)? else {
@@ -193,7 +193,7 @@ impl Site {
                     }
                 }
             }
-            crate::output::write_atomic(dir, &rel, &bytes)?;
+            crate::disk::write_atomic(dir, &rel, &bytes)?;
             fetched.insert(rel);
         }
         Ok(fetched)

@@ -43,7 +43,7 @@ pub fn save(input: &Path, target: &str, update: impl FnOnce(&mut Outcome)) -> Op
     update(all.entry(target.to_owned()).or_default());
     let mut json = serde_json::to_vec_pretty(&all).unwrap_or_default();
     json.push(b'\n');
-    crate::output::write_atomic(input, FILE, &json)
+    crate::disk::write_atomic(input, FILE, &json)
         .err()
         .map(|e| {
             format!(

@@ -1,6 +1,6 @@
 //! Edits of a case's `case.toml` by the review app. Format-preserving (`toml_edit`: the file's
 //! comments, order and other keys stay as the clinic wrote them), checked (the result must parse
-//! as a case.toml the pipeline accepts), atomic (temp file + rename, `output::write_atomic`),
+//! as a case.toml the pipeline accepts), atomic (temp file + rename, `disk::write_atomic`),
 //! and only over the text the page was shown: the page carries the file's hash, and a file
 //! changed on disk since is not overwritten.
 
@@ -63,7 +63,7 @@ pub fn edit_vetted(
     change(&mut doc).map_err(invalid)?;
     let new = doc.to_string();
     vet(crate::casefile::parse(&new).map_err(invalid)?)?;
-    crate::output::write_atomic(case_dir, FILE, new.as_bytes())
+    crate::disk::write_atomic(case_dir, FILE, new.as_bytes())
         .map_err(|e| EditError::Write(e.to_string()))?;
     Ok(stamp(case_dir))
 }

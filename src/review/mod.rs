@@ -73,7 +73,7 @@ pub fn start(
     crate::http::refuse_lan(addr, serve.allow_lan)?;
     let config = Config::for_input(input, config_path)?;
     if let Some(out) = out {
-        crate::output::check_apart(input, out)?;
+        crate::disk::check_apart(input, out)?;
     }
     let input = std::fs::canonicalize(input).map_err(|e| {
         Fatal::Other(format!(

@@ -257,7 +257,7 @@ pub fn save(state: &State, body: &[u8]) -> Response {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(CONFIG_NAME);
-    if let Err(e) = crate::output::write_atomic(dir, name, new.as_bytes()) {
+    if let Err(e) = crate::disk::write_atomic(dir, name, new.as_bytes()) {
         return answer(500, json!({ "error": e.to_string() }));
     }
     let said = if state.out.is_some() {
@@ -290,7 +290,7 @@ pub fn logo(state: &State, body: &[u8]) -> Response {
     let rel = format!(".beforeafter/logo-{}.{ext}", &hash[..12]);
     let path = file(state);
     let dir = path.parent().unwrap_or(Path::new("."));
-    match crate::output::write_atomic(dir, &rel, body) {
+    match crate::disk::write_atomic(dir, &rel, body) {
         Ok(()) => answer(200, json!({ "logo": rel })),
         Err(e) => answer(500, json!({ "error": e.to_string() })),
     }

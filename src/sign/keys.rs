@@ -121,7 +121,7 @@ fn write_replacing(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError
     std::fs::create_dir_all(dir).map_err(io)?;
     let tmp = dir.join(format!(
         "{}{}-key",
-        crate::output::TEMP_PREFIX,
+        crate::disk::TEMP_PREFIX,
         std::process::id()
     ));
     let mut options = std::fs::OpenOptions::new();

@@ -104,7 +104,7 @@ pub fn append(input: &Path, mut entry: Entry) -> Result<(), Fatal> {
     let line = serde_json::to_string(&entry).map_err(|e| Fatal::Other(e.to_string()))?;
     text.push_str(&line);
     text.push('\n');
-    crate::output::write_atomic(input, LOG_FILE, text.as_bytes())
+    crate::disk::write_atomic(input, LOG_FILE, text.as_bytes())
 }
 
 /// The log's last entry, if it has one that reads.

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::disk;
 use crate::error::Fatal;
-use crate::output;
 
 pub use keys::{NewKey, Protect, new_key};
 
@@ -118,7 +118,7 @@ impl Signer {
 
     /// Put the public key in the output folder as `minisign.pub` (before the pages that link it).
     pub fn publish_key(&self, out: &Path) -> Result<(), Fatal> {
-        output::write_if_changed(out, PUBLISHED_KEY, self.public_text.as_bytes()).map(|_| ())
+        disk::write_if_changed(out, PUBLISHED_KEY, self.public_text.as_bytes()).map(|_| ())
     }
 
     /// A detached minisign signature of `bytes` (the signature file's text) whose trusted
@@ -163,7 +163,7 @@ impl Signer {
         let time = crate::dates::utc_now_seconds();
         if !signed {
             let comment = trusted_comment(&time);
-            output::write_atomic(
+            disk::write_atomic(
                 out,
                 SIGNATURE_FILE,
                 self.sign(&manifest, &comment)?.as_bytes(),
@@ -311,7 +311,7 @@ mod tests {
     fn runs_without_a_key_are_logged_unsigned_once_per_manifest() {
         let (dir, signer) = clinic();
         let out = dir.path().join("out");
-        output::write_atomic(&out, "manifest.json", b"{\"cases\":[]}\n").unwrap();
+        disk::write_atomic(&out, "manifest.json", b"{\"cases\":[]}\n").unwrap();
         record_unsigned(&out, dir.path(), None).unwrap();
         record_unsigned(&out, dir.path(), None).unwrap();
         let entries = log::read(dir.path()).unwrap();
@@ -328,7 +328,7 @@ mod tests {
     fn record_signs_and_logs_once_for_the_same_manifest() {
         let (dir, signer) = clinic();
         let out = dir.path().join("out");
-        output::write_atomic(&out, "manifest.json", b"{\"cases\":[]}\n").unwrap();
+        disk::write_atomic(&out, "manifest.json", b"{\"cases\":[]}\n").unwrap();
         signer.record(&out, dir.path(), None).unwrap();
         let sig = std::fs::read(out.join(SIGNATURE_FILE)).unwrap();
         signer.record(&out, dir.path(), None).unwrap();

@@ -255,7 +255,7 @@ pub(super) fn thumbnail(state: &State, photo: &Path) -> Result<Vec<u8>, String> 
             .and_then(|n| n.to_str())
             .unwrap_or("thumb.jpg");
         let _ = std::fs::create_dir_all(dir);
-        let _ = crate::output::write_atomic(dir, name, &jpeg);
+        let _ = crate::disk::write_atomic(dir, name, &jpeg);
     }
     Ok(jpeg)
 }

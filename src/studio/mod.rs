@@ -60,7 +60,7 @@ impl State {
 pub fn run(args: &StudioArgs) -> Result<(), Fatal> {
     crate::http::refuse_lan(args.addr, args.allow_lan)?;
     let config = Config::for_input(&args.input, args.config.as_deref())?;
-    crate::output::check_apart(&args.input, &args.out)?;
+    crate::disk::check_apart(&args.input, &args.out)?;
     let input = std::fs::canonicalize(&args.input).map_err(|e| Fatal::Input {
         path: args.input.clone(),
         message: format!("{e}; give the folder that holds the clinic's photos"),

@@ -177,7 +177,7 @@ fn build(batch: &Path, names: &[(String, String)]) -> Result<std::path::PathBuf,
         std::fs::rename(&from, ready.join(name))
             .map_err(|e| format!("{staged} is no longer waiting here ({e}): add it again"))?;
     }
-    crate::output::write_atomic(&ready, crate::review::casetoml::FILE, CASE_TOML.as_bytes())
+    crate::disk::write_atomic(&ready, crate::review::casetoml::FILE, CASE_TOML.as_bytes())
         .map_err(|e| e.to_string())?;
     Ok(ready)
 }

@@ -174,7 +174,7 @@ pub fn receive(state: &State, req: &Request) -> Response {
     let written = std::fs::create_dir_all(&photos)
         .map_err(|e| e.to_string())
         .and_then(|()| {
-            crate::output::write_atomic(&photos, &name, &req.body).map_err(|e| e.to_string())
+            crate::disk::write_atomic(&photos, &name, &req.body).map_err(|e| e.to_string())
         });
     if let Err(e) = written {
         return refused(500, &format!("the photo could not be saved: {e}"));

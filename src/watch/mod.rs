@@ -113,7 +113,7 @@ fn input_folder(opts: &RunArgs) -> Result<PathBuf, Fatal> {
 
 /// The output folder, checked apart from the input, created and made absolute.
 fn output_folder(input: &Path, opts: &RunArgs) -> Result<PathBuf, Fatal> {
-    crate::output::check_apart(input, &opts.out)?;
+    crate::disk::check_apart(input, &opts.out)?;
     let output_error = |e| Fatal::Output {
         path: opts.out.clone(),
         cause: e,
@@ -169,7 +169,7 @@ fn on_stop_signal(stop: Arc<AtomicBool>, tx: mpsc::Sender<Msg>) -> Result<(), Fa
             // A second Ctrl-C: the user does not want to wait for the work in hand. Writes
             // stop (no temp file is left, nothing half-done is renamed into place), the
             // round ends at once with the gallery as it was, and the loop exits with 0.
-            crate::output::abandon();
+            crate::disk::abandon();
         }
         let _ = tx.send(Msg::Stop);
     })

@@ -102,7 +102,7 @@ fn kill_loop(kills: u32) {
     );
     let temps: Vec<String> = files(&env.out())
         .into_iter()
-        .filter(|f| f.contains(beforeafter::output::TEMP_PREFIX))
+        .filter(|f| f.contains(beforeafter::disk::TEMP_PREFIX))
         .collect();
     assert!(temps.is_empty(), "{temps:?}");
     let (orphans, missing) = orphans_and_missing(&env.out());

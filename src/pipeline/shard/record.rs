@@ -16,11 +16,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::discover::Inventory;
+use crate::disk;
 use crate::error::Fatal;
 use crate::ids::IdKey;
 use crate::journal::SHARDS;
 use crate::manifest::{CaseEntry, HELD_DIR, Manifest, SourcePaths};
-use crate::output;
 
 use super::super::timings::StageSeconds;
 use super::super::{CaseReport, FileStamp, Processed, Settings, Start, Summary};
@@ -180,7 +180,7 @@ pub fn save(
         held,
         sources: published.iter().map(CaseEntry::source_paths).collect(),
     };
-    output::write_atomic(input, &private_rel(shard), &to_json(&private)?).map_err(|e| {
+    disk::write_atomic(input, &private_rel(shard), &to_json(&private)?).map_err(|e| {
         Fatal::Other(format!(
             "cannot keep shard {shard}'s private records in the photo folder ({e}): a shard \
              needs {} writable, since held cases' records and photo paths never go into the \
@@ -188,7 +188,7 @@ pub fn save(
             input.join(HELD_DIR).display()
         ))
     })?;
-    output::write_atomic(out, &public_rel(shard), &public_bytes)
+    disk::write_atomic(out, &public_rel(shard), &public_bytes)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Fatal> {
@@ -283,7 +283,7 @@ pub fn forget(input: &Path, out: &Path) {
         (input, format!("{HELD_DIR}/shards")),
     ] {
         for (name, _) in record_names(&root.join(&dir)) {
-            output::remove(root, &format!("{dir}/{name}"));
+            disk::remove(root, &format!("{dir}/{name}"));
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The output folder: every file is written to a temp file in its final folder and renamed into
-//! place, so a visitor or a crash never sees a half-written image, page or manifest; and paths
-//! are checked so no input name can make the tool write outside `--out`.
+//! Writing to disk, named `disk` so that "output" means one thing in this crate: a published
+//! file, which `config/outputs.rs` sets and `render/outputs.rs` makes. Into the output folder,
+//! every file is written to a temp file in its final folder and renamed into place, so a visitor
+//! or a crash never sees a half-written image, page or manifest; and paths are checked so no
+//! input name can make the tool write outside `--out`.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
