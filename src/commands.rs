@@ -8,16 +8,17 @@ use anyhow::Result;
 use crate::cli::{BatchArgs, Command, MergeArgs, ShardArg};
 use crate::config::Config;
 use crate::discover;
+use crate::error::ExitCode;
 use crate::flags::Severity;
 use crate::pipeline::{self, Reporter, RunOptions, Shard, Summary};
 
-pub fn run(command: Command) -> Result<i32> {
+pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Batch(args) => batch(&args),
         Command::Merge(args) => merge(&args),
         Command::Watch(args) => {
             crate::watch::run(&args)?;
-            Ok(0)
+            Ok(ExitCode::Done)
         }
         Command::Review {
             input,
@@ -28,17 +29,17 @@ pub fn run(command: Command) -> Result<i32> {
         } => {
             let serve = crate::review::Serve { addr, allow_lan };
             crate::review::run(&input, out.as_deref(), config.as_deref(), serve)?;
-            Ok(0)
+            Ok(ExitCode::Done)
         }
         // --- studio (issue 34) ---
         Command::Studio(args) => {
             crate::studio::run(&args)?;
-            Ok(0)
+            Ok(ExitCode::Done)
         }
         // --- end studio ---
         Command::Check { input, config } => check(&input, config.as_deref()),
         Command::Consent(args) => Ok(crate::register::run(&args)?),
-        Command::Publish(args) => crate::publish::report::command(&args),
+        Command::Publish(args) => Ok(ExitCode::from_code(crate::publish::report::command(&args)?)),
         verify @ Command::Verify { .. } => verify_command(verify),
         Command::Keys(crate::cli::KeysCommand::New {
             input,
@@ -50,20 +51,22 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Init { dir, clinic } => crate::init::run(&dir, clinic.as_deref()),
         Command::Generate { dir } => {
             crate::generate::write_all(&dir)?;
-            Ok(0)
+            Ok(ExitCode::Done)
         }
     }
 }
 
 /// `verify`: the live website (`--url`), the gallery folder (`--out`), or its log (`--log`).
-fn verify_command(command: Command) -> Result<i32> {
+fn verify_command(command: Command) -> Result<ExitCode> {
     match command {
         Command::Verify {
             input,
             url: Some(url),
             json,
             ..
-        } => crate::publish::live::command(&input, &url, json),
+        } => Ok(ExitCode::from_code(crate::publish::live::command(
+            &input, &url, json,
+        )?)),
         Command::Verify {
             input,
             out: Some(out),
@@ -87,7 +90,7 @@ fn verify_command(command: Command) -> Result<i32> {
     }
 }
 
-fn batch(args: &BatchArgs) -> Result<i32> {
+fn batch(args: &BatchArgs) -> Result<ExitCode> {
     let run = &args.run;
     let (input, out) = (run.input.as_path(), run.out.as_path());
     let shard = args.shard.map(shard_of).transpose()?;
@@ -116,9 +119,9 @@ fn batch(args: &BatchArgs) -> Result<i32> {
     // A shard's cases are reported by the merge: a job system must not take a held case for a
     // failed shard and stop the merge.
     Ok(if shard.is_some() {
-        0
+        ExitCode::Done
     } else {
-        summary.exit_code()
+        summary.outcome()
     })
 }
 
@@ -131,7 +134,7 @@ fn shard_of(arg: ShardArg) -> Result<Shard> {
     shard.map_err(|e| anyhow::anyhow!("--shard: {e}"))
 }
 
-fn merge(args: &MergeArgs) -> Result<i32> {
+fn merge(args: &MergeArgs) -> Result<ExitCode> {
     let (input, out) = (args.input.as_path(), args.out.as_path());
     let config = Config::for_input(input, args.config.as_deref())?;
     crate::disk::check_apart(input, out)?;
@@ -142,10 +145,10 @@ fn merge(args: &MergeArgs) -> Result<i32> {
     } else {
         print_summary(&summary, input, out);
     }
-    Ok(summary.exit_code())
+    Ok(summary.outcome())
 }
 
-fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
+fn verify(input: &Path, out: &Path, json: bool) -> Result<ExitCode> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = |id: &str| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -154,7 +157,7 @@ fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
     let report = crate::verify::verify(input, out, &progress)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(report.exit_code());
+        return Ok(report.outcome());
     }
     for note in &report.notes {
         println!("note: {note}");
@@ -179,7 +182,7 @@ fn verify(input: &Path, out: &Path, json: bool) -> Result<i32> {
             out.display()
         );
     }
-    Ok(report.exit_code())
+    Ok(report.outcome())
 }
 
 /// `--config`, else `<input>/beforeafter.toml` when present, else the defaults.
@@ -243,12 +246,12 @@ fn print_consent_notes(expiring: &[pipeline::Expiring], receipts: &[std::path::P
     }
 }
 
-fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
+fn check(input: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
     let config = match Config::for_input(input, config_path) {
         Ok(c) => c,
         Err(e) => {
             println!("config problem: {e}");
-            return Ok(1);
+            return Ok(ExitCode::Fatal);
         }
     };
     let (rules, id_note) = discover::Rules::new(&config, input);
@@ -300,7 +303,7 @@ fn check(input: &Path, config_path: Option<&Path>) -> Result<i32> {
     }
     println!("{}", crate::sign::report::key_line(input));
     println!("config: ok ({shown})");
-    Ok(if bad > 0 { 3 } else { 0 })
+    Ok(ExitCode::attention_if(bad > 0))
 }
 
 /// `check`'s lines for one case: its views and stages, the order inferred from capture times,

@@ -57,3 +57,45 @@ impl PhotoError {
         }
     }
 }
+
+/// How a command ends: the process's exit status (oxipng's `Ok`/`Failed`/`Skipped` folded into
+/// one code; docs/reference.md, "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// 0: everything done (every case published; everything `verify` checked holds).
+    Done = 0,
+    /// 1: the run could not go on (configuration, output folder): a [`Fatal`] error.
+    Fatal = 1,
+    /// 3: done, but some cases failed or need review; for `verify` and `check`, something
+    /// differs or waits.
+    Attention = 3,
+}
+
+impl ExitCode {
+    /// 0, 1 or 3.
+    #[must_use]
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The code a command that still returns a bare number (`publish`, whose storage layer is
+    /// being replaced) ends with: 0 and 3 as they are, anything else fatal.
+    #[must_use]
+    pub fn from_code(code: i32) -> ExitCode {
+        match code {
+            0 => ExitCode::Done,
+            3 => ExitCode::Attention,
+            _ => ExitCode::Fatal,
+        }
+    }
+
+    /// [`ExitCode::Attention`] when `attention`, else [`ExitCode::Done`].
+    #[must_use]
+    pub fn attention_if(attention: bool) -> ExitCode {
+        if attention {
+            ExitCode::Attention
+        } else {
+            ExitCode::Done
+        }
+    }
+}

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::error::ExitCode;
+
 /// The short config: the settings clinics change, each at its default (a test holds them to
 /// `config/default.toml`), and where the full reference is.
 pub const CONFIG: &str = include_str!("init/clinic.toml");
@@ -21,7 +23,7 @@ pub const CONSENT_ON: &str = "website = true";
 /// The example client folder the guide names.
 const CLIENT: &str = "client-07";
 
-pub fn run(dir: &Path, clinic: Option<&str>) -> Result<i32> {
+pub fn run(dir: &Path, clinic: Option<&str>) -> Result<ExitCode> {
     let clinic = clinic.map(str::trim).filter(|c| !c.is_empty());
     let guide = guide(dir, clinic.is_some());
     let config = config_for(clinic);
@@ -41,7 +43,7 @@ pub fn run(dir: &Path, clinic: Option<&str>) -> Result<i32> {
     }
     println!();
     print!("{guide}");
-    Ok(0)
+    Ok(ExitCode::Done)
 }
 
 /// [`CONFIG`] with `[gallery] clinic` set (the watermark follows it).

@@ -9,8 +9,8 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            1
+            beforeafter::error::ExitCode::Fatal
         }
     };
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

@@ -11,7 +11,7 @@ use crate::cli::ConsentArgs;
 use crate::config::Config;
 use crate::consent::{Consent, Status, iso};
 use crate::discover::{self, Case};
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 use crate::manifest::{CaseEntry, Manifest};
 use crate::render::outputs::SHARE_KINDS;
 
@@ -46,7 +46,7 @@ const HEADER: [&str; 11] = [
     "public_social_images",
 ];
 
-pub fn run(args: &ConsentArgs) -> Result<i32, Fatal> {
+pub fn run(args: &ConsentArgs) -> Result<ExitCode, Fatal> {
     let input = args.input.as_path();
     let config = Config::for_input(input, args.config.as_deref())?;
     let today = crate::consent::today().map_err(Fatal::Other)?;
@@ -75,7 +75,7 @@ pub fn run(args: &ConsentArgs) -> Result<i32, Fatal> {
         })?,
         None => print!("{text}"),
     }
-    Ok(0)
+    Ok(ExitCode::Done)
 }
 
 /// The register is private: never written into the gallery that is uploaded.

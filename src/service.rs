@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cli::{Platform, ServiceCommand};
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 
 /// The unit's, agent's and task's name.
 pub const UNIT: &str = "beforeafter-studio.service";
@@ -35,7 +35,7 @@ pub struct Launch {
 }
 
 /// `service install` and `service remove`.
-pub fn run(command: &ServiceCommand) -> Result<i32, Fatal> {
+pub fn run(command: &ServiceCommand) -> Result<ExitCode, Fatal> {
     match command {
         ServiceCommand::Install {
             input,
@@ -49,7 +49,7 @@ pub fn run(command: &ServiceCommand) -> Result<i32, Fatal> {
             let text = file_text(platform, &launch);
             if *print {
                 print!("{text}");
-                return Ok(0);
+                return Ok(ExitCode::Done);
             }
             if platform != Platform::this() {
                 return Err(Fatal::Other(format!(
@@ -251,7 +251,7 @@ fn quietly(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn install(platform: Platform, text: &str) -> Result<i32, Fatal> {
+fn install(platform: Platform, text: &str) -> Result<ExitCode, Fatal> {
     let path = location(platform);
     let bytes = match platform {
         // schtasks reads a task file as UTF-16, as Task Scheduler writes them.
@@ -306,7 +306,7 @@ fn install(platform: Platform, text: &str) -> Result<i32, Fatal> {
             println!("  {how}");
         }
     }
-    Ok(0)
+    Ok(ExitCode::Done)
 }
 
 /// The user id, for launchctl's `gui/UID` domain.
@@ -321,7 +321,7 @@ fn user_id() -> String {
 }
 
 /// `service remove`: stop and disable it where a manager runs, then delete the file.
-fn remove(platform: Platform) -> Result<i32, Fatal> {
+fn remove(platform: Platform) -> Result<ExitCode, Fatal> {
     let path = location(platform);
     let shown = path.display().to_string();
     let stopped = match platform {
@@ -350,7 +350,7 @@ fn remove(platform: Platform) -> Result<i32, Fatal> {
         ),
         Err(_) => {}
     }
-    Ok(0)
+    Ok(ExitCode::Done)
 }
 
 #[cfg(test)]

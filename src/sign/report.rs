@@ -6,10 +6,10 @@ use std::path::Path;
 
 use super::check::{self, LogCheck};
 use super::{PASSWORD_ENV, Protect, SIGNATURE_FILE};
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 
 /// `beforeafter keys new INPUT [--password] [--force]`.
-pub fn keys_new(input: &Path, password: bool, force: bool) -> Result<i32, Fatal> {
+pub fn keys_new(input: &Path, password: bool, force: bool) -> Result<ExitCode, Fatal> {
     if !input.is_dir() {
         return Err(Fatal::Input {
             path: input.to_owned(),
@@ -38,7 +38,7 @@ pub fn keys_new(input: &Path, password: bool, force: bool) -> Result<i32, Fatal>
     if password {
         println!("Runs read the password from {PASSWORD_ENV}.");
     }
-    Ok(0)
+    Ok(ExitCode::Done)
 }
 
 /// `check`'s line about signing: the key, or how to make one.
@@ -60,9 +60,14 @@ pub fn key_line(input: &Path) -> String {
 }
 
 /// `beforeafter verify INPUT --out OUT --log [--case ID]`.
-pub fn verify_log(input: &Path, out: &Path, case: Option<&str>, json: bool) -> Result<i32, Fatal> {
+pub fn verify_log(
+    input: &Path,
+    out: &Path,
+    case: Option<&str>,
+    json: bool,
+) -> Result<ExitCode, Fatal> {
     let found = check::log(input, out, case)?;
-    let code = if found.problems.is_empty() { 0 } else { 3 };
+    let code = ExitCode::attention_if(!found.problems.is_empty());
     if json {
         let text = serde_json::to_string_pretty(&found).map_err(|e| Fatal::Other(e.to_string()))?;
         println!("{text}");
