@@ -8,7 +8,7 @@ use image::{DynamicImage, RgbImage};
 use moxcms::TransferCharacteristics;
 use moxcms::{CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients};
 
-use super::heif::{self, Colour, Primary};
+use super::heif::{Colour, OpenError, Primary};
 use super::isobmff;
 use super::{IngestParams, Photo};
 use crate::error::PhotoError;
@@ -134,10 +134,9 @@ pub fn decode_heif(bytes: &[u8], path: &Path, params: &IngestParams) -> Result<P
 /// and its size checked against the limits; nothing is decoded.
 pub fn open_heif<'a>(bytes: &'a [u8], params: &IngestParams) -> Result<Primary<'a>, String> {
     check_heif_whole(bytes)?;
-    let primary = Primary::open(bytes).map_err(|e| {
-        if e.contains("libheif") && heif::available().is_err() {
-            e
-        } else {
+    let primary = Primary::open(bytes).map_err(|e| match e {
+        OpenError::Unavailable(how) => how,
+        OpenError::Refused(e) => {
             format!("{e}: the file is damaged or not really a HEIC; copy or export it again")
         }
     })?;

@@ -294,14 +294,28 @@ impl Drop for Primary<'_> {
     }
 }
 
+/// Why a HEIF file could not be opened. The caller branches on it: how to install libheif, or
+/// that the file is damaged.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// libheif cannot be loaded on this machine; the message says how to install it.
+    #[error("{0}")]
+    Unavailable(String),
+    /// libheif refused the file.
+    #[error("{0}")]
+    Refused(String),
+}
+
 impl<'a> Primary<'a> {
     /// Parse `bytes` (kept borrowed: libheif reads them in place) and find the primary image.
-    pub fn open(bytes: &'a [u8]) -> Result<Primary<'a>, String> {
-        let api = api()?;
+    pub fn open(bytes: &'a [u8]) -> Result<Primary<'a>, OpenError> {
+        let api = api().map_err(OpenError::Unavailable)?;
         // SAFETY: the context is freed by Drop; `bytes` outlives it (the lifetime says so).
         let ctx = unsafe { (api.context_alloc)() };
         if ctx.is_null() {
-            return Err("libheif could not allocate a context".into());
+            return Err(OpenError::Refused(
+                "libheif could not allocate a context".into(),
+            ));
         }
         let mut me = Primary {
             api,
@@ -312,13 +326,13 @@ impl<'a> Primary<'a> {
         let read = unsafe {
             (api.read_from_memory)(ctx, bytes.as_ptr().cast(), bytes.len(), std::ptr::null())
         };
-        check(read, "cannot read the HEIF file")?;
+        check(read, "cannot read the HEIF file").map_err(OpenError::Refused)?;
         if let (Some(set), Some(threads)) = (api.set_max_threads, tile_threads()) {
             // SAFETY: the context is valid.
             unsafe { set(ctx, threads) };
         }
         let found = unsafe { (api.primary_handle)(ctx, &raw mut me.handle) };
-        check(found, "the HEIF file has no primary image")?;
+        check(found, "the HEIF file has no primary image").map_err(OpenError::Refused)?;
         Ok(me)
     }
 
