@@ -58,7 +58,7 @@ fn tone_measures(case: &Case, out: &Outcome, cfg: &FitParams, t: &mut ToneTally)
     // The true after under the before's light, brought to working resolution and warped with the
     // same estimated matrix, so that only the tone differs.
     let true_light = case.after_true_light.as_ref().expect("related");
-    let tw = working_copy(true_light, cfg.align.working_size).image;
+    let tw = working_copy(true_light, cfg.working_size).image;
     let inv = align::invert(&fit.estimate.matrix).unwrap_or(align::identity());
     let true_w = align::warp(&tw, &inv, w, h);
     let off = |x: u32, y: u32| valid.get_pixel(x, y).0[0] > 0 && mask.get_pixel(x, y).0[0] == 0;

@@ -19,8 +19,8 @@ use crate::casefile::CaseMeta;
 use crate::config::RenderSections;
 use crate::disk;
 use crate::error::Fatal;
-use crate::render::RenderParams;
 use crate::render::outputs::{PlannedStage, ViewPlan};
+use crate::render::params::RenderParams;
 use crate::tone::ToneFit;
 
 pub use crate::render::outputs::OutputEntry;

@@ -15,12 +15,12 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 use crate::ingest::{self, IngestParams, Photo};
 use crate::manifest::{self, CaseEntry, Manifest, StageEntry, ViewEntry};
-use crate::render::RenderParams;
 use crate::render::composite::Kind;
 use crate::render::outputs::{Clock, Renderer, SHARE_KINDS, Sink, Step, ViewOutputs, render_view};
+use crate::render::params::RenderParams;
 use crate::render::watermark::Watermark;
 
 /// Where bytes differ, the largest mean absolute difference (levels, 0–255) any 8×8 block of
@@ -52,10 +52,16 @@ pub struct Finding {
 }
 
 impl Report {
-    /// 0 when everything holds, 3 when something differs.
+    /// Done when everything holds, Attention when something differs.
+    #[must_use]
+    pub fn outcome(&self) -> ExitCode {
+        ExitCode::attention_if(!self.problems.is_empty())
+    }
+
+    /// [`Report::outcome`] as a bare code, for `publish`'s live check.
     #[must_use]
     pub fn exit_code(&self) -> i32 {
-        if self.problems.is_empty() { 0 } else { 3 }
+        self.outcome().code()
     }
 
     fn problem(&mut self, path: impl Into<String>, problem: impl Into<String>) {

@@ -21,8 +21,8 @@ pub struct LabelsConfig {
 impl LabelsConfig {
     /// The labels' words as rendering and the pages use them.
     #[must_use]
-    pub fn params(&self) -> crate::render::LabelParams {
-        crate::render::LabelParams {
+    pub fn params(&self) -> crate::render::params::LabelParams {
+        crate::render::params::LabelParams {
             before: self.before.clone(),
             after: self.after.clone(),
             session: self.session.clone(),

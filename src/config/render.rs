@@ -6,9 +6,9 @@
 use serde::Deserialize;
 
 use super::{CompositesConfig, LabelsConfig, OutputsConfig, WatermarkConfig, parse_hex_colour};
-use crate::render::RenderParams;
 use crate::render::composite::CompositeParams;
 use crate::render::encode::EncodeParams;
+use crate::render::params::RenderParams;
 use crate::render::watermark::WatermarkParams;
 
 /// The four sections a render depends on, as a configuration holds them and as a manifest of

@@ -3,7 +3,7 @@
 
 use crate::flags::Flag;
 use crate::manifest::{CaseEntry, StageEntry};
-use crate::render::LabelParams;
+use crate::render::params::LabelParams;
 
 pub use crate::dates::month;
 pub use crate::discover::view_name;

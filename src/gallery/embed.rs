@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::GalleryParams;
+use super::params::GalleryParams;
 use super::{index, model};
 use crate::manifest::CaseEntry;
 

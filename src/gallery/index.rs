@@ -11,7 +11,7 @@ use super::caption;
 use super::model::{self, Picture, url};
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, ViewEntry};
-use crate::render::LabelParams;
+use crate::render::params::LabelParams;
 
 /// Index cards above this position load at once (not lazily): the first screenful whatever the
 /// column count, two rows of four on a laptop, up to four rows of two on a phone (a lazy image

@@ -15,6 +15,7 @@ mod embed;
 mod feed;
 mod index;
 mod model;
+mod params;
 mod templates;
 
 use std::path::Path;
@@ -22,37 +23,19 @@ use std::path::Path;
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use crate::config::{Config, GalleryConfig};
+use crate::config::GalleryConfig;
 use crate::disk;
 use crate::error::Fatal;
 use crate::manifest::{CaseEntry, Manifest};
-use crate::render::LabelParams;
 
 pub use caption::{honesty, month, stage_tag, view_name};
 pub use embed::FILE_NAME as EMBED_FILE;
 pub use feed::FILE_NAME as FEED_FILE;
+pub use params::GalleryParams;
 
 /// The page that shows the clinic's public key and how to check the signature; only written
 /// when the clinic has a signing key (`beforeafter keys new`).
 pub const SIGNATURE_PAGE: &str = "signature.html";
-
-/// What the pages are made with, resolved once from `[gallery]` and `[labels]` (the label words
-/// name the stages in text as on the photos).
-#[derive(Clone, Debug)]
-pub struct GalleryParams {
-    pub gallery: GalleryConfig,
-    pub labels: LabelParams,
-}
-
-impl GalleryParams {
-    #[must_use]
-    pub fn resolve(config: &Config) -> GalleryParams {
-        GalleryParams {
-            gallery: config.gallery.clone(),
-            labels: config.labels.params(),
-        }
-    }
-}
 
 /// Where pages find the assets, relative to the gallery root. CSS and JS carry a content hash
 /// as a query so browsers never pair a new page with an old script.

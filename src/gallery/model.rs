@@ -9,7 +9,7 @@ use minijinja::Value;
 use super::caption;
 use crate::config::GalleryConfig;
 
-use super::GalleryParams;
+use super::params::GalleryParams;
 use crate::dates::DateStyle;
 use crate::discover::DEFAULT_VIEW;
 use crate::manifest::{CaseEntry, OutputEntry, StageEntry, ViewEntry};

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::discover::{self, Case, Problem};
 use crate::disk;
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 use crate::flags::Flag;
 use crate::gallery;
 use crate::manifest::{CaseEntry, CaseStatus, Manifest};
@@ -136,14 +136,11 @@ pub fn expiring(cases: &[Case], days: u32) -> Vec<Expiring> {
 }
 
 impl Summary {
-    /// Exit code: 0 all published, 3 some cases failed or need review (also when published
-    /// anyway with `--publish-review`: nobody has confirmed them yet).
-    pub fn exit_code(&self) -> i32 {
-        if self.failed > 0 || self.review > 0 || self.review_overridden > 0 {
-            3
-        } else {
-            0
-        }
+    /// Done when all are published, Attention when some cases failed or need review (also when
+    /// published anyway with `--publish-review`: nobody has confirmed them yet).
+    #[must_use]
+    pub fn outcome(&self) -> ExitCode {
+        ExitCode::attention_if(self.failed > 0 || self.review > 0 || self.review_overridden > 0)
     }
 }
 

@@ -10,8 +10,8 @@ use crate::dates::DateStyle;
 use crate::discover::Case;
 use crate::gallery::GalleryParams;
 use crate::ingest::IngestParams;
-use crate::render::RenderParams;
 use crate::render::outputs::Renderer;
+use crate::render::params::RenderParams;
 use crate::render::watermark::Watermark;
 
 use super::fit::FitParams;

@@ -22,8 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{self, Matrix};
 
-pub use params::{LabelParams, RenderParams};
-
 /// The file formats published images are written in (`[outputs] formats`).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]

@@ -13,8 +13,9 @@ use rayon::prelude::*;
 use crate::align::Matrix;
 use crate::error::Fatal;
 use crate::render::composite::{self, CompositeParams, Kind};
+use crate::render::params::RenderParams;
 use crate::render::watermark::Watermark;
-use crate::render::{self, Format, Master, Region, RenderParams, encode};
+use crate::render::{self, Format, Master, Region, encode};
 use crate::tone::ToneFit;
 
 /// What rendering applies, with the watermark's mark loaded and where its time is counted.

@@ -164,7 +164,7 @@ fn tone_fit_ignores_treated_half() {
 /// any transform (the identity, or the true pair's) well below.
 #[test]
 fn a_hand_transform_scores_high_on_a_true_pair_and_near_zero_on_an_unrelated_one() {
-    let params = default_fit().align.params();
+    let params = default_fit().align;
     let bar = default_fit().review.hand_min_confidence;
     let at_working = |c: &registration::Case, m: &align::Matrix| {
         // Working copies as the pipeline makes them; the matrix brought to their scale.

@@ -340,12 +340,9 @@ pub struct Prepared {
 pub fn prepare(c: &Case, working_size: u32) -> Prepared {
     // The library's own fit, as `batch` runs it: working copies, registration, warp.
     let config = beforeafter::config::Config::defaults();
-    let mut cfg = beforeafter::pipeline::FitParams {
-        align: config.align,
-        tone: config.tone,
-        review: config.review,
-    };
-    cfg.align.working_size = working_size;
+    let mut cfg =
+        beforeafter::pipeline::FitParams::resolve(&config.align, &config.tone, &config.review);
+    cfg.working_size = working_size;
     let timings = beforeafter::pipeline::timings::Timings::default();
     let fit = beforeafter::pipeline::fit_pair(&c.before, &c.after, &cfg, align::estimate, &timings);
     Prepared {

@@ -241,11 +241,7 @@ pub fn grid_error(est: &Matrix, truth: &Matrix, before_size: (u32, u32)) -> f64 
 #[must_use]
 pub fn default_fit() -> FitParams {
     let config = Config::defaults();
-    FitParams {
-        align: config.align,
-        tone: config.tone,
-        review: config.review,
-    }
+    FitParams::resolve(&config.align, &config.tone, &config.review)
 }
 
 /// What the library's fit made of one pair, and how long it took.
