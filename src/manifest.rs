@@ -61,7 +61,7 @@ pub struct Manifest {
 #[serde(untagged)]
 enum RecordedRender {
     /// Schema 3: the parameters themselves.
-    Applied(RenderParams),
+    Applied(Box<RenderParams>),
     /// Schema 2: the config sections, `watermark.logo` the published copy of the mark.
     Sections(Box<RenderSections>),
 }
@@ -70,7 +70,7 @@ fn recorded_render<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<RenderParams>, D::Error> {
     Ok(Option::<RecordedRender>::deserialize(d)?.map(|r| match r {
-        RecordedRender::Applied(params) => params,
+        RecordedRender::Applied(params) => *params,
         RecordedRender::Sections(s) => {
             let logo = Some(s.watermark.logo.as_str()).filter(|l| !l.is_empty());
             s.params(logo)
