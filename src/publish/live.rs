@@ -75,11 +75,7 @@ pub fn check(
     } else {
         format!("{url}/")
     };
-    super::install_tls();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("beforeafter-verify/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let client = super::net::agent(Duration::from_secs(60));
     let site = Site { client, base };
     let copy = tempfile_dir()?;
     let mut fetched = site.mirror(copy.path())?;
@@ -127,7 +123,7 @@ impl Drop for TempDir {
 }
 
 struct Site {
-    client: reqwest::blocking::Client,
+    client: ureq::Agent,
     base: String,
 }
 
@@ -135,7 +131,7 @@ impl Site {
     /// The body at `rel`, or None when the site does not serve it (any 4xx).
     fn get(&self, rel: &str) -> anyhow::Result<Option<Vec<u8>>> {
         let url = format!("{}{rel}", self.base);
-        let resp = self.client.get(&url).send().map_err(|e| {
+        let mut resp = self.client.get(&url).call().map_err(|e| {
             anyhow::anyhow!("cannot fetch {url}: {e}; check the address and that the site is up")
         })?;
         let status = resp.status();
@@ -145,7 +141,10 @@ impl Site {
         if !status.is_success() {
             anyhow::bail!("{url}: the server answered {status}");
         }
-        Ok(Some(resp.bytes()?.to_vec()))
+        let body = super::net::body(&mut resp);
+        Ok(Some(body.map_err(|e| {
+            anyhow::anyhow!("cannot fetch {url}: {e}; check that the site is up")
+        })?))
     }
 
     /// Fetch the manifest, its signature, every listed image and every page and asset the

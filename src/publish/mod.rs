@@ -1,5 +1,6 @@
 //! `beforeafter publish OUT --to TARGET`: put the gallery folder on the clinic's website and keep
-//! it there in step with the folder, through Apache OpenDAL (`file://`, `sftp://`, `s3://`).
+//! it there in step with the folder: a folder (`file://`), an SFTP host through the system `sftp`
+//! client (`sftp://`) or an S3-compatible store (`s3://`), each behind [`store::Store`].
 //!
 //! Safe to interrupt, in the order `hugo deploy` taught: compare by hash with the record the
 //! last publish left on the target ([`plan::RECORD`]), upload images, then pages, then
@@ -15,15 +16,16 @@
 //! `watch` after each round and by the staff app.
 
 pub mod live;
+mod net;
 pub mod plan;
 pub mod report;
 pub mod state;
+mod store;
 pub mod target;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use opendal::Operator;
 use serde::Serialize;
 
 pub use plan::{Plan, RECORD, Record};
@@ -31,8 +33,6 @@ pub use target::Target;
 
 /// The record is saved after this many uploads (and after each phase).
 pub const CHECKPOINT: usize = 50;
-/// Uploads in flight at once.
-const PARALLEL: usize = 8;
 
 /// Why a publish could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -146,13 +146,6 @@ pub fn run(
     })
 }
 
-/// Rustls's ring provider, once per process (the HTTP clients are built without one, so
-/// that aws-lc's C build stays out of the program).
-pub fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    opendal_http_transport_reqwest::install_default();
-}
-
 fn publish(
     out: &Path,
     target: &Target,
@@ -164,38 +157,30 @@ fn publish(
         Some(input) => state::receipts(input).into_iter().map(|r| r.case).collect(),
         None => BTreeSet::new(),
     };
-    install_tls();
-    let op = target.operator()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PublishError::Local(format!("cannot start the network runtime: {e}")))?;
     let mut sync = Sync {
-        op,
+        store: store::open(target)?,
         target: target.clone(),
         opts: opts.clone(),
         out: out.to_owned(),
         record: Record::default(),
     };
-    runtime.block_on(async {
-        sync.record = sync.read_record().await?;
-        let plan = plan::make(&local, &sync.record, &withdrawn);
-        on_event(&Event::Planned(&plan));
-        let mut report = Report {
-            target: target.display(),
-            dry_run: opts.dry_run,
-            unchanged: plan.unchanged,
-            ..Report::default()
-        };
-        if !opts.dry_run {
-            sync.apply(&plan, &mut report, on_event).await?;
-        } else if plan.deletes.len() > opts.max_deletes {
-            report.refused = Some(cap_message(plan.deletes.len(), opts.max_deletes));
-        }
-        report.cases_on_target = sync.record.cases();
-        report.plan = plan;
-        Ok(report)
-    })
+    sync.record = sync.read_record()?;
+    let plan = plan::make(&local, &sync.record, &withdrawn);
+    on_event(&Event::Planned(&plan));
+    let mut report = Report {
+        target: target.display(),
+        dry_run: opts.dry_run,
+        unchanged: plan.unchanged,
+        ..Report::default()
+    };
+    if !opts.dry_run {
+        sync.apply(&plan, &mut report, on_event)?;
+    } else if plan.deletes.len() > opts.max_deletes {
+        report.refused = Some(cap_message(plan.deletes.len(), opts.max_deletes));
+    }
+    report.cases_on_target = sync.record.cases();
+    report.plan = plan;
+    Ok(report)
 }
 
 fn cap_message(deletes: usize, max: usize) -> String {
@@ -208,7 +193,7 @@ fn cap_message(deletes: usize, max: usize) -> String {
 
 /// One publish in progress.
 struct Sync {
-    op: Operator,
+    store: Box<dyn store::Store>,
     target: Target,
     opts: Options,
     out: PathBuf,
@@ -224,31 +209,35 @@ impl Sync {
         }
     }
 
-    async fn read_record(&self) -> Result<Record, PublishError> {
-        match self.op.read(RECORD).await {
-            Ok(buf) => Record::parse(&buf.to_vec())
+    /// A store failure, naming the file it concerned (or `what` when it concerned none).
+    fn failed(&self, verb: &str, what: &str, f: store::Failed) -> PublishError {
+        match f.path {
+            Some(path) => self.remote(&format!("{verb} {path}"), f.cause),
+            None => self.remote(what, f.cause),
+        }
+    }
+
+    fn read_record(&mut self) -> Result<Record, PublishError> {
+        match self.store.read(RECORD) {
+            Ok(Some(bytes)) => Record::parse(&bytes)
                 .map_err(|e| self.remote(&format!("{RECORD} is not this tool's record"), e)),
-            Err(e) if e.kind() == opendal::ErrorKind::NotFound => {
-                self.check_empty().await?;
+            Ok(None) => {
+                self.check_empty()?;
                 Ok(Record::default())
             }
-            Err(e) => Err(self.remote(&format!("cannot read {RECORD}"), e)),
+            Err(f) => Err(self.failed("cannot read", &format!("cannot read {RECORD}"), f)),
         }
     }
 
     /// Before the first publish: a folder with files of someone else's is refused, since a
     /// gallery page (`index.html`) would replace theirs.
-    async fn check_empty(&self) -> Result<(), PublishError> {
-        let listed = self.op.list_with("").recursive(true).await;
-        let entries = match listed {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(self.remote("cannot list the folder", e)),
-        };
+    fn check_empty(&mut self) -> Result<(), PublishError> {
+        let listed = self.store.list();
+        let entries =
+            listed.map_err(|f| self.failed("cannot list", "cannot list the folder", f))?;
         let theirs: Vec<String> = entries
-            .iter()
-            .map(|e| e.path().to_owned())
-            .filter(|p| !p.ends_with('/') && !p.starts_with(".beforeafter/"))
+            .into_iter()
+            .filter(|p| !p.starts_with(".beforeafter/"))
             .take(3)
             .collect();
         if theirs.is_empty() {
@@ -264,24 +253,29 @@ impl Sync {
         ))
     }
 
-    async fn save_record(&self) -> Result<(), PublishError> {
-        self.op
-            .write_with(RECORD, self.record.to_bytes())
-            .content_type("application/json")
-            .cache_control("no-store")
-            .await
-            .map(|_| ())
-            .map_err(|e| self.remote(&format!("cannot write {RECORD}"), e))
+    /// The record as it stands, as a file to write.
+    fn record_file(&self) -> store::Put {
+        store::Put {
+            path: RECORD.to_owned(),
+            bytes: self.record.to_bytes(),
+            content_type: "application/json",
+            cache_control: self.target.takes_headers().then(|| "no-store".to_owned()),
+        }
     }
 
-    async fn apply(
+    fn save_record(&mut self) -> Result<(), PublishError> {
+        let record = self.record_file();
+        (self.store.put(&[], Some(&record)))
+            .map_err(|f| self.failed("cannot write", &format!("cannot write {RECORD}"), f))
+    }
+
+    fn apply(
         &mut self,
         plan: &Plan,
         report: &mut Report,
         on_event: &mut dyn FnMut(&Event<'_>),
     ) -> Result<(), PublishError> {
-        self.delete(&plan.withdrawals, true, report, on_event)
-            .await?;
+        self.delete(&plan.withdrawals, true, report, on_event)?;
         report.withdrawn = plan.withdrawn_cases.clone();
         if plan.deletes.len() > self.opts.max_deletes {
             report.refused = Some(cap_message(plan.deletes.len(), self.opts.max_deletes));
@@ -289,13 +283,15 @@ impl Sync {
         }
         if !plan.uploads.is_empty() {
             (self.record.incoming).extend(plan.uploads.iter().map(|u| u.path.clone()));
-            self.save_record().await?;
-            self.upload_all(plan, report, on_event).await?;
+            self.save_record()?;
+            self.upload_all(plan, report, on_event)?;
         }
-        self.delete(&plan.deletes, false, report, on_event).await
+        self.delete(&plan.deletes, false, report, on_event)
     }
 
-    async fn upload_all(
+    /// Each phase in batches of the store's size; the record goes with the batch that ends a
+    /// phase or reaches [`CHECKPOINT`] files since it was last saved, after that batch's files.
+    fn upload_all(
         &mut self,
         plan: &Plan,
         report: &mut Report,
@@ -303,43 +299,57 @@ impl Sync {
     ) -> Result<(), PublishError> {
         let total = plan.uploads.len();
         let mut since_save = 0;
-        for phase in plan
-            .uploads
-            .chunk_by(|a, b| plan::phase(&a.path) == plan::phase(&b.path))
-        {
-            for batch in phase.chunks(PARALLEL) {
-                let mut tasks = tokio::task::JoinSet::new();
-                for u in batch {
-                    tasks.spawn(upload(
-                        self.op.clone(),
-                        self.out.clone(),
-                        u.clone(),
-                        self.headers(&u.path),
-                    ));
+        let phases = (plan.uploads).chunk_by(|a, b| plan::phase(&a.path) == plan::phase(&b.path));
+        for phase in phases {
+            let batches: Vec<&[plan::Upload]> = phase.chunks(self.store.batch()).collect();
+            for (i, batch) in batches.iter().enumerate() {
+                let mut files = Vec::with_capacity(batch.len());
+                for u in *batch {
+                    files.push(self.file(u)?);
                 }
-                while let Some(done) = tasks.join_next().await {
-                    let (u, result) = done.map_err(|e| self.remote("an upload stopped", e))?;
-                    result.map_err(|e| self.remote(&format!("cannot upload {}", u.path), e))?;
+                for (u, f) in batch.iter().zip(&files) {
                     self.record.incoming.remove(&u.path);
-                    self.record.files.insert(u.path.clone(), u.hash.clone());
+                    let hash = blake3::hash(&f.bytes).to_hex().to_string();
+                    self.record.files.insert(u.path.clone(), hash);
+                }
+                since_save += batch.len();
+                let save = since_save >= CHECKPOINT || i + 1 == batches.len();
+                let record = save.then(|| self.record_file());
+                (self.store.put(&files, record.as_ref()))
+                    .map_err(|f| self.failed("cannot upload", "an upload stopped", f))?;
+                if save {
+                    since_save = 0;
+                }
+                for f in &files {
                     report.uploaded += 1;
-                    report.uploaded_bytes += u.bytes;
-                    since_save += 1;
+                    report.uploaded_bytes += f.bytes.len() as u64;
                     on_event(&Event::Uploaded {
-                        path: &u.path,
+                        path: &f.path,
                         done: report.uploaded,
                         total,
                     });
                 }
-                if since_save >= CHECKPOINT {
-                    self.save_record().await?;
-                    since_save = 0;
-                }
             }
-            self.save_record().await?;
-            since_save = 0;
         }
         Ok(())
+    }
+
+    /// The file to upload for `u`, read now: what goes up is what is recorded, even if the file
+    /// changed since it was planned.
+    fn file(&self, u: &plan::Upload) -> Result<store::Put, PublishError> {
+        let bytes = std::fs::read(self.out.join(&u.path)).map_err(|e| {
+            self.remote(
+                &format!("cannot upload {}", u.path),
+                format!("cannot read it in the gallery folder: {e}"),
+            )
+        })?;
+        let (content_type, cache_control) = self.headers(&u.path);
+        Ok(store::Put {
+            path: u.path.clone(),
+            bytes,
+            content_type,
+            cache_control,
+        })
     }
 
     /// `(content type, cache control)` for a file.
@@ -356,7 +366,9 @@ impl Sync {
         (kind, Some(cache.clone()))
     }
 
-    async fn delete(
+    /// Delete `paths` and the folders that leaves without a file of the gallery's, and save
+    /// the record saying so (one step for the store: one SFTP session).
+    fn delete(
         &mut self,
         paths: &[String],
         withdrawal: bool,
@@ -367,72 +379,37 @@ impl Sync {
             return Ok(());
         }
         for path in paths {
-            match self.op.delete(path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == opendal::ErrorKind::NotFound => {}
-                Err(e) => {
-                    let _ = self.save_record().await;
-                    return Err(self.remote(&format!("cannot delete {path}"), e));
-                }
-            }
             self.record.files.remove(path);
             self.record.incoming.remove(path);
+        }
+        let folders = self.emptied_folders(paths);
+        let record = self.record_file();
+        (self.store.delete(paths, &folders, Some(&record)))
+            .map_err(|f| self.failed("cannot delete", "the deletions stopped", f))?;
+        for path in paths {
             report.deleted += 1;
             on_event(&Event::Deleted { path, withdrawal });
         }
-        self.remove_emptied_folders(paths).await;
-        self.save_record().await
+        Ok(())
     }
 
     /// Folders (a withdrawn case's `case-3f9a1c/`) that the deletions left with nothing of the
-    /// gallery's, deepest first. A folder is only removed when empty (a non-recursive remove),
-    /// so anything else in it keeps it; S3 has no folders.
-    async fn remove_emptied_folders(&self, deleted: &[String]) {
-        if self.target.takes_headers() {
-            return;
-        }
+    /// gallery's, deepest first. The store removes a folder only when it is empty, so anything
+    /// else in it keeps it; S3 has no folders.
+    fn emptied_folders(&self, deleted: &[String]) -> Vec<String> {
         let mut folders: BTreeSet<&str> = BTreeSet::new();
         for path in deleted {
-            let mut at = path.as_str();
-            while let Some((parent, _)) = at.rsplit_once('/') {
-                folders.insert(parent);
-                at = parent;
-            }
+            folders.extend(store::parents(path));
         }
         let mut folders: Vec<&str> = folders.into_iter().collect();
         folders.sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
-        for folder in folders {
-            let prefix = format!("{folder}/");
-            let mut ours = self.record.files.keys().chain(&self.record.incoming);
-            if folder.starts_with('.') || ours.any(|p| p.starts_with(&prefix)) {
-                continue;
-            }
-            // Not empty (someone else's file), already gone, or refused: the folder stays.
-            let _ = self.op.delete(&prefix).await;
-        }
+        let ours = || self.record.files.keys().chain(&self.record.incoming);
+        folders
+            .into_iter()
+            .filter(|f| !f.starts_with('.') && !ours().any(|p| p.starts_with(&format!("{f}/"))))
+            .map(str::to_owned)
+            .collect()
     }
-}
-
-async fn upload(
-    op: Operator,
-    out: PathBuf,
-    u: plan::Upload,
-    (kind, cache): (&'static str, Option<String>),
-) -> (plan::Upload, Result<(), String>) {
-    let bytes = match std::fs::read(out.join(&u.path)) {
-        Ok(b) => b,
-        Err(e) => return (u, Err(format!("cannot read it in the gallery folder: {e}"))),
-    };
-    // What goes up is what is recorded, even if the file changed since it was planned.
-    let mut u = u;
-    u.hash = blake3::hash(&bytes).to_hex().to_string();
-    u.bytes = bytes.len() as u64;
-    let mut write = op.write_with(&u.path, bytes).content_type(kind);
-    if let Some(cache) = &cache {
-        write = write.cache_control(cache);
-    }
-    let result = write.await.map(|_| ()).map_err(|e| e.to_string());
-    (u, result)
 }
 
 /// A name carrying a content hash (`front-after-640.1a2b3c4d.jpg`): never changes content.

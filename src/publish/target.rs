@@ -1,10 +1,8 @@
 //! Where a gallery is published: `file:///path`, `sftp://user@host[:port]/path` or
-//! `s3://bucket/prefix`, parsed into an Apache OpenDAL operator. Secrets never pass through
+//! `s3://bucket/prefix`, parsed (the storage behind each is `store`). Secrets never pass through
 //! here as text the user typed into a config file: SFTP authenticates through the system `ssh`
 //! (the user's SSH agent, `~/.ssh/config` and known hosts, checked strictly), S3 through the
 //! standard `AWS_*` environment variables or the user's profile (`~/.aws/credentials`).
-
-use opendal::Operator;
 
 use super::PublishError;
 
@@ -74,62 +72,6 @@ impl Target {
     pub fn takes_headers(&self) -> bool {
         matches!(self, Target::S3 { .. })
     }
-
-    /// The OpenDAL operator for it. Needs a Tokio runtime for its first use, not to be built.
-    pub fn operator(&self) -> Result<Operator, PublishError> {
-        let built = match self {
-            Target::File { root } => Operator::new(
-                opendal::services::Fs::default()
-                    .root(root)
-                    // Each file lands whole: written beside, then renamed into place.
-                    .atomic_write_dir(&format!("{root}/.beforeafter/incoming")),
-            ),
-            Target::Sftp {
-                user,
-                host,
-                port,
-                root,
-            } => {
-                let port = port.map_or(String::new(), |p| format!(":{p}"));
-                let mut b = opendal::services::Sftp::default()
-                    .endpoint(&format!("ssh://{host}{port}"))
-                    .root(root)
-                    .known_hosts_strategy("strict");
-                if let Some(u) = user {
-                    b = b.user(u);
-                }
-                Operator::new(b)
-            }
-            Target::S3 {
-                bucket,
-                prefix,
-                endpoint,
-                region,
-            } => Operator::new(s3_builder(bucket, prefix, endpoint, region)),
-        };
-        built.map_err(|e| PublishError::Target(format!("{}: {e}", self.display())))
-    }
-}
-
-fn s3_builder(
-    bucket: &str,
-    prefix: &str,
-    endpoint: &Option<String>,
-    region: &Option<String>,
-) -> opendal::services::S3 {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let region = (region.clone())
-        .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_owned());
-    let mut b = opendal::services::S3::default()
-        .bucket(bucket)
-        .root(&format!("/{prefix}"))
-        .region(&region);
-    if let Some(e) = endpoint.clone().or_else(|| env("AWS_ENDPOINT_URL")) {
-        b = b.endpoint(&e);
-    }
-    b
 }
 
 fn parse_sftp(rest: &str) -> Result<Target, String> {
