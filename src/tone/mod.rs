@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 /// Names the light model and its safety check, hashed into every case key, so a gallery matched
 /// by an earlier model is fitted again rather than kept.
-pub const MODEL: &str = "curve16-least-change-ends-falloff.5";
+pub const MODEL: &str = "curve-least-change-ends-falloff.4";
 
 /// What tone matching does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -100,10 +100,7 @@ impl Default for ToneParams {
             search_log_gain_step: 0.05,
             search_gamma_step: 0.1,
             curve: true,
-            // Knots every 16 levels and a light bending penalty (issue 30): with knots every
-            // 32 levels and 0.01 the curve could not follow a contrast curve's dark end (a
-            // nearly black scene read 0.75x its treatment) nor its steep middle (rocket 1.12x).
-            smooth: 0.001,
+            smooth: 0.01,
             guard_tolerance: 0.5,
             guard_min_share: 0.005,
             guard_flag: 2.0,
@@ -355,7 +352,7 @@ fn refine(
         return (start, None);
     };
     out.model = "per channel: black level + gain on encoded values after one smooth monotone \
-                 curve shared by the channels (knots every 16 levels, bending penalty 0.001), started from a gain in \
+                 curve shared by the channels (knots every 32 levels), started from a gain in \
                  linear light + gamma, Tukey M-estimate; beyond the covered levels the identity slope, the end slope, a \
                  straight line to black/white or the shape the other channels measured, whichever shows the changed area least changed; \
                  safety check"

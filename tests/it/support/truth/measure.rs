@@ -20,8 +20,6 @@ const OUTSIDE_GROW: f64 = 6.0;
 pub struct Measures {
     pub name: String,
     pub review: bool,
-    /// Held for review by the light model (`tone`): see `Published::tone_held`.
-    pub tone_held: bool,
     /// From the manifest's matrix: largest displacement of the crop's corners.
     pub align_manifest: f64,
     /// On the files: largest residual shift (per quadrant) of the published after photo against
@@ -86,7 +84,6 @@ pub fn measure(pair: &Pair, p: &Published) -> Result<Measures, String> {
     Ok(Measures {
         name: pair.name.clone(),
         review: p.review,
-        tone_held: p.tone_held,
         align_manifest: p.after_matrix.map_or(f64::INFINITY, |m| {
             corner_error(&m, &pair.truth, p.crop) * 1000.0 / f64::from(pair.before_size.0)
         }),

@@ -91,10 +91,6 @@ pub struct Published {
     /// The after stage's recorded after -> before matrix.
     pub after_matrix: Option<Matrix>,
     pub review: bool,
-    /// Whether the light model itself holds the case for review (`tone`: the after stage's
-    /// recorded fit gives a review message under the default settings), as opposed to holds
-    /// for other reasons (such as `too_small`).
-    pub tone_held: bool,
 }
 
 /// Decode the published files of `case` (a manifest case) from `out`.
@@ -122,7 +118,6 @@ pub fn read_published(out: &Path, case: &Value) -> Result<Published, String> {
         side: decode(out, side)?,
         after_matrix,
         review: case["review"].as_bool().unwrap_or(false),
-        tone_held: tone_held(&after["tone"]),
     })
 }
 
@@ -145,13 +140,4 @@ fn decode(out: &Path, entry: &Value) -> Result<RgbImage, String> {
         return Err(format!("{rel}: size differs from the manifest's"));
     }
     Ok(img)
-}
-
-/// Whether a stage's recorded tone fit holds its case for review (the product's own rule,
-/// `ToneFit::review_message`, under the default settings).
-fn tone_held(tone: &Value) -> bool {
-    serde_json::from_value::<beforeafter::tone::ToneFit>(tone.clone())
-        .ok()
-        .and_then(|fit| fit.review_message(&beforeafter::tone::ToneParams::default()))
-        .is_some()
 }
