@@ -22,20 +22,29 @@ pub struct RenderSections {
     pub composites: CompositesConfig,
 }
 
+impl OutputsConfig {
+    /// The encoder settings `[outputs]` gives the photos (thumbnails take the composites'
+    /// quality on top): for a run, and for the tests that encode as a run does.
+    #[must_use]
+    pub fn encode_params(&self) -> EncodeParams {
+        EncodeParams {
+            jpeg_quality: self.jpeg_quality,
+            jpeg_progressive: self.jpeg_progressive,
+            webp_quality: self.webp_quality,
+            webp_effort: self.webp_effort,
+            avif_quality: self.avif_quality,
+            avif_speed: self.avif_speed,
+        }
+    }
+}
+
 impl RenderSections {
     /// What rendering applies. `logo` is the published copy of the watermark's logo
     /// (`assets/watermark.<hash>.png`), when the mark is a logo.
     #[must_use]
     pub fn params(&self, logo: Option<&str>) -> RenderParams {
         let o = &self.outputs;
-        let encode = EncodeParams {
-            jpeg_quality: o.jpeg_quality,
-            jpeg_progressive: o.jpeg_progressive,
-            webp_quality: o.webp_quality,
-            webp_effort: o.webp_effort,
-            avif_quality: o.avif_quality,
-            avif_speed: o.avif_speed,
-        };
+        let encode = o.encode_params();
         let thumb = self.composites.thumb_quality;
         RenderParams {
             widths: o.widths.clone(),

@@ -122,15 +122,7 @@ fn diagnose(
 /// `img` encoded as the binary encodes its JPEG outputs under the default config, and decoded.
 #[must_use]
 pub fn published_like(img: &RgbImage) -> RgbImage {
-    let o = Config::defaults().outputs;
-    let params = beforeafter::render::encode::EncodeParams {
-        jpeg_quality: o.jpeg_quality,
-        jpeg_progressive: o.jpeg_progressive,
-        webp_quality: o.webp_quality,
-        webp_effort: o.webp_effort,
-        avif_quality: o.avif_quality,
-        avif_speed: o.avif_speed,
-    };
+    let params = Config::defaults().outputs.encode_params();
     let bytes =
         beforeafter::render::encode::encode(img, beforeafter::config::Format::Jpeg, &params)
             .expect("encode the truth");
